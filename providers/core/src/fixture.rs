@@ -1,0 +1,87 @@
+//! The recorded-exchange format of `fixtures/` (documented in `fixtures/README.md`): one
+//! JSON file per vendor exchange, holding the request the gateway must send and the
+//! response the vendor gave. The replay server and the sandboxes both read it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    /// What this exchange shows.
+    pub description: String,
+    /// Where the recording comes from (which vendor doc example, what was changed or redacted).
+    pub source: String,
+    pub request: ExpectedRequest,
+    pub response: RecordedResponse,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedRequest {
+    pub method: String,
+    /// Path relative to the vendor base URL's path, e.g. `/demo/orders/1269434/refunds`.
+    pub path: String,
+    /// Query parameters that must be present with these values (decoded).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, String>,
+    /// Headers that matter (lower-case names). Others are ignored.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, HeaderExpectation>,
+    /// The JSON body; the string `"{{any}}"` anywhere matches any value there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+/// A header value: exact, or a regular expression for values that change per request
+/// (signatures over a timestamp). Secrets are never recorded: a pattern stands in for them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HeaderExpectation {
+    Exact(String),
+    Matches { matches: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedResponse {
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// A non-JSON or broken body, sent verbatim (an HTML error page, truncated JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_text: Option<String>,
+    /// Misbehaviour instead of (or before) an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+    /// Wait this long before answering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// Close the connection after reading the request, without answering.
+    Reset,
+}
+
+impl Exchange {
+    /// Parses a fixture file's text; panics with the file name on a malformed fixture,
+    /// which is a bug in the repository, not a runtime condition.
+    pub fn parse(name: &str, text: &str) -> Exchange {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("fixture {name} is malformed: {e}"))
+    }
+
+    /// The recorded JSON body, for sandboxes seeding their state.
+    pub fn response_body(&self) -> &serde_json::Value {
+        self.response
+            .body
+            .as_ref()
+            .unwrap_or(&serde_json::Value::Null)
+    }
+}

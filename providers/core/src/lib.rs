@@ -1,0 +1,39 @@
+//! The provider plugin contract of refund-gateway: the canonical refund types, the
+//! `Provider` trait every vendor implements, the error kinds a vendor call can end in, and
+//! the `Transport` through which providers reach vendors.
+//!
+//! Only vendor crates (`providers/<vendor>`) know vendor wire formats; this crate knows
+//! none, and the gateway knows vendors only through its one registry.
+
+pub mod capabilities;
+pub mod error;
+pub mod fixture;
+pub mod ids;
+pub mod money;
+pub mod provider;
+pub mod refund;
+pub mod request;
+pub mod sandbox;
+pub mod secret;
+pub mod target;
+pub mod transport;
+pub mod vendor_response;
+
+pub use capabilities::Capabilities;
+pub use error::{ErrorKind, Outcome, ProviderError, VendorFault};
+pub use ids::{InstanceName, RefundId, VendorRef};
+pub use money::{Currency, Money, MoneyError};
+pub use provider::{BuildContext, ConfigError, Provider, Vendor};
+pub use refund::{LineCounts, LineKind, LineStatus, Refund, RefundLine, RefundStatus};
+pub use request::RefundRequest;
+pub use sandbox::{Sandbox, SandboxRequest};
+pub use secret::SecretRef;
+pub use target::Target;
+pub use transport::{Transport, TransportError, VendorRequest, VendorResponse};
+
+/// Re-exported so vendor crates share one version of these.
+pub use async_trait::async_trait;
+pub use chrono;
+pub use http;
+pub use rust_decimal;
+pub use secrecy;
