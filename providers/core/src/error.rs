@@ -91,7 +91,8 @@ pub struct ProviderError {
     pub message: String,
     /// JSON pointer into the canonical request at the field at fault.
     pub pointer: Option<String>,
-    pub vendor: Option<VendorFault>,
+    /// Boxed: errors travel in `Result`s on every path, and this part is rarely present.
+    pub vendor: Option<Box<VendorFault>>,
     pub retry_after: Option<Duration>,
     pub outcome: Outcome,
 }
@@ -123,7 +124,7 @@ impl ProviderError {
     }
 
     pub fn with_vendor(mut self, vendor: VendorFault) -> Self {
-        self.vendor = Some(vendor);
+        self.vendor = Some(Box::new(vendor));
         self
     }
 
