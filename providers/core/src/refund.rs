@@ -18,6 +18,9 @@ use crate::target::Target;
 pub enum RefundStatus {
     Pending,
     Succeeded,
+    /// Some lines were refunded and some failed (a many-order refund): never reported as
+    /// `succeeded`, and final like it.
+    PartiallySucceeded,
     Failed,
     Canceled,
     Unknown,
@@ -26,7 +29,10 @@ pub enum RefundStatus {
 impl RefundStatus {
     /// Final statuses never change again (the ledger enforces this; the cache keeps them longer).
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Failed | Self::Canceled)
+        matches!(
+            self,
+            Self::Succeeded | Self::PartiallySucceeded | Self::Failed | Self::Canceled
+        )
     }
 }
 

@@ -1,0 +1,78 @@
+//! The canonical HTTP API: routes, request parsing, and the one place errors become
+//! problem+json.
+
+pub mod body;
+pub mod openapi;
+pub mod problem;
+pub mod providers;
+pub mod refund_input;
+pub mod refunds;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::instances::Instances;
+use problem::ApiError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub instances: Instances,
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/v1/providers", get(providers::list))
+        .route("/v1/refunds", get(refunds::list).post(refunds::create))
+        .route("/v1/refunds/{id}", get(refunds::get))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
+        .with_state(state)
+}
+
+/// Liveness: the process serves requests. (Vendor reachability is per provider.)
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The gateway is up")))]
+pub async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route for {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+/// A backstop so that no client request hangs, whatever happens below.
+async fn request_timeout(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::RequestTimeout(state.request_timeout).into_response(),
+    }
+}

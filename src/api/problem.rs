@@ -1,0 +1,254 @@
+//! RFC 9457 problem details. This is the only place that chooses an HTTP status for an
+//! error: gateway errors and provider error kinds alike are mapped here, once.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use refund_provider::{ErrorKind, Outcome, ProviderError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Everything a request can fail with at the API layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A well-formed request whose content is wrong: a body field (`pointer`) or a query
+    /// parameter (`parameter`).
+    #[error("{message}")]
+    Validation {
+        message: String,
+        pointer: Option<String>,
+        parameter: Option<String>,
+    },
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("no provider instance is named `{name}`; GET /v1/providers lists them")]
+    UnknownProvider {
+        name: String,
+        pointer: Option<String>,
+        parameter: Option<String>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("the gateway did not finish the request within {0:?}")]
+    RequestTimeout(Duration),
+    /// A lookup, or anything else that changes nothing at the vendor.
+    #[error("{}", .0.message)]
+    Provider(ProviderError),
+    /// A create: its problem says whether the vendor may have applied it.
+    #[error("{}", .0.message)]
+    CreateFailed(ProviderError),
+}
+
+impl ApiError {
+    pub fn field(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation {
+            message: message.into(),
+            pointer: Some(pointer.into()),
+            parameter: None,
+        }
+    }
+
+    pub fn parameter(parameter: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation {
+            message: message.into(),
+            pointer: None,
+            parameter: Some(parameter.into()),
+        }
+    }
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(e: ProviderError) -> Self {
+        ApiError::Provider(e)
+    }
+}
+
+/// The problem+json body. `code` is stable and meant for programs; `detail` for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    /// JSON pointer to the body field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// The query parameter at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// The vendor's HTTP status, error code and words, for the operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_message: Option<String>,
+    /// On a failed create: `not_applied`, or `unknown` when the vendor may have applied it.
+    /// An unknown outcome must be settled by a lookup, never by sending the create again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<Outcome>,
+    /// On a create whose outcome is unknown: the refund's canonical status, `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_status: Option<String>,
+    /// Seconds to wait before trying again (also sent as `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+fn provider_status(kind: ErrorKind, retry_after: Option<Duration>) -> StatusCode {
+    match kind {
+        ErrorKind::InvalidRequest
+        | ErrorKind::AmountNotRepresentable
+        | ErrorKind::CurrencyNotSupported
+        | ErrorKind::AmountExceedsRefundable
+        | ErrorKind::AmountInvalid
+        | ErrorKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NothingRefundable | ErrorKind::PartiallyApplied => StatusCode::CONFLICT,
+        ErrorKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::RateLimited => StatusCode::SERVICE_UNAVAILABLE,
+        // A circuit held open by us says when to come back; a vendor failure does not.
+        ErrorKind::Unavailable if retry_after.is_some() => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Unauthorized | ErrorKind::Unavailable | ErrorKind::BadResponse => {
+            StatusCode::BAD_GATEWAY
+        }
+        ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+    }
+}
+
+impl ApiError {
+    fn problem(&self) -> Problem {
+        let (status, code, pointer, parameter) = match self {
+            ApiError::Validation {
+                pointer, parameter, ..
+            } => {
+                let status = if parameter.is_some() {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                (
+                    status,
+                    "validation_failed",
+                    pointer.clone(),
+                    parameter.clone(),
+                )
+            }
+            ApiError::MalformedJson(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                Some(String::new()),
+                None,
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+                None,
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                None,
+                None,
+            ),
+            ApiError::UnknownProvider {
+                pointer, parameter, ..
+            } => {
+                let status = if parameter.is_some() {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                (
+                    status,
+                    "unknown_provider",
+                    pointer.clone(),
+                    parameter.clone(),
+                )
+            }
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, None),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                None,
+                None,
+            ),
+            ApiError::RequestTimeout(_) => {
+                (StatusCode::GATEWAY_TIMEOUT, "gateway_timeout", None, None)
+            }
+            ApiError::Provider(e) | ApiError::CreateFailed(e) => (
+                provider_status(e.kind, e.retry_after),
+                e.kind.code(),
+                e.pointer.clone(),
+                None,
+            ),
+        };
+        let mut problem = Problem {
+            type_uri: format!("urn:refund-gateway:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: code.to_string(),
+            pointer,
+            parameter,
+            vendor_status: None,
+            vendor_code: None,
+            vendor_message: None,
+            outcome: None,
+            refund_status: None,
+            retry_after: None,
+        };
+        if let ApiError::Provider(e) | ApiError::CreateFailed(e) = self {
+            if let Some(vendor) = &e.vendor {
+                problem.vendor_status = vendor.status;
+                problem.vendor_code = vendor.code.clone();
+                problem.vendor_message = Some(vendor.message.clone());
+            }
+            problem.retry_after = e.retry_after.map(|d| d.as_secs().max(1));
+        }
+        if let ApiError::CreateFailed(e) = self {
+            problem.outcome = Some(e.outcome);
+            if e.outcome == Outcome::Unknown {
+                problem.refund_status = Some("unknown".into());
+                problem.detail.push_str(
+                    "; the vendor may have applied this refund: look it up before trying again, do not resend it",
+                );
+            }
+        }
+        problem
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        if problem.status >= 500 {
+            tracing::warn!(code = %problem.code, status = problem.status, detail = %problem.detail, "request failed");
+        }
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = problem.retry_after;
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

@@ -1,0 +1,42 @@
+//! `GET /v1/providers`: the configured instances and what each can do.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use refund_provider::Capabilities;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct ProviderInfo {
+    /// The instance name, as used in `provider` of requests.
+    pub name: String,
+    pub kind: String,
+    /// Served by the built-in sandbox vendor (no real money).
+    pub sandbox: bool,
+    pub capabilities: Capabilities,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProviderList {
+    pub data: Vec<ProviderInfo>,
+}
+
+#[utoipa::path(get, path = "/v1/providers", tag = "providers",
+    responses((status = 200, body = ProviderList, description = "Every configured provider instance")))]
+pub async fn list(State(state): State<Arc<AppState>>) -> Json<ProviderList> {
+    let data = state
+        .instances
+        .iter()
+        .map(|i| ProviderInfo {
+            name: i.name.to_string(),
+            kind: i.kind.to_string(),
+            sandbox: i.sandbox,
+            capabilities: i.provider.capabilities().clone(),
+        })
+        .collect();
+    Json(ProviderList { data })
+}

@@ -1,0 +1,96 @@
+//! Assembling and running the gateway: config -> sandboxes -> provider instances -> router
+//! -> listener. Tests start it in-process the same way `serve` does.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::{self, AppState};
+use crate::config::{Config, ConfigError};
+use crate::instances::{self, Instances, SandboxMode};
+use crate::sandbox_host::SandboxHost;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running gateway. Dropping it stops the server and its sandboxes.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+    _sandboxes: SandboxHost,
+}
+
+impl Server {
+    /// Starts on `config.server.listen` (port 0 picks a free port).
+    pub async fn start(config: Config) -> Result<Server, StartError> {
+        let mut sandboxes = SandboxHost::default();
+        let instances =
+            instances::build_all(&config.providers, SandboxMode::Serve(&mut sandboxes)).await?;
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let state = Arc::new(AppState {
+            instances,
+            body_limit: config.server.body_limit,
+            request_timeout: config.server.request_timeout,
+        });
+        let router = api::router(state);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "server stopped");
+            }
+        });
+        Ok(Server {
+            addr,
+            shutdown: Some(tx),
+            task,
+            _sandboxes: sandboxes,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets in-flight requests finish, then returns.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Validates a config fully (vendor settings, credentials) without serving anything.
+pub async fn check(config: &Config) -> Result<Instances, ConfigError> {
+    instances::build_all(&config.providers, SandboxMode::CheckOnly).await
+}

@@ -1,0 +1,166 @@
+//! The command line: `serve` (default), `check-config`, `replay`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, Server};
+use crate::config::{self, Config};
+use crate::replay::{ReplayServer, Reuse};
+
+#[derive(Parser)]
+#[command(
+    name = "refund-gateway",
+    version,
+    about = "One refund API in front of ticketing vendors"
+)]
+pub struct Cli {
+    /// Config file (TOML). Environment variables REFUND_GATEWAY__SECTION__KEY override it.
+    #[arg(long, global = true, default_value_os_t = config::default_path())]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the gateway (the default).
+    Serve,
+    /// Load and validate a config, print its provider instances and their capabilities.
+    CheckConfig,
+    /// Serve recorded fixtures as a stand-in vendor, for exploring or for another client's tests.
+    Replay {
+        /// Fixture files or folders of them.
+        #[arg(required = true)]
+        fixtures: Vec<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1:9900")]
+        listen: SocketAddr,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config).await,
+        Command::CheckConfig => check_config(&cli.config).await,
+        Command::Replay { fixtures, listen } => replay(fixtures, listen).await,
+    }
+}
+
+async fn serve(path: &std::path::Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let server = match Server::start(config).await {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    tracing::info!(addr = %server.addr(), "refund-gateway listening");
+    println!("refund-gateway listening on http://{}", server.addr());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn check_config(path: &std::path::Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    match app::check(&config).await {
+        Ok(instances) => {
+            println!(
+                "{}: ok, {} provider instance(s)",
+                config.origin,
+                instances.len()
+            );
+            for i in instances.iter() {
+                let c = i.provider.capabilities();
+                let mut can = Vec::new();
+                for (on, name) in [
+                    (c.create, "create"),
+                    (c.get, "get"),
+                    (c.list, "list"),
+                    (c.partial_amounts, "partial"),
+                    (c.bulk, "bulk"),
+                ] {
+                    if on {
+                        can.push(name);
+                    }
+                }
+                let currencies: Vec<&str> = c.currencies.iter().map(|c| c.code()).collect();
+                println!(
+                    "  {} ({}{}): {} [{}]",
+                    i.name,
+                    i.kind,
+                    if i.sandbox { ", sandbox" } else { "" },
+                    can.join(", "),
+                    currencies.join(", ")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+async fn replay(paths: Vec<PathBuf>, listen: SocketAddr) -> ExitCode {
+    let mut files = Vec::new();
+    for path in paths {
+        match std::fs::read_dir(&path) {
+            Ok(entries) => {
+                let mut found: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect();
+                found.sort();
+                files.extend(found);
+            }
+            Err(_) => files.push(path),
+        }
+    }
+    let fixtures = match ReplayServer::load(&files) {
+        Ok(f) => f,
+        Err(e) => return fail(&e),
+    };
+    let count = fixtures.len();
+    let server = match ReplayServer::start(listen, fixtures, Reuse::Always).await {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    println!("replaying {count} fixture(s) on {}", server.base_url());
+    shutdown_signal().await;
+    for mismatch in server.mismatches() {
+        eprintln!("{mismatch}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,88 @@
+//! Gateway configuration: a TOML file, then `REFUND_GATEWAY__...` environment overrides
+//! (double underscore nests: `REFUND_GATEWAY__SERVER__LISTEN=0.0.0.0:8080`), loaded with
+//! figment. Everything is validated at start-up and every error names its key.
+
+mod error;
+mod instance;
+mod server;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::value::{Dict, Value};
+use figment::Figment;
+use serde::Deserialize;
+
+pub use error::ConfigError;
+pub use instance::{InstanceCommon, InstanceSpec};
+pub use server::ServerConfig;
+
+/// The whole configuration, as read (vendor settings are still raw: the registry reads
+/// them into each vendor's own config type when it builds the instance).
+#[derive(Debug)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub providers: Vec<InstanceSpec>,
+    /// Where the config came from, for messages.
+    pub origin: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: ServerConfig,
+    #[serde(default)]
+    providers: BTreeMap<String, Dict>,
+}
+
+/// Prefix of environment overrides.
+pub const ENV_PREFIX: &str = "REFUND_GATEWAY__";
+
+impl Config {
+    /// Reads a TOML file and the environment overrides.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        if !path.exists() {
+            return Err(ConfigError::new(
+                path.display().to_string(),
+                "",
+                "config file not found",
+            ));
+        }
+        let figment = Figment::new()
+            .merge(Toml::file_exact(path))
+            .merge(Env::prefixed(ENV_PREFIX).split("__"));
+        Self::from_figment(figment, path.display().to_string())
+    }
+
+    /// Reads config from TOML text (tests, and embedders that assemble config themselves).
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        Self::from_figment(Figment::from(Toml::string(text)), "<inline config>".into())
+    }
+
+    fn from_figment(figment: Figment, origin: String) -> Result<Config, ConfigError> {
+        let raw: RawConfig = figment
+            .extract()
+            .map_err(|e| ConfigError::from_figment(&origin, "", e))?;
+        let mut providers = Vec::new();
+        for (name, dict) in raw.providers {
+            providers.push(InstanceSpec::parse(&origin, &name, dict)?);
+        }
+        Ok(Config {
+            server: raw.server,
+            providers,
+            origin,
+        })
+    }
+}
+
+/// The default config path, relative to the working directory.
+pub fn default_path() -> PathBuf {
+    PathBuf::from("config/gateway.toml")
+}
+
+/// Turns a raw figment dict into a `Value` for a second round of deserialization.
+fn dict_value(dict: Dict) -> Value {
+    Value::from(dict)
+}

@@ -1,0 +1,157 @@
+//! Building the configured provider instances: each instance's vendor settings are read by
+//! its vendor's config type (through the registry), its credentials resolved, its sandbox
+//! started when asked, and its transport set up.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use refund_provider::{
+    BuildContext, ConfigError as VendorConfigError, InstanceName, Provider, Sandbox, Vendor,
+};
+
+use crate::config::{ConfigError, InstanceSpec};
+use crate::outbound::HttpTransport;
+use crate::registry::{self, VendorVisitor};
+use crate::sandbox_host::SandboxHost;
+
+/// A built instance, as the API serves it.
+pub struct Instance {
+    pub name: InstanceName,
+    pub kind: &'static str,
+    pub sandbox: bool,
+    pub provider: Arc<dyn Provider>,
+}
+
+/// All configured instances, by name.
+#[derive(Default)]
+pub struct Instances {
+    by_name: BTreeMap<InstanceName, Instance>,
+}
+
+impl Instances {
+    pub fn get(&self, name: &str) -> Option<&Instance> {
+        let name = InstanceName::new(name).ok()?;
+        self.by_name.get(&name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Instance> {
+        self.by_name.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+/// What the sync half of building yields: the vendor config is read, the sandbox (if any)
+/// made, and what is left needs the base URL, which a sandbox only has once it listens.
+struct Prepared {
+    kind: &'static str,
+    default_base_url: Option<&'static str>,
+    sandbox: Option<Arc<dyn Sandbox>>,
+    finish: Finish,
+}
+
+/// Builds the instance once its base URL is known.
+type Finish = Box<dyn FnOnce(BuildContext) -> Result<Arc<dyn Provider>, VendorConfigError> + Send>;
+
+struct Prepare<'a> {
+    spec: &'a InstanceSpec,
+}
+
+impl VendorVisitor for Prepare<'_> {
+    type Output = Result<Prepared, ConfigError>;
+
+    fn visit<V: Vendor>(self) -> Self::Output {
+        let spec = self.spec;
+        let config: V::Config = spec
+            .vendor_settings
+            .deserialize()
+            .map_err(|e| ConfigError::from_figment(&spec.origin, &spec.key(""), e))?;
+        let sandbox = spec.common.sandbox.then(|| V::sandbox(&config));
+        Ok(Prepared {
+            kind: V::KIND,
+            default_base_url: V::DEFAULT_BASE_URL,
+            sandbox,
+            finish: Box::new(move |ctx| V::build(config, ctx)),
+        })
+    }
+}
+
+/// Whether sandboxes are really served (`serve`) or only checked (`check-config`).
+pub enum SandboxMode<'a> {
+    Serve(&'a mut SandboxHost),
+    CheckOnly,
+}
+
+/// Builds every instance, stopping at the first error with its key.
+pub async fn build_all(
+    specs: &[InstanceSpec],
+    mut sandboxes: SandboxMode<'_>,
+) -> Result<Instances, ConfigError> {
+    let mut instances = Instances::default();
+    for spec in specs {
+        let prepared =
+            registry::with_vendor(&spec.common.kind, Prepare { spec }).ok_or_else(|| {
+                ConfigError::new(
+                    &spec.origin,
+                    spec.key("kind"),
+                    format!(
+                        "unknown kind `{}`; known kinds: {}",
+                        spec.common.kind,
+                        registry::kinds().join(", ")
+                    ),
+                )
+            })??;
+        let base_url =
+            match (&prepared.sandbox, &mut sandboxes) {
+                (Some(sandbox), SandboxMode::Serve(host)) => host
+                    .serve(spec.name.clone(), sandbox.clone())
+                    .await
+                    .map_err(|e| {
+                        ConfigError::new(
+                            &spec.origin,
+                            spec.key("sandbox"),
+                            format!("cannot start the sandbox: {e}"),
+                        )
+                    })?,
+                (Some(_), SandboxMode::CheckOnly) => "http://127.0.0.1:9".to_string(),
+                (None, _) => match (&spec.common.base_url, prepared.default_base_url) {
+                    (Some(url), _) => url.to_string(),
+                    (None, Some(default)) => default.to_string(),
+                    (None, None) => return Err(ConfigError::new(
+                        &spec.origin,
+                        spec.key("base_url"),
+                        format!(
+                            "missing: `{}` has no default base URL; set one (or sandbox = true)",
+                            prepared.kind
+                        ),
+                    )),
+                },
+            };
+        let transport = HttpTransport::new(spec.name.clone(), &spec.common)
+            .map_err(|e| ConfigError::new(&spec.origin, spec.key(""), e))?;
+        let ctx = BuildContext {
+            instance: spec.name.clone(),
+            base_url,
+            sandbox: spec.common.sandbox,
+            transport: Arc::new(transport),
+        };
+        let provider = (prepared.finish)(ctx)
+            .map_err(|e| ConfigError::new(&spec.origin, spec.key(&e.key), e.message))?;
+        instances.by_name.insert(
+            spec.name.clone(),
+            Instance {
+                name: spec.name.clone(),
+                kind: prepared.kind,
+                sandbox: spec.common.sandbox,
+                provider,
+            },
+        );
+    }
+    Ok(instances)
+}

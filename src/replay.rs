@@ -1,0 +1,172 @@
+//! The replay vendor: serves recorded fixtures on loopback so the real gateway can be
+//! driven against a vendor's recorded answers. Each request must match one of the fixtures
+//! (method, path, query, the headers that matter, body); one that does not is answered
+//! 599 and remembered with a readable diff, and `assert_clean` fails the test with it.
+//! The request log is also the vendor-side evidence for rate and exactly-once tests.
+
+mod matcher;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use refund_provider::fixture::{Exchange, Fault};
+use refund_provider::{SandboxRequest, VendorResponse};
+
+use crate::loopback::{Handler, LoopbackServer};
+
+pub use matcher::{diff_request, ReceivedRequest};
+
+/// How fixtures are consumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Each fixture answers once (tests: every expected call happens exactly once).
+    Once,
+    /// Fixtures answer any number of times (the `replay` command for exploratory use).
+    Always,
+}
+
+struct State {
+    fixtures: Vec<(String, Exchange, bool)>,
+    received: Vec<ReceivedRequest>,
+    mismatches: Vec<String>,
+}
+
+pub struct ReplayServer {
+    server: LoopbackServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl ReplayServer {
+    /// Loads fixture files (paths as given, e.g. `fixtures/ticketmatic/create.json`).
+    pub fn load(paths: &[impl AsRef<Path>]) -> std::io::Result<Vec<(String, Exchange)>> {
+        paths
+            .iter()
+            .map(|p| {
+                let p = p.as_ref();
+                let text = std::fs::read_to_string(p)?;
+                let exchange: Exchange = serde_json::from_str(&text).map_err(|e| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("fixture {} is malformed: {e}", p.display()),
+                    )
+                })?;
+                Ok((p.display().to_string(), exchange))
+            })
+            .collect()
+    }
+
+    pub async fn start(
+        addr: SocketAddr,
+        fixtures: Vec<(String, Exchange)>,
+        reuse: Reuse,
+    ) -> std::io::Result<Self> {
+        let state = Arc::new(Mutex::new(State {
+            fixtures: fixtures.into_iter().map(|(n, e)| (n, e, false)).collect(),
+            received: Vec::new(),
+            mismatches: Vec::new(),
+        }));
+        let handler_state = state.clone();
+        let handler: Handler = Arc::new(move |request| {
+            let state = handler_state.clone();
+            Box::pin(async move { respond(&state, request, reuse).await })
+        });
+        let server = LoopbackServer::start(addr, handler).await?;
+        Ok(ReplayServer { server, state })
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// Every request received, in order.
+    pub fn received(&self) -> Vec<ReceivedRequest> {
+        self.lock().received.clone()
+    }
+
+    /// Requests that matched no fixture, each with its diff.
+    pub fn mismatches(&self) -> Vec<String> {
+        self.lock().mismatches.clone()
+    }
+
+    /// Fixtures that were never requested.
+    pub fn unused(&self) -> Vec<String> {
+        self.lock()
+            .fixtures
+            .iter()
+            .filter(|(_, _, used)| !used)
+            .map(|(name, _, _)| name.clone())
+            .collect()
+    }
+
+    /// Panics with every mismatch's diff and every unused fixture.
+    pub fn assert_clean(&self) {
+        let mismatches = self.mismatches();
+        let unused = self.unused();
+        if !mismatches.is_empty() || !unused.is_empty() {
+            panic!(
+                "replay vendor was not used as recorded:\n{}{}",
+                mismatches.join("\n"),
+                if unused.is_empty() {
+                    String::new()
+                } else {
+                    format!("\nfixtures never requested: {}", unused.join(", "))
+                }
+            );
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+async fn respond(
+    state: &Mutex<State>,
+    request: SandboxRequest,
+    reuse: Reuse,
+) -> Option<VendorResponse> {
+    let received = ReceivedRequest::from(&request);
+    let chosen = {
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+        state.received.push(received.clone());
+        let found = state.fixtures.iter().position(|(_, exchange, used)| {
+            (reuse == Reuse::Always || !used) && matcher::matches(&exchange.request, &received)
+        });
+        match found {
+            Some(i) => {
+                state.fixtures[i].2 = true;
+                Ok(state.fixtures[i].1.response.clone())
+            }
+            None => {
+                let report = matcher::explain_mismatch(
+                    &received,
+                    state
+                        .fixtures
+                        .iter()
+                        .map(|(n, e, _)| (n.as_str(), &e.request)),
+                );
+                state.mismatches.push(report.clone());
+                Err(report)
+            }
+        }
+    };
+    match chosen {
+        Ok(recorded) => {
+            if let Some(ms) = recorded.delay_ms {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            if recorded.fault == Some(Fault::Reset) {
+                return None;
+            }
+            Some(matcher::recorded_response(&recorded))
+        }
+        Err(report) => Some(VendorResponse {
+            status: 599,
+            headers: Default::default(),
+            body: Bytes::from(report),
+        }),
+    }
+}

@@ -1,0 +1,272 @@
+//! Matching a received request against a fixture's expected request, and explaining a
+//! mismatch field by field (JSON bodies are compared structurally, so the diff names paths).
+
+use std::collections::BTreeMap;
+
+use assert_json_diff::{assert_json_matches_no_panic, CompareMode, Config, NumericMode};
+use bytes::Bytes;
+use refund_provider::fixture::{ExpectedRequest, HeaderExpectation, RecordedResponse};
+use refund_provider::{SandboxRequest, VendorResponse};
+use serde_json::Value;
+
+/// The placeholder that matches any JSON value in an expected body.
+const ANY: &str = "{{any}}";
+
+/// A request as the replay vendor received it (kept for the request log).
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, String>,
+    pub body: Bytes,
+    pub at: std::time::Instant,
+}
+
+impl From<&SandboxRequest> for ReceivedRequest {
+    fn from(r: &SandboxRequest) -> Self {
+        let query = r
+            .query
+            .as_deref()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let headers = r
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        ReceivedRequest {
+            method: r.method.to_string(),
+            path: r.path.clone(),
+            query,
+            headers,
+            body: r.body.clone(),
+            at: std::time::Instant::now(),
+        }
+    }
+}
+
+impl ReceivedRequest {
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+pub fn matches(expected: &ExpectedRequest, received: &ReceivedRequest) -> bool {
+    diff_request(expected, received).is_empty()
+}
+
+/// Every way `received` differs from `expected`, one line each; empty when it matches.
+pub fn diff_request(expected: &ExpectedRequest, received: &ReceivedRequest) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if !expected.method.eq_ignore_ascii_case(&received.method) {
+        diffs.push(format!(
+            "method: expected {}, got {}",
+            expected.method, received.method
+        ));
+    }
+    if expected.path != received.path {
+        diffs.push(format!(
+            "path: expected {}, got {}",
+            expected.path, received.path
+        ));
+    }
+    for (key, value) in &expected.query {
+        match received.query.get(key) {
+            Some(v) if v == value => {}
+            Some(v) => diffs.push(format!("query {key}: expected {value:?}, got {v:?}")),
+            None => diffs.push(format!("query {key}: expected {value:?}, missing")),
+        }
+    }
+    for key in received
+        .query
+        .keys()
+        .filter(|k| !expected.query.contains_key(*k))
+    {
+        diffs.push(format!("query {key}: not expected"));
+    }
+    for (name, expectation) in &expected.headers {
+        let got = received.headers.get(&name.to_ascii_lowercase());
+        let ok = match (expectation, got) {
+            (_, None) => false,
+            (HeaderExpectation::Exact(v), Some(g)) => v == g,
+            (HeaderExpectation::Matches { matches }, Some(g)) => regex::Regex::new(matches)
+                .map(|re| re.is_match(g))
+                .unwrap_or(false),
+        };
+        if !ok {
+            // The received value is not printed: it may carry a credential.
+            let want = match expectation {
+                HeaderExpectation::Exact(v) => format!("{v:?}"),
+                HeaderExpectation::Matches { matches } => format!("a value matching /{matches}/"),
+            };
+            let state = if got.is_some() {
+                "a different value"
+            } else {
+                "nothing"
+            };
+            diffs.push(format!("header {name}: expected {want}, got {state}"));
+        }
+    }
+    if let Some(expected_body) = &expected.body {
+        match serde_json::from_slice::<Value>(&received.body) {
+            Ok(actual) => {
+                let expected_body = fill_placeholders(expected_body, &actual);
+                let config =
+                    Config::new(CompareMode::Strict).numeric_mode(NumericMode::AssumeFloat);
+                if let Err(diff) = assert_json_matches_no_panic(&actual, &expected_body, config) {
+                    diffs.push(format!("body:\n{diff}"));
+                }
+            }
+            Err(_) => diffs.push(format!(
+                "body: expected JSON, got {:?}",
+                String::from_utf8_lossy(&received.body)
+            )),
+        }
+    }
+    diffs
+}
+
+/// Replaces each `{{any}}` in `expected` by the value at the same place in `actual`.
+fn fill_placeholders(expected: &Value, actual: &Value) -> Value {
+    match (expected, actual) {
+        (Value::String(s), a) if s == ANY => a.clone(),
+        (Value::Object(e), Value::Object(a)) => Value::Object(
+            e.iter()
+                .map(|(k, v)| {
+                    let filled = a
+                        .get(k)
+                        .map_or_else(|| v.clone(), |av| fill_placeholders(v, av));
+                    (k.clone(), filled)
+                })
+                .collect(),
+        ),
+        (Value::Array(e), Value::Array(a)) => Value::Array(
+            e.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    a.get(i)
+                        .map_or_else(|| v.clone(), |av| fill_placeholders(v, av))
+                })
+                .collect(),
+        ),
+        (e, _) => e.clone(),
+    }
+}
+
+/// A readable report of why `received` matched nothing: the diff against the closest
+/// fixtures (same method and path first).
+pub fn explain_mismatch<'a>(
+    received: &ReceivedRequest,
+    fixtures: impl Iterator<Item = (&'a str, &'a ExpectedRequest)>,
+) -> String {
+    let mut candidates: Vec<(usize, &str, Vec<String>)> = fixtures
+        .map(|(name, expected)| {
+            let closeness = usize::from(expected.path == received.path) * 2
+                + usize::from(expected.method.eq_ignore_ascii_case(&received.method));
+            (closeness, name, diff_request(expected, received))
+        })
+        .collect();
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let mut report = format!(
+        "request {} {} matched no fixture",
+        received.method, received.path
+    );
+    for (_, name, diffs) in candidates.iter().take(2) {
+        report.push_str(&format!("\n  against {name}:"));
+        for line in diffs {
+            report.push_str(&format!("\n    {}", line.replace('\n', "\n    ")));
+        }
+    }
+    if candidates.is_empty() {
+        report.push_str(" (no fixtures loaded)");
+    }
+    report
+}
+
+/// The HTTP answer a fixture recorded.
+pub fn recorded_response(recorded: &RecordedResponse) -> VendorResponse {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &recorded.headers {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    let body = match (&recorded.body, &recorded.body_text) {
+        (_, Some(text)) => Bytes::from(text.clone()),
+        (Some(json), None) => {
+            headers
+                .entry(http::header::CONTENT_TYPE)
+                .or_insert(http::HeaderValue::from_static("application/json"));
+            Bytes::from(json.to_string())
+        }
+        (None, None) => Bytes::new(),
+    };
+    VendorResponse {
+        status: recorded.status,
+        headers,
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected(body: Value) -> ExpectedRequest {
+        serde_json::from_value(serde_json::json!({
+            "method": "POST", "path": "/demo/orders/1/refunds",
+            "headers": {"authorization": {"matches": "^TM-HMAC-SHA256 "}},
+            "body": body
+        }))
+        .unwrap()
+    }
+
+    fn received(body: &str, auth: &str) -> ReceivedRequest {
+        ReceivedRequest {
+            method: "POST".into(),
+            path: "/demo/orders/1/refunds".into(),
+            query: BTreeMap::new(),
+            headers: BTreeMap::from([("authorization".to_string(), auth.to_string())]),
+            body: Bytes::from(body.to_string()),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    #[test]
+    fn matches_with_placeholders_and_numeric_forms() {
+        let e = expected(serde_json::json!({"amount": 10.0, "paymentid": 125, "ts": "{{any}}"}));
+        assert!(matches(
+            &e,
+            &received(
+                r#"{"amount":10,"paymentid":125,"ts":"x"}"#,
+                "TM-HMAC-SHA256 key=a"
+            )
+        ));
+    }
+
+    #[test]
+    fn diff_names_the_field_and_hides_header_values() {
+        let e = expected(serde_json::json!({"amount": 10.0, "paymentid": 125}));
+        let diffs = diff_request(
+            &e,
+            &received(r#"{"amount":12,"paymentid":125}"#, "Basic c2VjcmV0"),
+        );
+        let text = diffs.join("\n");
+        assert!(text.contains("amount"), "{text}");
+        assert!(text.contains("header authorization"), "{text}");
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+    }
+}

@@ -1,0 +1,7 @@
+//! Contract tests: each vendor's provider driven through the real gateway over loopback
+//! HTTP against a replay vendor serving that vendor's recorded fixtures.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod replay_diff;

@@ -1,0 +1,159 @@
+//! Test harness: the real gateway on loopback, a replay vendor serving recorded fixtures,
+//! and a small HTTP client. Shared by the contract and end-to-end test binaries.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use refund_gateway::app::Server;
+use refund_gateway::config::Config;
+use refund_gateway::replay::{ReceivedRequest, ReplayServer, Reuse};
+
+/// The repository root, so fixture paths can be written as `fixtures/<vendor>/x.json`.
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// A replay vendor on a free loopback port, each fixture answering once.
+pub struct ReplayVendor {
+    server: ReplayServer,
+}
+
+impl ReplayVendor {
+    pub async fn start(fixtures: &[&str]) -> ReplayVendor {
+        let paths: Vec<PathBuf> = fixtures.iter().map(|f| repo_path(f)).collect();
+        let loaded = ReplayServer::load(&paths).expect("fixtures load");
+        let server = ReplayServer::start("127.0.0.1:0".parse().unwrap(), loaded, Reuse::Once)
+            .await
+            .expect("replay vendor starts");
+        ReplayVendor { server }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    pub fn received(&self) -> Vec<ReceivedRequest> {
+        self.server.received()
+    }
+
+    pub fn mismatches(&self) -> Vec<String> {
+        self.server.mismatches()
+    }
+
+    /// Panics with a readable diff if any request differed from the fixtures, or if a
+    /// fixture was never requested.
+    pub fn assert_clean(&self) {
+        self.server.assert_clean()
+    }
+}
+
+/// The gateway, started in-process from config text, serving on a free loopback port.
+pub struct TestGateway {
+    server: Server,
+    base: String,
+    client: reqwest::Client,
+}
+
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+    pub text: String,
+}
+
+impl ApiResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    /// The problem `code`, for error responses.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestGateway {
+    /// `config_toml` is a whole config; `[server] listen` defaults to a free port here.
+    pub async fn start(config_toml: &str) -> TestGateway {
+        let text = if config_toml.contains("[server]") {
+            config_toml.to_string()
+        } else {
+            format!("[server]\nlisten = \"127.0.0.1:0\"\n\n{config_toml}")
+        };
+        let config =
+            Config::from_toml_str(&text).unwrap_or_else(|e| panic!("test config is invalid: {e}"));
+        let server = Server::start(config)
+            .await
+            .unwrap_or_else(|e| panic!("gateway starts: {e}"));
+        let base = format!("http://{}", server.addr());
+        TestGateway {
+            server,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> ApiResponse {
+        read(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("gateway answers"),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> ApiResponse {
+        let req = self.client.post(self.url(path)).json(&body);
+        read(req.send().await.expect("gateway answers")).await
+    }
+
+    /// A POST with any bytes and content type, for malformed-input tests.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> ApiResponse {
+        let req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        read(req.send().await.expect("gateway answers")).await
+    }
+
+    pub async fn shutdown(self) {
+        self.server.shutdown().await
+    }
+}
+
+async fn read(response: reqwest::Response) -> ApiResponse {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body reads");
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    ApiResponse {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// Writes a secret to a fresh file and returns its path, for `{ file = "<path>" }`.
+pub fn secret_file(value: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("refund-gateway-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("secret-{}", COUNTER.fetch_add(1, Ordering::SeqCst)));
+    std::fs::write(&path, value).expect("secret file written");
+    path.display().to_string()
+}
