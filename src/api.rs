@@ -18,17 +18,20 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::instances::Instances;
+use crate::traffic::client_limit::{self, ClientLimiter};
+use crate::traffic::lookup_cache::LookupCache;
 use problem::ApiError;
 
 /// What every handler can reach.
 pub struct AppState {
     pub instances: Instances,
+    pub lookups: LookupCache,
     pub body_limit: usize,
     pub request_timeout: Duration,
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+pub fn router(state: Arc<AppState>, client_limiter: Option<Arc<ClientLimiter>>) -> Router {
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi::serve))
         .route("/v1/providers", get(providers::list))
@@ -40,7 +43,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             request_timeout,
         ))
-        .with_state(state)
+        .with_state(state);
+    match client_limiter {
+        Some(limiter) => routes.layer(middleware::from_fn_with_state(
+            limiter,
+            client_limit::enforce,
+        )),
+        None => routes,
+    }
 }
 
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)

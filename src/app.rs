@@ -12,6 +12,8 @@ use crate::api::{self, AppState};
 use crate::config::{Config, ConfigError};
 use crate::instances::{self, Instances, SandboxMode};
 use crate::sandbox_host::SandboxHost;
+use crate::traffic::client_limit::ClientLimiter;
+use crate::traffic::lookup_cache::LookupCache;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +50,17 @@ impl Server {
             .map_err(|source| StartError::Listen { addr, source })?;
         let state = Arc::new(AppState {
             instances,
+            lookups: LookupCache::new(&config.server.cache),
             body_limit: config.server.body_limit,
             request_timeout: config.server.request_timeout,
         });
-        let router = api::router(state);
+        let client_limiter = config
+            .server
+            .client_rate_limit
+            .as_ref()
+            .map(ClientLimiter::new);
+        let router =
+            api::router(state, client_limiter).into_make_service_with_connect_info::<SocketAddr>();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async {

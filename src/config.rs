@@ -5,6 +5,7 @@
 mod error;
 mod instance;
 mod server;
+mod traffic;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,9 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use server::ServerConfig;
+pub use traffic::{
+    CacheBounds, CacheConfig, CircuitConfig, ClientLimitConfig, RateLimitConfig, RetryConfig,
+};
 
 /// The whole configuration, as read (vendor settings are still raw: the registry reads
 /// them into each vendor's own config type when it builds the instance).

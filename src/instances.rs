@@ -9,10 +9,13 @@ use refund_provider::{
     BuildContext, ConfigError as VendorConfigError, InstanceName, Provider, Sandbox, Vendor,
 };
 
-use crate::config::{ConfigError, InstanceSpec};
+use crate::config::{CacheConfig, ConfigError, InstanceSpec, RetryConfig};
 use crate::outbound::HttpTransport;
 use crate::registry::{self, VendorVisitor};
 use crate::sandbox_host::SandboxHost;
+use crate::traffic::circuit::Circuit;
+use crate::traffic::guarded_transport::GuardedTransport;
+use crate::traffic::outbound_limit::OutboundLimit;
 
 /// A built instance, as the API serves it.
 pub struct Instance {
@@ -20,6 +23,15 @@ pub struct Instance {
     pub kind: &'static str,
     pub sandbox: bool,
     pub provider: Arc<dyn Provider>,
+    pub traffic: InstanceTraffic,
+}
+
+/// The traffic controls of one instance, shared with its transport.
+pub struct InstanceTraffic {
+    pub limit: Arc<OutboundLimit>,
+    pub circuit: Arc<Circuit>,
+    pub cache: CacheConfig,
+    pub retry: RetryConfig,
 }
 
 /// All configured instances, by name.
@@ -107,34 +119,46 @@ pub async fn build_all(
                     ),
                 )
             })??;
-        let base_url =
-            match (&prepared.sandbox, &mut sandboxes) {
-                (Some(sandbox), SandboxMode::Serve(host)) => host
-                    .serve(spec.name.clone(), sandbox.clone())
-                    .await
-                    .map_err(|e| {
-                        ConfigError::new(
-                            &spec.origin,
-                            spec.key("sandbox"),
-                            format!("cannot start the sandbox: {e}"),
-                        )
-                    })?,
-                (Some(_), SandboxMode::CheckOnly) => "http://127.0.0.1:9".to_string(),
-                (None, _) => match (&spec.common.base_url, prepared.default_base_url) {
-                    (Some(url), _) => url.to_string(),
-                    (None, Some(default)) => default.to_string(),
-                    (None, None) => return Err(ConfigError::new(
+        let base_url = match (&prepared.sandbox, &mut sandboxes) {
+            (Some(sandbox), SandboxMode::Serve(host)) => host
+                .serve(spec.name.clone(), sandbox.clone())
+                .await
+                .map_err(|e| {
+                    ConfigError::new(
+                        &spec.origin,
+                        spec.key("sandbox"),
+                        format!("cannot start the sandbox: {e}"),
+                    )
+                })?,
+            (Some(_), SandboxMode::CheckOnly) => "http://127.0.0.1:9".to_string(),
+            (None, _) => match (&spec.common.base_url, prepared.default_base_url) {
+                (Some(url), _) => url.to_string(),
+                (None, Some(default)) => default.to_string(),
+                (None, None) => {
+                    return Err(ConfigError::new(
                         &spec.origin,
                         spec.key("base_url"),
                         format!(
                             "missing: `{}` has no default base URL; set one (or sandbox = true)",
                             prepared.kind
                         ),
-                    )),
-                },
-            };
-        let transport = HttpTransport::new(spec.name.clone(), &spec.common)
+                    ))
+                }
+            },
+        };
+        let http = HttpTransport::new(spec.name.clone(), &spec.common)
             .map_err(|e| ConfigError::new(&spec.origin, spec.key(""), e))?;
+        let traffic = InstanceTraffic {
+            limit: Arc::new(OutboundLimit::new(spec.common.rate_limit.clone())),
+            circuit: Arc::new(Circuit::new(spec.common.circuit.clone())),
+            cache: spec.common.cache.clone(),
+            retry: spec.common.retry.clone(),
+        };
+        let transport = GuardedTransport {
+            circuit: traffic.circuit.clone(),
+            limit: traffic.limit.clone(),
+            inner: Arc::new(http),
+        };
         let ctx = BuildContext {
             instance: spec.name.clone(),
             base_url,
@@ -150,6 +174,7 @@ pub async fn build_all(
                 kind: prepared.kind,
                 sandbox: spec.common.sandbox,
                 provider,
+                traffic,
             },
         );
     }

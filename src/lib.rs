@@ -32,3 +32,4 @@ pub mod outbound;
 pub mod registry;
 pub mod replay;
 pub mod sandbox_host;
+pub mod traffic;

@@ -32,4 +32,8 @@ pub trait VendorVisitor {
 
 vendors! {
     provider_fourvenues::Fourvenues,
+    provider_ivvy::Ivvy,
+    provider_paylogic::Paylogic,
+    provider_stubbur::Stubbur,
+    provider_ticketmatic::Ticketmatic,
 }

@@ -38,6 +38,8 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("the gateway did not finish the request within {0:?}")]
     RequestTimeout(Duration),
+    #[error("too many requests from this client; retry after {0:?}")]
+    ClientRateLimited(Duration),
     /// A lookup, or anything else that changes nothing at the vendor.
     #[error("{}", .0.message)]
     Provider(ProviderError),
@@ -187,6 +189,9 @@ impl ApiError {
             ApiError::RequestTimeout(_) => {
                 (StatusCode::GATEWAY_TIMEOUT, "gateway_timeout", None, None)
             }
+            ApiError::ClientRateLimited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None, None)
+            }
             ApiError::Provider(e) | ApiError::CreateFailed(e) => (
                 provider_status(e.kind, e.retry_after),
                 e.kind.code(),
@@ -216,6 +221,9 @@ impl ApiError {
                 problem.vendor_message = Some(vendor.message.clone());
             }
             problem.retry_after = e.retry_after.map(|d| d.as_secs().max(1));
+        }
+        if let ApiError::ClientRateLimited(wait) = self {
+            problem.retry_after = Some(wait.as_secs_f64().ceil() as u64);
         }
         if let ApiError::CreateFailed(e) = self {
             problem.outcome = Some(e.outcome);

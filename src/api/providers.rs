@@ -9,6 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use crate::traffic::circuit::CircuitState;
+use crate::traffic::outbound_limit::LimitState;
 
 #[derive(Serialize, ToSchema)]
 pub struct ProviderInfo {
@@ -18,6 +20,14 @@ pub struct ProviderInfo {
     /// Served by the built-in sandbox vendor (no real money).
     pub sandbox: bool,
     pub capabilities: Capabilities,
+    /// Live traffic state: the outbound limiter and the circuit breaker.
+    pub traffic: TrafficInfo,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrafficInfo {
+    pub rate_limit: LimitState,
+    pub circuit: CircuitState,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -36,6 +46,10 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Json<ProviderList> {
             kind: i.kind.to_string(),
             sandbox: i.sandbox,
             capabilities: i.provider.capabilities().clone(),
+            traffic: TrafficInfo {
+                rate_limit: i.traffic.limit.state(),
+                circuit: i.traffic.circuit.state(),
+            },
         })
         .collect();
     Json(ProviderList { data })

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use refund_provider::{Capabilities, Currency, Money, MoneyError, RefundRequest, Target};
+use refund_provider::{
+    Capabilities, Currency, ErrorKind, Money, MoneyError, ProviderError, RefundRequest, Target,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -56,9 +58,12 @@ impl CreateRefundBody {
             {
                 let accepted: Vec<&str> =
                     capabilities.currencies.iter().map(Currency::code).collect();
-                return Err(ApiError::field(
-                    "/amount/currency",
-                    format!("this provider refunds in {} only", accepted.join(", ")),
+                return Err(ApiError::Provider(
+                    ProviderError::new(
+                        ErrorKind::CurrencyNotSupported,
+                        format!("this provider refunds in {} only", accepted.join(", ")),
+                    )
+                    .at("/amount/currency"),
                 ));
             }
             _ => {}

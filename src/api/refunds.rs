@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use refund_provider::{Refund, RefundId, Target};
 use serde::Serialize;
@@ -16,6 +16,8 @@ use super::problem::{ApiError, Problem};
 use super::refund_input::CreateRefundBody;
 use super::AppState;
 use crate::instances::Instance;
+use crate::traffic::client_limit::policy_item;
+use crate::traffic::lookup_cache::CacheStatus;
 
 #[derive(Serialize, ToSchema)]
 pub struct RefundList {
@@ -69,7 +71,8 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Refund>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let params = parse_query(query.as_deref(), &["include"])?;
     let include_raw = include_raw(&params)?;
     let id = RefundId::from_string(id);
@@ -87,11 +90,14 @@ pub async fn get(
             )),
         ));
     }
-    let mut refund = instance.provider.get(&vendor_ref).await?;
+    let (mut refund, cache) = state
+        .lookups
+        .get(instance, &vendor_ref, wants_live(&headers))
+        .await?;
     if !include_raw {
         refund.raw = None;
     }
-    Ok(Json(refund))
+    Ok(lookup_response(instance, cache, Json(refund)))
 }
 
 #[utoipa::path(get, path = "/v1/refunds", tag = "refunds",
@@ -108,7 +114,8 @@ pub async fn get(
 pub async fn list(
     State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
-) -> Result<Json<RefundList>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     const PARAMS: &[&str] = &[
         "provider", "order", "payment", "ticket", "venue", "booking", "event", "include",
     ];
@@ -143,21 +150,61 @@ pub async fn list(
             ),
         ));
     }
-    let mut refunds = instance.provider.list(&target).await.map_err(|e| {
-        // Target pointers are body pointers; for a list the field is a query parameter.
-        match e
-            .pointer
-            .as_deref()
-            .and_then(|p| p.strip_prefix("/target/"))
-        {
-            Some(field) => ApiError::parameter(field.trim_end_matches('s'), e.message),
-            None => ApiError::Provider(e),
-        }
-    })?;
+    let (mut refunds, cache) = state
+        .lookups
+        .list(instance, &target, wants_live(&headers))
+        .await
+        .map_err(|e| {
+            // Target pointers are body pointers; for a list the field is a query parameter.
+            match e
+                .pointer
+                .as_deref()
+                .and_then(|p| p.strip_prefix("/target/"))
+            {
+                Some(field) => ApiError::parameter(field.trim_end_matches('s'), e.message),
+                None => ApiError::Provider(e),
+            }
+        })?;
     if !include_raw {
         refunds.iter_mut().for_each(|r| r.raw = None);
     }
-    Ok(Json(RefundList { data: refunds }))
+    Ok(lookup_response(
+        instance,
+        cache,
+        Json(RefundList { data: refunds }),
+    ))
+}
+
+/// `Cache-Control: no-cache` asks for a live lookup.
+fn wants_live(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|d| d.trim().eq_ignore_ascii_case("no-cache"))
+}
+
+fn lookup_response(instance: &Instance, cache: CacheStatus, body: impl IntoResponse) -> Response {
+    let mut response = with_provider_policy(instance, body.into_response());
+    response.headers_mut().insert(
+        HeaderName::from_static("cache-status"),
+        HeaderValue::from_static(cache.header_value()),
+    );
+    response
+}
+
+/// Names the provider's own pace next to the client's limit, so the limits a client is
+/// shown are never looser than what the vendor account allows.
+fn with_provider_policy(instance: &Instance, mut response: Response) -> Response {
+    if let Some((quota, window)) = instance.traffic.limit.policy() {
+        if let Ok(v) = HeaderValue::from_str(&policy_item(instance.name.as_str(), quota, window)) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("ratelimit-policy"), v);
+        }
+    }
+    response
 }
 
 fn instance<'a>(

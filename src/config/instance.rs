@@ -11,10 +11,21 @@ use refund_provider::InstanceName;
 use serde::Deserialize;
 use url::Url;
 
+use super::traffic::{CacheConfig, CircuitConfig, RateLimitConfig, RetryConfig};
 use super::{dict_value, ConfigError};
 
 /// Keys read by the gateway; the rest of an instance's table goes to the vendor.
-const COMMON_KEYS: &[&str] = &["kind", "base_url", "sandbox", "timeout", "connect_timeout"];
+const COMMON_KEYS: &[&str] = &[
+    "kind",
+    "base_url",
+    "sandbox",
+    "timeout",
+    "connect_timeout",
+    "rate_limit",
+    "cache",
+    "circuit",
+    "retry",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +42,15 @@ pub struct InstanceCommon {
     pub timeout: Duration,
     #[serde(default = "default_connect_timeout", with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// Outbound pace for this vendor account; unlimited when absent.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default)]
+    pub circuit: CircuitConfig,
+    #[serde(default)]
+    pub retry: RetryConfig,
 }
 
 fn default_timeout() -> Duration {
@@ -76,6 +96,25 @@ impl InstanceSpec {
                     "a sandbox instance serves its own vendor; remove base_url or set sandbox = false",
                 ));
             }
+        }
+        if let Some(limit) = &common.rate_limit {
+            limit
+                .validate()
+                .map_err(|m| ConfigError::new(origin, format!("{prefix}.rate_limit"), m))?;
+        }
+        if common.circuit.failures == 0 {
+            return Err(ConfigError::new(
+                origin,
+                format!("{prefix}.circuit.failures"),
+                "must be at least 1",
+            ));
+        }
+        if common.retry.attempts == 0 {
+            return Err(ConfigError::new(
+                origin,
+                format!("{prefix}.retry.attempts"),
+                "must be at least 1 (the first try)",
+            ));
         }
         if common.timeout.is_zero() || common.connect_timeout.is_zero() {
             return Err(ConfigError::new(

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::traffic::{CacheBounds, ClientLimitConfig};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
@@ -18,6 +20,11 @@ pub struct ServerConfig {
     /// that hangs is reported as the vendor's timeout, with its outcome, not as ours.
     #[serde(default = "default_request_timeout", with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// Per-client request limit (by remote address); none when absent.
+    #[serde(default)]
+    pub client_rate_limit: Option<ClientLimitConfig>,
+    #[serde(default)]
+    pub cache: CacheBounds,
 }
 
 fn default_listen() -> SocketAddr {
@@ -38,6 +45,8 @@ impl Default for ServerConfig {
             listen: default_listen(),
             body_limit: default_body_limit(),
             request_timeout: default_request_timeout(),
+            client_rate_limit: None,
+            cache: CacheBounds::default(),
         }
     }
 }

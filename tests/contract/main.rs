@@ -4,4 +4,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod fourvenues;
+mod ivvy;
+mod paylogic;
 mod replay_diff;
+mod stubbur;
+mod ticketmatic;

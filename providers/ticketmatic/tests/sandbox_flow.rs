@@ -1,0 +1,188 @@
+//! The provider driven end to end against its own sandbox, without sockets: a test-only
+//! `Transport` hands each signed request to `TicketmaticSandbox::handle`. Proves
+//! create -> get -> list -> over-refund refused, with the real signing and the sandbox's
+//! signature check in the loop.
+
+use std::sync::{Arc, Mutex};
+
+use provider_ticketmatic::{Ticketmatic, TicketmaticConfig, TicketmaticSandbox};
+use refund_provider::http::Method;
+use refund_provider::{
+    async_trait, BuildContext, Currency, ErrorKind, InstanceName, Money, Provider, RefundRequest,
+    RefundStatus, Sandbox, SandboxRequest, Target, Transport, TransportError, Vendor,
+    VendorRequest, VendorResponse,
+};
+
+const BASE: &str = "http://sandbox.invalid";
+
+/// Calls the sandbox in-process and records what it was sent.
+struct SandboxTransport {
+    sandbox: TicketmaticSandbox,
+    sent: Mutex<Vec<(Method, String)>>,
+}
+
+#[async_trait]
+impl Transport for SandboxTransport {
+    async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
+        let rest = request.url.strip_prefix(BASE).unwrap_or(&request.url);
+        let (path, query) = match rest.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (rest.to_string(), None),
+        };
+        self.sent
+            .lock()
+            .unwrap()
+            .push((request.method.clone(), path.clone()));
+        Ok(self.sandbox.handle(&SandboxRequest {
+            method: request.method,
+            path,
+            query,
+            headers: request.headers,
+            body: request.body.unwrap_or_default(),
+        }))
+    }
+}
+
+fn setup() -> (Arc<dyn Provider>, Arc<SandboxTransport>) {
+    let config: TicketmaticConfig = serde_json::from_str(r#"{"account": "demo"}"#).unwrap();
+    let transport = Arc::new(SandboxTransport {
+        sandbox: TicketmaticSandbox::seeded("demo"),
+        sent: Mutex::new(Vec::new()),
+    });
+    let ctx = BuildContext {
+        instance: InstanceName::new("tm-sandbox").unwrap(),
+        base_url: format!("{BASE}/"),
+        sandbox: true,
+        transport: transport.clone(),
+    };
+    (Ticketmatic::build(config, ctx).unwrap(), transport)
+}
+
+fn request(order: &str, payments: &[&str], amount: Option<&str>) -> RefundRequest {
+    RefundRequest {
+        target: Target {
+            order: Some(order.into()),
+            payments: payments.iter().map(|p| p.to_string()).collect(),
+            ..Target::default()
+        },
+        amount: amount.map(|a| Money::parse(a, Currency::EUR).unwrap()),
+        reason: Some("event cancelled".into()),
+        metadata: Default::default(),
+        gateway_reference: None,
+    }
+}
+
+#[tokio::test]
+async fn create_get_list_then_over_refund_refused() {
+    let (provider, transport) = setup();
+
+    let created = provider
+        .create(&request("1269434", &[], Some("20.00")))
+        .await
+        .unwrap();
+    assert_eq!(created.status, RefundStatus::Succeeded);
+    assert_eq!(created.amount.unwrap().value().to_string(), "20.00");
+    assert_eq!(created.vendor_refs["payment_id"], "125");
+    assert_eq!(
+        created.vendor_reference.as_str(),
+        "order/1269434/payment/134"
+    );
+    assert!(
+        created
+            .notes
+            .iter()
+            .any(|n| n.contains("refunded payment 125")),
+        "{:?}",
+        created.notes
+    );
+    assert_eq!(created.reason.as_deref(), Some("event cancelled"));
+
+    let got = provider.get(&created.vendor_reference).await.unwrap();
+    assert_eq!(
+        (got.id.clone(), got.amount),
+        (created.id.clone(), created.amount)
+    );
+
+    let target = Target {
+        order: Some("1269434".into()),
+        ..Target::default()
+    };
+    let listed = provider.list(&target).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, created.id);
+
+    // 30.00 is left on payment 125: 30.01 is refused before any refund call is sent.
+    let before = transport.sent.lock().unwrap().len();
+    let err = provider
+        .create(&request("1269434", &["125"], Some("30.01")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AmountExceedsRefundable);
+    let sent = transport.sent.lock().unwrap()[before..].to_vec();
+    assert_eq!(
+        sent,
+        vec![(Method::GET, "/demo/orders/1269434".to_string())]
+    );
+
+    // The rest, without an amount, empties the payment; then nothing is left.
+    let rest = provider
+        .create(&request("1269434", &["125"], None))
+        .await
+        .unwrap();
+    assert_eq!(rest.amount.unwrap().value().to_string(), "30.00");
+    let err = provider
+        .create(&request("1269434", &[], None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NothingRefundable);
+    assert_eq!(provider.list(&target).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn picks_the_payment_with_most_left() {
+    let (provider, _) = setup();
+    let created = provider
+        .create(&request("1269436", &[], None))
+        .await
+        .unwrap();
+    assert_eq!(created.vendor_refs["payment_id"], "132");
+    assert_eq!(created.amount.unwrap().value().to_string(), "20.00");
+    let target = Target {
+        order: Some("1269436".into()),
+        ..Target::default()
+    };
+    // The earlier refund 133 and the new one.
+    assert_eq!(provider.list(&target).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn unknown_things_are_not_found() {
+    let (provider, _) = setup();
+    let err = provider
+        .create(&request("424242", &[], None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind, err.pointer.as_deref()),
+        (ErrorKind::NotFound, Some("/target/order"))
+    );
+    let missing = refund_provider::VendorRef::new("order/1269434/payment/125");
+    assert_eq!(
+        provider.get(&missing).await.unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    let bad = refund_provider::VendorRef::new("nonsense");
+    assert_eq!(
+        provider.get(&bad).await.unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    let usd = RefundRequest {
+        amount: Some(Money::parse("1.00", Currency::from_code("USD").unwrap()).unwrap()),
+        ..request("1269434", &[], None)
+    };
+    let err = provider.create(&usd).await.unwrap_err();
+    assert_eq!(
+        (err.kind, err.pointer.as_deref()),
+        (ErrorKind::CurrencyNotSupported, Some("/amount/currency"))
+    );
+}

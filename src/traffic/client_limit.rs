@@ -1,0 +1,117 @@
+//! The per-client inbound limit: each remote address gets its own governor bucket.
+//! Every answer carries the IETF `RateLimit-Policy` and `RateLimit` headers; a client over
+//! its limit gets 429 problem+json with Retry-After. (Clients are told apart by address
+//! until the gateway has API keys; forwarded-for headers are not trusted.)
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+use crate::api::problem::ApiError;
+use crate::config::ClientLimitConfig;
+
+type KeyedLimiter =
+    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+
+pub const POLICY_NAME: &str = "client";
+
+pub struct ClientLimiter {
+    limiter: KeyedLimiter,
+    clock: DefaultClock,
+    burst: u32,
+    window: f64,
+}
+
+impl ClientLimiter {
+    pub fn new(config: &ClientLimitConfig) -> Arc<Self> {
+        let burst = config.burst();
+        let period = Duration::from_secs_f64(1.0 / config.per_second.max(0.001));
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        let clock = DefaultClock::default();
+        let limiter = RateLimiter::dashmap_with_clock(quota, clock.clone())
+            .with_middleware::<StateInformationMiddleware>();
+        let this = Arc::new(ClientLimiter {
+            limiter,
+            clock,
+            burst,
+            window: f64::from(burst) / config.per_second,
+        });
+        // Forget idle clients so memory stays bounded by the active ones.
+        let weak = Arc::downgrade(&this);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(limiter) => limiter.limiter.retain_recent(),
+                    None => break,
+                }
+            }
+        });
+        this
+    }
+
+    pub fn policy_item(&self) -> String {
+        policy_item(POLICY_NAME, self.burst, self.window)
+    }
+}
+
+/// One item of `RateLimit-Policy`: quota `q` per window `w` seconds.
+pub fn policy_item(name: &str, quota: u32, window_secs: f64) -> String {
+    format!(
+        "\"{name}\";q={quota};w={}",
+        window_secs.ceil().max(1.0) as u64
+    )
+}
+
+pub async fn enforce(
+    State(limiter): State<Arc<ClientLimiter>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let (mut response, remaining, reset) = match limiter.limiter.check_key(&ip) {
+        Ok(snapshot) => {
+            let remaining = snapshot.remaining_burst_capacity();
+            let used = limiter.burst.saturating_sub(remaining);
+            let reset = f64::from(used) * limiter.window / f64::from(limiter.burst);
+            (next.run(request).await, remaining, reset)
+        }
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(limiter.clock.now());
+            let error = ApiError::ClientRateLimited(wait.max(Duration::from_secs(1)));
+            (error.into_response(), 0, wait.as_secs_f64())
+        }
+    };
+    let headers = response.headers_mut();
+    let policy_name = HeaderName::from_static("ratelimit-policy");
+    // A handler may already have named a stricter provider policy: keep both.
+    let policy = match headers.get(&policy_name).and_then(|v| v.to_str().ok()) {
+        Some(existing) => format!("{}, {existing}", limiter.policy_item()),
+        None => limiter.policy_item(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        headers.insert(policy_name, v);
+    }
+    let state = format!("\"{POLICY_NAME}\";r={remaining};t={}", reset.ceil() as u64);
+    if let Ok(v) = HeaderValue::from_str(&state) {
+        headers.insert(HeaderName::from_static("ratelimit"), v);
+    }
+    response
+}

@@ -1,0 +1,263 @@
+//! Fourvenues through the whole gateway over loopback HTTP: the replay vendor serves
+//! `fixtures/fourvenues/`, and every assertion is made at the canonical API.
+
+use serde_json::{json, Value};
+
+use crate::support::{secret_file, ReplayVendor, TestGateway};
+
+const A: &str = "5f8d0f8b9d2b3b0017b6d8a0";
+const B: &str = "5f8d0f8b9d2b3b0017b6d8b1";
+
+fn fixture(name: &str) -> String {
+    format!("fixtures/fourvenues/{name}.json")
+}
+
+async fn replay(names: &[&str]) -> ReplayVendor {
+    let paths: Vec<String> = names.iter().map(|n| fixture(n)).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    ReplayVendor::start(&refs).await
+}
+
+async fn gateway(vendor: &ReplayVendor) -> TestGateway {
+    TestGateway::start(&format!(
+        r#"
+[providers.fv]
+kind = "fourvenues"
+base_url = "{}"
+timeout = "2s"
+connect_timeout = "1s"
+api_key = {{ file = "{}" }}
+"#,
+        vendor.base_url(),
+        secret_file("fv-contract-key")
+    ))
+    .await
+}
+
+fn create_body(ticket: &str, amount: Option<&str>) -> Value {
+    let mut body = json!({
+        "provider": "fv",
+        "target": {"tickets": [ticket]},
+        "reason": "event cancelled",
+    });
+    if let Some(value) = amount {
+        body["amount"] = json!({"value": value, "currency": "EUR"});
+    }
+    body
+}
+
+/// Runs one create against the given fixtures and returns the answer.
+async fn create(names: &[&str], ticket: &str, amount: Option<&str>) -> crate::support::ApiResponse {
+    let vendor = replay(names).await;
+    let gw = gateway(&vendor).await;
+    let response = gw.post("/v1/refunds", create_body(ticket, amount)).await;
+    vendor.assert_clean();
+    response
+}
+
+fn assert_problem(r: &crate::support::ApiResponse, status: u16, code: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+}
+
+#[tokio::test]
+async fn partial_refund_then_get_and_list() {
+    let vendor = replay(&[
+        "get-ticket-unrefunded",
+        "refund-partial",
+        "get-ticket-refunded",
+        "get-ticket-refunded",
+    ])
+    .await;
+    let gw = gateway(&vendor).await;
+
+    let created = gw.post("/v1/refunds", create_body(A, Some("10.00"))).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let refund = &created.body;
+    assert_eq!(refund["status"], "succeeded");
+    assert_eq!(refund["provider"], "fv");
+    assert_eq!(refund["provider_kind"], "fourvenues");
+    assert_eq!(
+        refund["amount"],
+        json!({"value": "10.00", "currency": "EUR"})
+    );
+    assert_eq!(refund["target"]["tickets"], json!([A]));
+    assert_eq!(refund["vendor_reference"], format!("ticket/{A}/refund/0"));
+    assert_eq!(refund["reason"], "event cancelled");
+    assert_eq!(refund["lines"][0]["kind"], "ticket");
+    assert_eq!(refund["lines"][0]["partial"], true);
+    assert_eq!(refund["created_at"], "2020-10-19T07:00:00Z");
+    assert!(
+        !created.text.contains("REDACTED"),
+        "no personal data is copied"
+    );
+
+    let id = refund["id"].as_str().unwrap();
+    let got = gw.get(&format!("/v1/refunds/{id}")).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.body["id"], id);
+    assert_eq!(got.body["amount"], refund["amount"]);
+
+    let listed = gw.get(&format!("/v1/refunds?provider=fv&ticket={A}")).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(listed.body["data"][0]["id"], id);
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn full_refund_without_amount_takes_the_whole_remaining() {
+    let r = create(&["get-ticket-partly-refunded", "refund-full"], B, None).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["status"], "succeeded");
+    assert_eq!(
+        r.body["amount"],
+        json!({"value": "10.00", "currency": "EUR"})
+    );
+    assert_eq!(r.body["vendor_reference"], format!("ticket/{B}/refund/1"));
+    assert_eq!(r.body["lines"][0]["partial"], true);
+    let notes = r.body["notes"].to_string();
+    assert!(notes.contains("whole remaining"), "{notes}");
+}
+
+#[tokio::test]
+async fn fractional_amount_is_refused_without_any_vendor_request() {
+    let vendor = replay(&[]).await;
+    let gw = gateway(&vendor).await;
+    let r = gw.post("/v1/refunds", create_body(A, Some("10.50"))).await;
+    assert_problem(&r, 422, "amount_not_representable");
+    assert_eq!(r.body["pointer"], "/amount/value");
+    assert!(vendor.received().is_empty(), "{:?}", vendor.received());
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn a_fractional_remaining_is_refused_before_the_refund_request() {
+    // Ticket A after the partial refund: 6.1 EUR left, which is not whole euros.
+    let r = create(&["get-ticket-refunded"], A, None).await;
+    assert_problem(&r, 422, "amount_not_representable");
+    assert_eq!(r.body["pointer"], "/amount");
+}
+
+#[tokio::test]
+async fn vendor_400_is_a_rejection() {
+    let r = create(
+        &["get-ticket-unrefunded", "error-400-refund"],
+        A,
+        Some("16"),
+    )
+    .await;
+    assert_problem(&r, 422, "provider_rejected");
+    assert_eq!(r.body["vendor_status"], 400);
+    assert_eq!(
+        r.body["vendor_message"],
+        "The amount to refund exceeds the refundable amount of the ticket"
+    );
+    assert_eq!(r.body["outcome"], "not_applied");
+}
+
+#[tokio::test]
+async fn vendor_401_is_an_operator_problem() {
+    let vendor = replay(&["error-401-get-ticket"]).await;
+    let gw = gateway(&vendor).await;
+    let r = gw.get(&format!("/v1/refunds?provider=fv&ticket={A}")).await;
+    assert_problem(&r, 502, "provider_unauthorized");
+    assert_eq!(r.body["vendor_status"], 401);
+    assert!(!r.text.contains("fv-contract-key"));
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn vendor_404_is_not_found_and_nothing_is_refunded() {
+    let r = create(
+        &["error-404-get-ticket"],
+        "000000000000000000000000",
+        Some("5"),
+    )
+    .await;
+    assert_problem(&r, 404, "not_found");
+    assert_eq!(r.body["vendor_status"], 404);
+    assert_eq!(r.body["vendor_message"], "Ticket not found");
+    assert_eq!(r.body["outcome"], "not_applied");
+}
+
+#[tokio::test]
+async fn vendor_429_passes_retry_after_on() {
+    let r = create(
+        &["get-ticket-unrefunded", "error-429-refund"],
+        A,
+        Some("10"),
+    )
+    .await;
+    assert_problem(&r, 503, "provider_rate_limited");
+    assert_eq!(r.header("retry-after"), Some("30"));
+    assert_eq!(r.body["retry_after"], 30);
+    assert_eq!(r.body["vendor_status"], 429);
+}
+
+#[tokio::test]
+async fn html_5xx_page_leaves_the_outcome_unknown() {
+    let r = create(
+        &["get-ticket-unrefunded", "error-502-html-refund"],
+        A,
+        Some("10"),
+    )
+    .await;
+    assert_problem(&r, 502, "provider_unavailable");
+    assert_eq!(r.body["vendor_status"], 502);
+    assert!(r.body["vendor_message"]
+        .as_str()
+        .unwrap()
+        .contains("502 Bad Gateway"));
+    assert_eq!(r.body["outcome"], "unknown");
+    assert_eq!(r.body["refund_status"], "unknown");
+}
+
+#[tokio::test]
+async fn truncated_json_is_a_bad_response_with_unknown_outcome() {
+    let r = create(
+        &["get-ticket-unrefunded", "truncated-json-refund"],
+        A,
+        Some("10"),
+    )
+    .await;
+    assert_problem(&r, 502, "provider_bad_response");
+    assert_eq!(r.body["vendor_status"], 200);
+    assert_eq!(r.body["outcome"], "unknown");
+}
+
+#[tokio::test]
+async fn connection_reset_leaves_the_outcome_unknown() {
+    let r = create(&["get-ticket-unrefunded", "reset-refund"], A, Some("10")).await;
+    assert_problem(&r, 502, "provider_unavailable");
+    assert_eq!(r.body["outcome"], "unknown");
+    assert_eq!(r.body["refund_status"], "unknown");
+}
+
+#[tokio::test]
+async fn http_200_with_success_false_is_a_rejection() {
+    let r = create(
+        &["get-ticket-unrefunded", "error-200-success-false-refund"],
+        A,
+        Some("10"),
+    )
+    .await;
+    assert_problem(&r, 422, "provider_rejected");
+    assert_eq!(r.body["vendor_status"], 200);
+    assert_eq!(r.body["vendor_message"], "The ticket cannot be refunded");
+    assert_eq!(r.body["outcome"], "not_applied");
+}
+
+#[tokio::test]
+async fn sandbox_create_get_list_and_over_refund() {
+    let gw = TestGateway::start("[providers.fv]\nkind = \"fourvenues\"\nsandbox = true\n").await;
+    let created = gw.post("/v1/refunds", create_body(A, Some("10"))).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap();
+    let got = gw.get(&format!("/v1/refunds/{id}")).await;
+    assert_eq!((got.status, &got.body["id"]), (200, &json!(id)));
+    let listed = gw.get(&format!("/v1/refunds?provider=fv&ticket={A}")).await;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(1));
+    let over = gw.post("/v1/refunds", create_body(A, Some("7"))).await;
+    assert_problem(&over, 422, "amount_exceeds_refundable");
+}

@@ -1,0 +1,350 @@
+//! iVvy through the whole gateway over loopback HTTP: the replay vendor serves
+//! `fixtures/ivvy/`, and every assertion is made at the canonical API. The last tests use
+//! the iVvy sandbox, which verifies each request's signature over real HTTP.
+
+use refund_provider::{InstanceName, RefundId, VendorRef};
+use serde_json::{json, Value};
+
+use crate::support::{secret_file, ApiResponse, ReplayVendor, TestGateway};
+
+fn fixture(name: &str) -> String {
+    format!("fixtures/ivvy/{name}.json")
+}
+
+async fn replay(names: &[&str]) -> ReplayVendor {
+    let paths: Vec<String> = names.iter().map(|n| fixture(n)).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    ReplayVendor::start(&refs).await
+}
+
+async fn gateway(vendor: &ReplayVendor) -> TestGateway {
+    TestGateway::start(&format!(
+        r#"
+[providers.iv]
+kind = "ivvy"
+base_url = "{}"
+timeout = "2s"
+connect_timeout = "1s"
+api_key = {{ file = "{}" }}
+api_secret = {{ file = "{}" }}
+currency = "AUD"
+"#,
+        vendor.base_url(),
+        secret_file("ivvy-contract-key"),
+        secret_file("ivvy-contract-secret"),
+    ))
+    .await
+}
+
+fn create_body(booking: &str, amount: Option<&str>) -> Value {
+    let mut body = json!({
+        "provider": "iv",
+        "target": {"venue": "2", "booking": booking},
+        "reason": "Function cancelled by client",
+    });
+    if let Some(value) = amount {
+        body["amount"] = json!({"value": value, "currency": "AUD"});
+    }
+    body
+}
+
+/// One create against the given fixtures; every fixture must have been used as recorded.
+async fn create(names: &[&str], amount: &str) -> ApiResponse {
+    let vendor = replay(names).await;
+    let gw = gateway(&vendor).await;
+    let response = gw.post("/v1/refunds", create_body("2", Some(amount))).await;
+    vendor.assert_clean();
+    response
+}
+
+fn assert_problem(r: &ApiResponse, status: u16, code: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+}
+
+#[tokio::test]
+async fn refund_spread_over_two_invoices_then_get_and_list() {
+    let vendor = replay(&[
+        "add-refund-spread-two-invoices",
+        "get-invoice-1736",
+        "get-invoice-1737",
+        "get-invoice-list-venue-2",
+        "get-invoice-1736",
+        "get-invoice-1737",
+    ])
+    .await;
+    let gw = gateway(&vendor).await;
+
+    let created = gw
+        .post("/v1/refunds", create_body("2", Some("200.00")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let refund = &created.body;
+    assert_eq!(refund["status"], "succeeded");
+    assert_eq!(refund["provider"], "iv");
+    assert_eq!(refund["provider_kind"], "ivvy");
+    assert_eq!(
+        refund["amount"],
+        json!({"value": "200.00", "currency": "AUD"})
+    );
+    assert_eq!(
+        refund["vendor_reference"],
+        "venue/2/booking/2/refunds/1736:180,1737:181"
+    );
+    let lines = refund["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["kind"], "invoice");
+    assert_eq!(lines[0]["reference"], "1736");
+    assert_eq!(lines[0]["vendor_refs"]["refund_id"], "180");
+    assert_eq!(lines[1]["reference"], "1737");
+    assert_eq!(lines[1]["vendor_refs"]["refund_id"], "181");
+
+    let id = refund["id"].as_str().unwrap();
+    let got = gw.get(&format!("/v1/refunds/{id}")).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.body["id"], id);
+    assert_eq!(got.body["status"], "succeeded");
+    assert_eq!(
+        got.body["amount"],
+        json!({"value": "200.00", "currency": "AUD"})
+    );
+    assert_eq!(got.body["reason"], "Function cancelled by client");
+    let amounts: Vec<&Value> = got.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["amount"]["value"])
+        .collect();
+    assert_eq!(amounts, [&json!("150.00"), &json!("50.00")]);
+
+    let listed = gw.get("/v1/refunds?provider=iv&venue=2&booking=2").await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let data = listed.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "{}", listed.text);
+    assert_eq!(
+        data[0]["vendor_reference"],
+        "venue/2/booking/2/refunds/1736:180"
+    );
+    assert_eq!(
+        data[1]["amount"],
+        json!({"value": "50.00", "currency": "AUD"})
+    );
+
+    // The create went out as iVvy documents it: amount as a JSON number, date in UTC.
+    let sent = vendor.received()[0].json().unwrap();
+    assert_eq!(sent["refund"]["amount"], json!(200));
+    let date = sent["refund"]["refundDate"].as_str().unwrap();
+    assert!(date.ends_with(" UTC") && date.len() == 23, "{date}");
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn partially_applied_refund_leaves_the_outcome_unknown() {
+    let r = create(&["add-refund-partially-applied-24148"], "60.00").await;
+    assert_problem(&r, 409, "refund_partially_applied");
+    assert_eq!(r.body["outcome"], "unknown");
+    assert_eq!(r.body["vendor_code"], "24148");
+    assert_eq!(r.body["vendor_status"], 400);
+    assert!(
+        r.body["vendor_message"]
+            .as_str()
+            .unwrap()
+            .contains("Only 50.00 of 60.00 could be applied"),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn each_refund_error_code_has_its_own_canonical_code() {
+    let cases = [
+        (
+            "add-refund-nothing-refundable-24145",
+            "10.00",
+            409,
+            "nothing_refundable",
+            "24145",
+        ),
+        (
+            "add-refund-more-than-payable-24146",
+            "1000.00",
+            422,
+            "amount_exceeds_refundable",
+            "24146",
+        ),
+        (
+            "add-refund-amount-not-positive-24147",
+            "0.01",
+            422,
+            "amount_invalid",
+            "24147",
+        ),
+        (
+            "add-refund-partially-applied-24148",
+            "60.00",
+            409,
+            "refund_partially_applied",
+            "24148",
+        ),
+        (
+            "add-refund-invalid-details-24149",
+            "5.00",
+            422,
+            "provider_rejected",
+            "24149",
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (name, amount, status, code, vendor_code) in cases {
+        let r = create(&[name], amount).await;
+        assert_problem(&r, status, code);
+        assert_eq!(r.body["vendor_code"], vendor_code, "{name}");
+        let outcome = if vendor_code == "24148" {
+            "unknown"
+        } else {
+            "not_applied"
+        };
+        assert_eq!(r.body["outcome"], outcome, "{name}");
+        seen.push((r.code().to_string(), r.status));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        5,
+        "each specific code maps to its own canonical code"
+    );
+}
+
+#[tokio::test]
+async fn stale_request_is_an_unauthorized_vendor_answer() {
+    let r = create(&["add-refund-stale-request-401-23005"], "25.00").await;
+    assert_problem(&r, 502, "provider_unauthorized");
+    assert_eq!(r.body["vendor_status"], 401);
+    assert_eq!(r.body["vendor_code"], "23005");
+    assert_eq!(r.body["outcome"], "not_applied");
+}
+
+#[tokio::test]
+async fn an_error_body_with_http_200_is_an_error() {
+    let r = create(&["add-refund-error-body-http-200"], "500.00").await;
+    assert_problem(&r, 422, "amount_exceeds_refundable");
+    assert_eq!(r.body["vendor_status"], 200);
+    assert_eq!(r.body["vendor_code"], "24146");
+}
+
+#[tokio::test]
+async fn unknown_booking_is_not_found() {
+    let vendor = replay(&["add-refund-booking-not-found-404"]).await;
+    let gw = gateway(&vendor).await;
+    let r = gw
+        .post("/v1/refunds", create_body("999", Some("10.00")))
+        .await;
+    assert_problem(&r, 404, "not_found");
+    assert_eq!(r.body["vendor_code"], "404");
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn vendor_429_passes_retry_after_on() {
+    let r = create(&["add-refund-rate-limited-429"], "15.00").await;
+    assert_problem(&r, 503, "provider_rate_limited");
+    assert_eq!(r.header("retry-after"), Some("30"));
+    assert_eq!(r.body["retry_after"], 30);
+    assert_eq!(r.body["outcome"], "not_applied");
+}
+
+#[tokio::test]
+async fn html_5xx_page_leaves_the_outcome_unknown() {
+    let r = create(&["add-refund-server-error-html-503"], "20.00").await;
+    assert_problem(&r, 502, "provider_unavailable");
+    assert_eq!(r.body["vendor_status"], 503);
+    assert!(r.body["vendor_message"]
+        .as_str()
+        .unwrap()
+        .contains("503 Service"));
+    assert_eq!(r.body["outcome"], "unknown");
+}
+
+#[tokio::test]
+async fn truncated_json_is_a_bad_response_with_unknown_outcome() {
+    let r = create(&["add-refund-truncated-json"], "30.00").await;
+    assert_problem(&r, 502, "provider_bad_response");
+    assert_eq!(r.body["outcome"], "unknown");
+}
+
+#[tokio::test]
+async fn connection_reset_leaves_the_outcome_unknown() {
+    let r = create(&["add-refund-connection-reset"], "35.00").await;
+    assert!(r.status >= 500, "{}", r.text);
+    assert_eq!(r.body["outcome"], "unknown", "{}", r.text);
+}
+
+#[tokio::test]
+async fn lookup_of_an_unknown_invoice_is_not_found() {
+    let vendor = replay(&["get-invoice-not-found-24137"]).await;
+    let gw = gateway(&vendor).await;
+    let id = RefundId::for_vendor(
+        &InstanceName::new("iv").unwrap(),
+        &VendorRef::new("venue/2/booking/2/refunds/9999:1"),
+    );
+    let r = gw.get(&format!("/v1/refunds/{id}")).await;
+    assert_problem(&r, 404, "not_found");
+    assert_eq!(r.body["vendor_code"], "24137");
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn requests_iVvy_cannot_take_never_reach_it() {
+    let vendor = replay(&[]).await;
+    let gw = gateway(&vendor).await;
+    let r = gw.post("/v1/refunds", create_body("2", None)).await;
+    assert_problem(&r, 422, "validation_failed");
+    assert_eq!(r.body["pointer"], "/amount");
+    let r = gw
+        .post("/v1/refunds", create_body("BK-0002", Some("10.00")))
+        .await;
+    assert_problem(&r, 422, "validation_failed");
+    assert_eq!(r.body["pointer"], "/target/booking");
+    let mut eur = create_body("2", Some("10.00"));
+    eur["amount"]["currency"] = json!("EUR");
+    let r = gw.post("/v1/refunds", eur).await;
+    assert_problem(&r, 422, "currency_not_supported");
+    assert_eq!(r.body["pointer"], "/amount/currency");
+    assert!(vendor.received().is_empty());
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn sandbox_checks_signatures_and_refuses_beyond_refundable() {
+    let gw = TestGateway::start("[providers.iv]\nkind = \"ivvy\"\nsandbox = true\n").await;
+    let created = gw
+        .post("/v1/refunds", create_body("2", Some("200.00")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["lines"].as_array().unwrap().len(), 2);
+
+    let id = created.body["id"].as_str().unwrap();
+    let got = gw.get(&format!("/v1/refunds/{id}")).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.body["amount"]["value"], "200.00");
+
+    let listed = gw.get("/v1/refunds?provider=iv&venue=2&booking=2").await;
+    assert_eq!(
+        listed.body["data"].as_array().unwrap().len(),
+        2,
+        "{}",
+        listed.text
+    );
+
+    let r = gw
+        .post("/v1/refunds", create_body("2", Some("100.00")))
+        .await;
+    assert_problem(&r, 422, "amount_exceeds_refundable");
+    let r = gw
+        .post("/v1/refunds", create_body("2", Some("60.00")))
+        .await;
+    assert_problem(&r, 409, "refund_partially_applied");
+    let r = gw.post("/v1/refunds", create_body("2", Some("1.00"))).await;
+    assert_problem(&r, 409, "nothing_refundable");
+}
