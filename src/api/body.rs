@@ -33,18 +33,14 @@ pub async fn read_json<T: DeserializeOwned>(
     if bytes.is_empty() {
         return Err(ApiError::MalformedJson("the body is empty".into()));
     }
+    // Syntax first (cheaply, into nothing), so broken JSON is never reported as a shape error.
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let inner = e.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::MalformedJson(inner.to_string());
-        }
-        let pointer = pointer_of(e.path(), &inner.to_string());
-        ApiError::field(pointer, strip_position(&inner.to_string()))
+        let message = e.inner().to_string();
+        ApiError::field(pointer_of(e.path(), &message), strip_position(&message))
     })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     Ok(value)
 }
 

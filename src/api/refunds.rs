@@ -49,14 +49,16 @@ pub async fn create(
         ));
     }
     let request = body.into_request(capabilities)?;
-    let mut refund = instance
-        .provider
-        .create(&request)
-        .await
-        .map_err(ApiError::CreateFailed)?;
+    let result = instance.provider.create(&request).await;
+    // Whatever happened, lookups cached for this target may now be stale.
+    state
+        .lookups
+        .invalidate_target(&instance.name, &request.target);
+    let mut refund = result.map_err(ApiError::CreateFailed)?;
     refund.metadata = request.metadata;
     refund.raw = None;
-    Ok((StatusCode::CREATED, Json(refund)))
+    let response = (StatusCode::CREATED, Json(refund)).into_response();
+    Ok(with_provider_policy(instance, response))
 }
 
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds",

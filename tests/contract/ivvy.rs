@@ -295,7 +295,7 @@ async fn lookup_of_an_unknown_invoice_is_not_found() {
 }
 
 #[tokio::test]
-async fn requests_iVvy_cannot_take_never_reach_it() {
+async fn requests_ivvy_cannot_take_never_reach_it() {
     let vendor = replay(&[]).await;
     let gw = gateway(&vendor).await;
     let r = gw.post("/v1/refunds", create_body("2", None)).await;

@@ -1,0 +1,142 @@
+//! `refund-gateway check-config` as a real process: a bad config exits non-zero and names
+//! the file, the key and the reason.
+
+use std::process::Command;
+
+use crate::support::repo_path;
+
+fn check(config: &str, env: &[(&str, &str)]) -> (bool, String, String) {
+    let dir = std::env::temp_dir().join(format!("rg-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{:x}.toml", fxhash(config)));
+    std::fs::write(&path, config).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_refund-gateway"));
+    cmd.arg("check-config").arg("--config").arg(&path);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains(&path.display().to_string()) || out.status.success(),
+        "error must name the file: {stderr}"
+    );
+    (out.status.success(), stdout, stderr)
+}
+
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn assert_refused(config: &str, key: &str, reason: &str) {
+    let (ok, _, stderr) = check(config, &[]);
+    assert!(!ok, "config must be refused: {config}");
+    assert!(stderr.contains(key), "error must name `{key}`: {stderr}");
+    assert!(
+        stderr.contains(reason),
+        "error must say `{reason}`: {stderr}"
+    );
+}
+
+#[test]
+fn the_default_config_checks_and_lists_capabilities() {
+    let out = Command::new(env!("CARGO_BIN_EXE_refund-gateway"))
+        .args(["check-config", "--config"])
+        .arg(repo_path("config/gateway.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ticketmatic-demo (ticketmatic, sandbox): create, get, list"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn unknown_kind() {
+    assert_refused(
+        "[providers.x]\nkind = \"tickettastic\"\n",
+        "providers.x.kind",
+        "unknown kind `tickettastic`",
+    );
+}
+
+#[test]
+fn missing_secret_variable() {
+    let config = "[providers.tm]\nkind = \"ticketmatic\"\naccount = \"demo\"\n\
+                  access_key = { env = \"RG_TEST_SURELY_UNSET_ACCESS\" }\n\
+                  secret_key = { env = \"RG_TEST_SURELY_UNSET_SECRET\" }\n";
+    assert_refused(
+        config,
+        "providers.tm.access_key",
+        "environment variable `RG_TEST_SURELY_UNSET_ACCESS` is not set",
+    );
+}
+
+#[test]
+fn literal_secret_is_refused() {
+    let config =
+        "[providers.tm]\nkind = \"ticketmatic\"\naccount = \"demo\"\naccess_key = \"plaintext\"\n";
+    assert_refused(
+        config,
+        "providers.tm.access_key",
+        "secrets are never written in config",
+    );
+}
+
+#[test]
+fn malformed_url() {
+    let config = "[providers.fv]\nkind = \"fourvenues\"\nbase_url = \"not a url\"\napi_key = { env = \"X\" }\n";
+    assert_refused(
+        config,
+        "providers.fv.base_url",
+        "relative URL without a base",
+    );
+    let config = "[providers.fv]\nkind = \"fourvenues\"\nbase_url = \"ftp://example.com\"\napi_key = { env = \"X\" }\n";
+    assert_refused(config, "providers.fv.base_url", "not an http(s) URL");
+}
+
+#[test]
+fn unknown_keys() {
+    assert_refused(
+        "[server]\nlisten = \"127.0.0.1:0\"\nlistn = 1\n",
+        "server.listn",
+        "unknown field",
+    );
+    assert_refused("[providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\nacount = \"x\"\n", "providers.tm.acount", "unknown field");
+    assert_refused("[sever]\nlisten = 1\n", "sever", "unknown field");
+}
+
+#[test]
+fn missing_base_url_and_bad_values() {
+    assert_refused(
+        "[providers.fv]\nkind = \"fourvenues\"\napi_key = { env = \"X\" }\n",
+        "providers.fv.base_url",
+        "missing",
+    );
+    assert_refused("[providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\ntimeout = \"soon\"\n", "providers.tm.timeout", "");
+    assert_refused(
+        "[providers.Bad]\nkind = \"ticketmatic\"\n",
+        "providers.Bad",
+        "instance name",
+    );
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let config = "[providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";
+    let (ok, _, stderr) = check(
+        config,
+        &[("REFUND_GATEWAY__PROVIDERS__TM__KIND", "nonsense")],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("unknown kind `nonsense`"), "{stderr}");
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests of the running gateway over loopback HTTP: canonical input
+//! validation, config checking (as a real process), the sandbox walk-through of the README,
+//! secrets hygiene, timeouts, and traffic control.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod config_check;
+mod secrets;
+mod timeouts;
+mod validation;
+mod walkthrough;
