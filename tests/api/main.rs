@@ -8,5 +8,6 @@ mod support;
 mod config_check;
 mod secrets;
 mod timeouts;
+mod traffic;
 mod validation;
 mod walkthrough;

@@ -146,3 +146,58 @@ async fn providers_health_and_openapi() {
         );
     }
 }
+
+#[tokio::test]
+async fn stubbur_ivvy_and_paylogic_sandboxes() {
+    let gw = default_gateway().await;
+    let event = gw
+        .post(
+            "/v1/refunds",
+            json!({"provider": "stubbur-demo", "target": {"event": "1001", "all_for_event": true}, "reason": "event cancelled"}),
+        )
+        .await;
+    assert_eq!(event.status, 201, "{}", event.text);
+    assert_eq!(
+        event.body["status"], "partially_succeeded",
+        "{}",
+        event.text
+    );
+    let counts = &event.body["counts"];
+    let lines = event.body["lines"].as_array().unwrap();
+    let total = counts["refunded"].as_u64().unwrap()
+        + counts["skipped"].as_u64().unwrap()
+        + counts["failed"].as_u64().unwrap();
+    assert_eq!(total as usize, lines.len(), "{}", event.text);
+
+    let booking = gw
+        .post(
+            "/v1/refunds",
+            json!({"provider": "ivvy-demo", "target": {"venue": "2", "booking": "2"}, "amount": {"value": "100.00", "currency": "AUD"}}),
+        )
+        .await;
+    assert_eq!(booking.status, 201, "{}", booking.text);
+    let id = booking.body["id"].as_str().unwrap();
+    assert_eq!(
+        gw.get(&format!("/v1/refunds/{id}")).await.body["amount"]["value"],
+        "100.00"
+    );
+    let list = gw
+        .get("/v1/refunds?provider=ivvy-demo&venue=2&booking=2")
+        .await;
+    assert!(
+        !list.body["data"].as_array().unwrap().is_empty(),
+        "{}",
+        list.text
+    );
+
+    let paylogic = gw
+        .get("/v1/refunds?provider=paylogic-demo&order=a9211319a7bf4c1d82b78d536c92de58")
+        .await;
+    assert_eq!(paylogic.status, 200, "{}", paylogic.text);
+    assert_eq!(paylogic.body["data"][0]["status"], "pending");
+    let create = gw.post("/v1/refunds", json!({"provider": "paylogic-demo", "target": {"order": "a9211319a7bf4c1d82b78d536c92de58"}})).await;
+    assert_eq!(
+        (create.status, create.code()),
+        (501, "unsupported_operation")
+    );
+}

@@ -21,9 +21,18 @@ pub struct ReplayVendor {
 
 impl ReplayVendor {
     pub async fn start(fixtures: &[&str]) -> ReplayVendor {
+        Self::start_with(fixtures, Reuse::Once).await
+    }
+
+    /// Fixtures answer any number of times (load and traffic tests).
+    pub async fn start_reusable(fixtures: &[&str]) -> ReplayVendor {
+        Self::start_with(fixtures, Reuse::Always).await
+    }
+
+    async fn start_with(fixtures: &[&str], reuse: Reuse) -> ReplayVendor {
         let paths: Vec<PathBuf> = fixtures.iter().map(|f| repo_path(f)).collect();
         let loaded = ReplayServer::load(&paths).expect("fixtures load");
-        let server = ReplayServer::start("127.0.0.1:0".parse().unwrap(), loaded, Reuse::Once)
+        let server = ReplayServer::start("127.0.0.1:0".parse().unwrap(), loaded, reuse)
             .await
             .expect("replay vendor starts");
         ReplayVendor { server }
@@ -108,6 +117,15 @@ impl TestGateway {
                 .expect("gateway answers"),
         )
         .await
+    }
+
+    /// A GET with extra headers (e.g. `Cache-Control: no-cache`).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> ApiResponse {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        read(req.send().await.expect("gateway answers")).await
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> ApiResponse {

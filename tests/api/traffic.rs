@@ -1,0 +1,364 @@
+//! Traffic control, measured from the vendor's side: the outbound pace holds under 3x
+//! load, a vendor 429 pauses only its instance, concurrent lookups share one vendor call,
+//! a create makes the next lookup a miss, the circuit fails fast and recovers, and clients
+//! over their limit get 429 with the IETF RateLimit headers.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use refund_gateway::loopback::{Handler, LoopbackServer};
+use refund_provider::sandbox::json_response;
+use serde_json::json;
+
+use crate::support::{repo_path, secret_file, ReplayVendor, TestGateway};
+
+const ORDER_LIST: &str = "/v1/refunds?provider=tm&order=1269434";
+
+/// A Ticketmatic instance `name` at `base_url`, with extra instance keys.
+fn tm_instance(name: &str, base_url: &str, extra: &str) -> String {
+    format!(
+        "[providers.{name}]\nkind = \"ticketmatic\"\nbase_url = \"{base_url}\"\naccount = \"demo\"\n\
+         access_key = {{ file = \"{}\" }}\nsecret_key = {{ file = \"{}\" }}\n{extra}\n",
+        secret_file("access"),
+        secret_file("secret")
+    )
+}
+
+#[tokio::test]
+async fn outbound_pace_holds_at_three_times_the_rate() {
+    let vendor = ReplayVendor::start_reusable(&["fixtures/ticketmatic/get-order.json"]).await;
+    let per_second = 10.0;
+    let config = tm_instance(
+        "tm",
+        &vendor.base_url(),
+        "rate_limit = { per_second = 10, burst = 1, max_wait = \"500ms\" }",
+    );
+    let gw = Arc::new(TestGateway::start(&config).await);
+
+    // 3x the configured rate for 2 s: 60 live lookups, one every ~33 ms.
+    let mut tasks = Vec::new();
+    for i in 0..60u64 {
+        let gw = gw.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(i * 1000 / 30)).await;
+            gw.get_with(ORDER_LIST, &[("cache-control", "no-cache")])
+                .await
+        }));
+    }
+    let (mut answered, mut refused) = (0, 0);
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            200 => answered += 1,
+            503 => {
+                assert_eq!(r.code(), "provider_rate_limited", "{}", r.text);
+                assert!(
+                    r.header("retry-after")
+                        .is_some_and(|v| v.parse::<u64>().is_ok()),
+                    "{:?}",
+                    r.headers
+                );
+                refused += 1;
+            }
+            other => panic!(
+                "every request gets its answer or a 503, not {other}: {}",
+                r.text
+            ),
+        }
+    }
+    let times: Vec<Instant> = vendor.received().iter().map(|r| r.at).collect();
+    assert_eq!(
+        times.len(),
+        answered,
+        "every answered request reached the vendor once"
+    );
+    assert!(
+        refused > 0 && answered > 0,
+        "answered {answered}, refused {refused}"
+    );
+    // Vendor side: no 1-second window holds more than rate + burst requests.
+    for (i, start) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .filter(|t| t.duration_since(*start) < Duration::from_secs(1))
+            .count();
+        assert!(
+            in_window as f64 <= per_second + 1.0,
+            "{in_window} vendor requests within 1 s"
+        );
+    }
+    assert!(vendor.mismatches().is_empty(), "{:?}", vendor.mismatches());
+}
+
+#[tokio::test]
+async fn a_vendor_429_pauses_only_that_instance() {
+    let limited = ReplayVendor::start(&[
+        "fixtures/ticketmatic/error-429-retry-2.json",
+        "fixtures/ticketmatic/get-order.json",
+    ])
+    .await;
+    let healthy = ReplayVendor::start(&["fixtures/ticketmatic/get-order.json"]).await;
+    let config = format!(
+        "{}{}",
+        tm_instance(
+            "tm",
+            &limited.base_url(),
+            "rate_limit = { per_second = 100, burst = 10, max_wait = \"5s\" }"
+        ),
+        tm_instance("other", &healthy.base_url(), "")
+    );
+    let gw = Arc::new(TestGateway::start(&config).await);
+
+    let first = gw.get(ORDER_LIST).await;
+    assert_eq!(
+        (first.status, first.code()),
+        (503, "provider_rate_limited"),
+        "{}",
+        first.text
+    );
+    assert_eq!(first.header("retry-after"), Some("2"));
+    let providers = gw.get("/v1/providers").await;
+    let tm = providers.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tm")
+        .unwrap()
+        .clone();
+    assert!(
+        tm["traffic"]["rate_limit"]["paused_for_ms"]
+            .as_u64()
+            .unwrap_or(0)
+            > 1000,
+        "{tm}"
+    );
+
+    let paused_at = Instant::now();
+    let gw2 = gw.clone();
+    let waiting = tokio::spawn(async move {
+        gw2.get_with(ORDER_LIST, &[("cache-control", "no-cache")])
+            .await
+    });
+    let other = gw.get("/v1/refunds?provider=other&order=1269434").await;
+    assert_eq!(other.status, 200, "{}", other.text);
+    assert!(
+        paused_at.elapsed() < Duration::from_millis(500),
+        "the other instance is not paused"
+    );
+
+    let second = waiting.await.unwrap();
+    assert_eq!(second.status, 200, "{}", second.text);
+    let received = limited.received();
+    let gap = received[1].at.duration_since(received[0].at);
+    assert!(
+        gap >= Duration::from_millis(1900) && gap < Duration::from_millis(3000),
+        "paused for {gap:?}"
+    );
+    limited.assert_clean();
+    healthy.assert_clean();
+}
+
+#[tokio::test]
+async fn concurrent_lookups_share_one_vendor_call_and_a_create_invalidates() {
+    let vendor = ReplayVendor::start(&[
+        "fixtures/ticketmatic/get-order-slow.json",
+        "fixtures/ticketmatic/get-order.json",
+        "fixtures/ticketmatic/add-refund-partial.json",
+        "fixtures/ticketmatic/get-order-partially-refunded.json",
+    ])
+    .await;
+    let gw = Arc::new(TestGateway::start(&tm_instance("tm", &vendor.base_url(), "")).await);
+    let lookups: Vec<_> = (0..100)
+        .map(|_| {
+            let gw = gw.clone();
+            tokio::spawn(async move { gw.get(ORDER_LIST).await })
+        })
+        .collect();
+    let mut misses = 0;
+    for l in lookups {
+        let r = l.await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.text);
+        let status = r.header("cache-status").unwrap_or("").to_string();
+        assert!(status.starts_with("refund-gateway; "), "{status}");
+        misses += usize::from(status.contains("fwd=miss"));
+    }
+    assert_eq!(
+        vendor.received().len(),
+        1,
+        "100 concurrent identical lookups, one vendor call"
+    );
+    assert_eq!(misses, 1);
+    assert_eq!(
+        gw.get(ORDER_LIST).await.header("cache-status"),
+        Some("refund-gateway; hit")
+    );
+
+    let create = gw
+        .post(
+            "/v1/refunds",
+            json!({"provider": "tm", "target": {"order": "1269434", "payments": ["125"]}, "amount": {"value": "20.00", "currency": "EUR"}}),
+        )
+        .await;
+    assert_eq!(create.status, 201, "{}", create.text);
+    let after = gw.get(ORDER_LIST).await;
+    assert_eq!(
+        after.header("cache-status"),
+        Some("refund-gateway; fwd=miss; stored"),
+        "a create makes the next lookup a miss"
+    );
+    assert_eq!(
+        after.body["data"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        after.text
+    );
+    vendor.assert_clean();
+}
+
+#[tokio::test]
+async fn no_cache_forces_a_live_lookup_and_final_refunds_keep_longer() {
+    let vendor =
+        ReplayVendor::start_reusable(&["fixtures/ticketmatic/get-order-partially-refunded.json"])
+            .await;
+    let gw = TestGateway::start(&tm_instance(
+        "tm",
+        &vendor.base_url(),
+        "cache = { ttl = \"50ms\", final_ttl = \"1h\" }",
+    ))
+    .await;
+    assert_eq!(
+        gw.get(ORDER_LIST).await.header("cache-status"),
+        Some("refund-gateway; fwd=miss; stored")
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Succeeded refunds are final: still cached after the short TTL.
+    assert_eq!(
+        gw.get(ORDER_LIST).await.header("cache-status"),
+        Some("refund-gateway; hit")
+    );
+    let live = gw
+        .get_with(ORDER_LIST, &[("cache-control", "no-cache")])
+        .await;
+    assert_eq!(
+        live.header("cache-status"),
+        Some("refund-gateway; fwd=request; stored")
+    );
+    assert_eq!(vendor.received().len(), 2);
+}
+
+/// A stand-in vendor that can be switched down and up, counting what reaches it.
+struct SwitchableVendor {
+    server: LoopbackServer,
+    up: Arc<AtomicBool>,
+    hits: Arc<AtomicUsize>,
+}
+
+async fn switchable_vendor() -> SwitchableVendor {
+    let text = std::fs::read_to_string(repo_path("fixtures/ticketmatic/get-order.json")).unwrap();
+    let order: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let order = order["response"]["body"].clone();
+    let (up, hits) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let (up2, hits2) = (up.clone(), hits.clone());
+    let handler: Handler = Arc::new(move |_req| {
+        hits2.fetch_add(1, Ordering::SeqCst);
+        let response = if up2.load(Ordering::SeqCst) {
+            json_response(200, &order)
+        } else {
+            json_response(503, &json!({"code": 503, "message": "maintenance"}))
+        };
+        Box::pin(async move { Some(response) })
+    });
+    let server = LoopbackServer::start("127.0.0.1:0".parse().unwrap(), handler)
+        .await
+        .unwrap();
+    SwitchableVendor { server, up, hits }
+}
+
+#[tokio::test]
+async fn the_circuit_fails_fast_then_recovers_after_the_cool_down() {
+    let vendor = switchable_vendor().await;
+    let config = tm_instance(
+        "tm",
+        &vendor.server.base_url(),
+        "circuit = { failures = 3, cool_down = \"1s\" }",
+    );
+    let gw = TestGateway::start(&config).await;
+    let live = [("cache-control", "no-cache")];
+    for _ in 0..3 {
+        let r = gw.get_with(ORDER_LIST, &live).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (502, "provider_unavailable"),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(vendor.hits.load(Ordering::SeqCst), 3);
+    let fast = gw.get_with(ORDER_LIST, &live).await;
+    assert_eq!(
+        (fast.status, fast.code()),
+        (503, "provider_unavailable"),
+        "{}",
+        fast.text
+    );
+    assert!(fast.header("retry-after").is_some());
+    assert_eq!(
+        vendor.hits.load(Ordering::SeqCst),
+        3,
+        "an open circuit makes no vendor request"
+    );
+    let providers = gw.get("/v1/providers").await;
+    assert_eq!(
+        providers.body["data"][0]["traffic"]["circuit"]["state"], "open",
+        "{}",
+        providers.text
+    );
+
+    vendor.up.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let probe = gw.get_with(ORDER_LIST, &live).await;
+    assert_eq!(probe.status, 200, "{}", probe.text);
+    let providers = gw.get("/v1/providers").await;
+    assert_eq!(
+        providers.body["data"][0]["traffic"]["circuit"]["state"],
+        "closed"
+    );
+    assert_eq!(vendor.hits.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn clients_over_their_limit_get_429_and_ratelimit_headers() {
+    let vendor = ReplayVendor::start_reusable(&["fixtures/ticketmatic/get-order.json"]).await;
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nclient_rate_limit = {{ per_second = 1, burst = 3 }}\n\n{}",
+        tm_instance("tm", &vendor.base_url(), "rate_limit = { per_second = 2, burst = 2 }")
+    );
+    let gw = TestGateway::start(&config).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let r = gw.get(ORDER_LIST).await;
+        assert!(
+            r.header("ratelimit")
+                .is_some_and(|v| v.starts_with("\"client\";r=")),
+            "{:?}",
+            r.headers
+        );
+        let policy = r.header("ratelimit-policy").unwrap_or("").to_string();
+        assert!(policy.contains("\"client\";q=3;w=3"), "{policy}");
+        if r.status == 200 {
+            // The provider's own, stricter pace is advertised beside the client's.
+            assert!(policy.contains("\"tm\";q=2;w=1"), "{policy}");
+        }
+        if r.status == 429 {
+            assert_eq!(r.code(), "rate_limited");
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+            assert!(r.header("retry-after").is_some());
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429, 429]);
+}
