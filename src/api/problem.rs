@@ -128,24 +128,26 @@ fn provider_status(kind: ErrorKind, retry_after: Option<Duration>) -> StatusCode
     }
 }
 
+/// A fault in the client's input: 400 for a query parameter, 422 for a body field.
+fn input_fault(
+    code: &'static str,
+    pointer: &Option<String>,
+    parameter: &Option<String>,
+) -> (StatusCode, &'static str, Option<String>, Option<String>) {
+    let status = if parameter.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, code, pointer.clone(), parameter.clone())
+}
+
 impl ApiError {
     fn problem(&self) -> Problem {
         let (status, code, pointer, parameter) = match self {
             ApiError::Validation {
                 pointer, parameter, ..
-            } => {
-                let status = if parameter.is_some() {
-                    StatusCode::BAD_REQUEST
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                };
-                (
-                    status,
-                    "validation_failed",
-                    pointer.clone(),
-                    parameter.clone(),
-                )
-            }
+            } => input_fault("validation_failed", pointer, parameter),
             ApiError::MalformedJson(_) => (
                 StatusCode::BAD_REQUEST,
                 "malformed_json",
@@ -166,19 +168,7 @@ impl ApiError {
             ),
             ApiError::UnknownProvider {
                 pointer, parameter, ..
-            } => {
-                let status = if parameter.is_some() {
-                    StatusCode::BAD_REQUEST
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                };
-                (
-                    status,
-                    "unknown_provider",
-                    pointer.clone(),
-                    parameter.clone(),
-                )
-            }
+            } => input_fault("unknown_provider", pointer, parameter),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, None),
             ApiError::MethodNotAllowed(_) => (
                 StatusCode::METHOD_NOT_ALLOWED,

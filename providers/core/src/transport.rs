@@ -78,6 +78,15 @@ pub struct VendorResponse {
 }
 
 impl VendorResponse {
+    /// An answer with no headers: for sandboxes and tests.
+    pub fn new(status: u16, body: impl Into<Bytes>) -> Self {
+        VendorResponse {
+            status,
+            headers: HeaderMap::new(),
+            body: body.into(),
+        }
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }

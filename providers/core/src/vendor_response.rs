@@ -108,15 +108,9 @@ pub fn unexpected_status(response: &VendorResponse) -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
-    use http::HeaderMap;
 
     fn response(status: u16, body: &str) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: HeaderMap::new(),
-            body: Bytes::from(body.to_string()),
-        }
+        VendorResponse::new(status, body.to_string())
     }
 
     #[test]

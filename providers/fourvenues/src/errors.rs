@@ -74,14 +74,10 @@ pub fn read_failed(mut error: ProviderError) -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use refund_provider::http::{HeaderMap, HeaderValue};
+    use refund_provider::http::HeaderValue;
 
     fn response(status: u16, body: &str) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: HeaderMap::new(),
-            body: body.to_string().into_bytes().into(),
-        }
+        VendorResponse::new(status, body.to_string())
     }
 
     #[test]

@@ -150,15 +150,11 @@ fn vendor_message(body: &ErrorBody) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use refund_provider::http::HeaderMap;
+
     use refund_provider::Outcome;
 
     fn response(status: u16, body: &str) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: HeaderMap::new(),
-            body: body.to_string().into(),
-        }
+        VendorResponse::new(status, body.to_string())
     }
 
     fn err(status: u16, body: &str) -> ProviderError {

@@ -44,16 +44,12 @@ fn text(value: &Option<serde_json::Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use refund_provider::http::{HeaderMap, HeaderValue};
+    use refund_provider::http::HeaderValue;
     use refund_provider::{ErrorKind, Outcome};
     use std::time::Duration;
 
     fn response(status: u16, body: &str) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: HeaderMap::new(),
-            body: bytes::Bytes::from(body.to_string()),
-        }
+        VendorResponse::new(status, body.to_string())
     }
 
     fn vendor(e: &ProviderError) -> &VendorFault {

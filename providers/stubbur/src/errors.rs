@@ -92,15 +92,11 @@ pub fn rejected_in_body(response: &VendorResponse, result: &RefundResult) -> Pro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use refund_provider::http::HeaderMap;
+
     use refund_provider::Outcome;
 
     fn response(status: u16, body: &str) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: HeaderMap::new(),
-            body: body.to_string().into_bytes().into(),
-        }
+        VendorResponse::new(status, body.to_string())
     }
 
     #[test]

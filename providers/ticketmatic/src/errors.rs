@@ -62,15 +62,11 @@ fn scalar_text(value: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use refund_provider::http::{HeaderMap, HeaderValue};
+    use refund_provider::http::HeaderValue;
     use refund_provider::Outcome;
 
     fn response(status: u16, body: &str) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: HeaderMap::new(),
-            body: bytes::Bytes::from(body.to_string()),
-        }
+        VendorResponse::new(status, body.to_string())
     }
 
     #[test]
