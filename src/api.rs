@@ -5,6 +5,8 @@ pub mod body;
 pub mod openapi;
 pub mod problem;
 pub mod providers;
+pub mod query;
+pub mod refund_actions;
 pub mod refund_input;
 pub mod refunds;
 
@@ -14,10 +16,11 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::instances::Instances;
+use crate::storage::Storage;
 use crate::traffic::client_limit::{self, ClientLimiter};
 use crate::traffic::lookup_cache::LookupCache;
 use problem::ApiError;
@@ -26,6 +29,8 @@ use problem::ApiError;
 pub struct AppState {
     pub instances: Instances,
     pub lookups: LookupCache,
+    pub storage: Storage,
+    pub idempotency_required: bool,
     pub body_limit: usize,
     pub request_timeout: Duration,
 }
@@ -37,6 +42,11 @@ pub fn router(state: Arc<AppState>, client_limiter: Option<Arc<ClientLimiter>>) 
         .route("/v1/providers", get(providers::list))
         .route("/v1/refunds", get(refunds::list).post(refunds::create))
         .route("/v1/refunds/{id}", get(refunds::get))
+        .route(
+            "/v1/refunds/{id}/reconcile",
+            post(refund_actions::reconcile),
+        )
+        .route("/v1/refunds/{id}/resolve", post(refund_actions::resolve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

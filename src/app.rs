@@ -11,7 +11,9 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::config::{Config, ConfigError};
 use crate::instances::{self, Instances, SandboxMode};
+use crate::ledger::reconcile;
 use crate::sandbox_host::SandboxHost;
+use crate::storage::{Storage, StorageError};
 use crate::traffic::client_limit::ClientLimiter;
 use crate::traffic::lookup_cache::LookupCache;
 
@@ -20,6 +22,8 @@ use crate::traffic::lookup_cache::LookupCache;
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("cannot open the ledger at {url}: {source}")]
+    Storage { url: String, source: StorageError },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -33,11 +37,18 @@ pub struct Server {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     _sandboxes: SandboxHost,
+    reconciler: JoinHandle<()>,
 }
 
 impl Server {
     /// Starts on `config.server.listen` (port 0 picks a free port).
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        let storage = Storage::connect(&config.storage.url)
+            .await
+            .map_err(|source| StartError::Storage {
+                url: config.storage.redacted_url(),
+                source,
+            })?;
         let mut sandboxes = SandboxHost::default();
         let instances =
             instances::build_all(&config.providers, SandboxMode::Serve(&mut sandboxes)).await?;
@@ -51,6 +62,8 @@ impl Server {
         let state = Arc::new(AppState {
             instances,
             lookups: LookupCache::new(&config.server.cache),
+            storage,
+            idempotency_required: config.idempotency.required,
             body_limit: config.server.body_limit,
             request_timeout: config.server.request_timeout,
         });
@@ -59,6 +72,11 @@ impl Server {
             .client_rate_limit
             .as_ref()
             .map(ClientLimiter::new);
+        let reconciler = reconcile::spawn(
+            Arc::downgrade(&state),
+            config.reconcile.interval,
+            config.idempotency.retention,
+        );
         let router =
             api::router(state, client_limiter).into_make_service_with_connect_info::<SocketAddr>();
         let (tx, rx) = oneshot::channel::<()>();
@@ -75,6 +93,7 @@ impl Server {
             shutdown: Some(tx),
             task,
             _sandboxes: sandboxes,
+            reconciler,
         })
     }
 
@@ -93,6 +112,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.reconciler.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -5,6 +5,7 @@
 mod error;
 mod instance;
 mod server;
+mod storage;
 mod traffic;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use server::ServerConfig;
+pub use storage::{IdempotencyConfig, ReconcileConfig, StorageConfig};
 pub use traffic::{
     CacheBounds, CacheConfig, CircuitConfig, ClientLimitConfig, RateLimitConfig, RetryConfig,
 };
@@ -27,6 +29,9 @@ pub use traffic::{
 #[derive(Debug)]
 pub struct Config {
     pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub idempotency: IdempotencyConfig,
+    pub reconcile: ReconcileConfig,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -37,6 +42,12 @@ pub struct Config {
 struct RawConfig {
     #[serde(default)]
     server: ServerConfig,
+    #[serde(default)]
+    storage: StorageConfig,
+    #[serde(default)]
+    idempotency: IdempotencyConfig,
+    #[serde(default)]
+    reconcile: ReconcileConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }
@@ -75,6 +86,9 @@ impl Config {
         }
         Ok(Config {
             server: raw.server,
+            storage: raw.storage,
+            idempotency: raw.idempotency,
+            reconcile: raw.reconcile,
             providers,
             origin,
         })

@@ -24,6 +24,8 @@ pub struct Instance {
     pub sandbox: bool,
     pub provider: Arc<dyn Provider>,
     pub traffic: InstanceTraffic,
+    /// How long an unknown outcome may take to show at the vendor (see config).
+    pub settle_window: std::time::Duration,
 }
 
 /// The traffic controls of one instance, shared with its transport.
@@ -175,6 +177,7 @@ pub async fn build_all(
                 sandbox: spec.common.sandbox,
                 provider,
                 traffic,
+                settle_window: spec.common.settle_window,
             },
         );
     }

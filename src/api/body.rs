@@ -9,11 +9,12 @@ use serde_path_to_error::Segment;
 
 use super::problem::ApiError;
 
+/// The body as `T`, and as plain JSON (for hashing the request, e.g. for idempotency).
 pub async fn read_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
-) -> Result<T, ApiError> {
+) -> Result<(T, serde_json::Value), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -33,15 +34,14 @@ pub async fn read_json<T: DeserializeOwned>(
     if bytes.is_empty() {
         return Err(ApiError::MalformedJson("the body is empty".into()));
     }
-    // Syntax first (cheaply, into nothing), so broken JSON is never reported as a shape error.
-    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
-        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    // Syntax first, so broken JSON is never reported as a shape error.
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let typed = serde_path_to_error::deserialize(&json).map_err(|e| {
         let message = e.inner().to_string();
         ApiError::field(pointer_of(e.path(), &message), strip_position(&message))
     })?;
-    Ok(value)
+    Ok((typed, json))
 }
 
 /// RFC 6901 pointer of a serde path, extended by the field a message names.

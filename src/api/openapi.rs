@@ -21,10 +21,14 @@ use super::refunds::RefundList;
         super::providers::list,
         super::refunds::create,
         super::refunds::get,
-        super::refunds::list
+        super::refunds::list,
+        super::refund_actions::reconcile,
+        super::refund_actions::resolve
     ),
     components(schemas(
         CreateRefundBody,
+        super::refund_actions::ResolveBody,
+        refund_provider::StatusReason,
         RefundList,
         ProviderList,
         ProviderInfo,

@@ -40,6 +40,18 @@ pub enum ApiError {
     RequestTimeout(Duration),
     #[error("too many requests from this client; retry after {0:?}")]
     ClientRateLimited(Duration),
+    #[error("creates need an `Idempotency-Key` header (a unique string per refund, reused only to retry it)")]
+    IdempotencyKeyMissing,
+    #[error("the `Idempotency-Key` header must be 1 to 255 visible ASCII characters")]
+    IdempotencyKeyInvalid,
+    #[error("this Idempotency-Key was used with a different request body")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry after {0:?}")]
+    IdempotencyKeyInFlight(Duration),
+    #[error("{0}")]
+    StorageUnavailable(String),
+    #[error("{0}")]
+    Conflict(String),
     /// A lookup, or anything else that changes nothing at the vendor.
     #[error("{}", .0.message)]
     Provider(ProviderError),
@@ -182,6 +194,37 @@ impl ApiError {
             ApiError::ClientRateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None, None)
             }
+            ApiError::IdempotencyKeyMissing => (
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_missing",
+                None,
+                None,
+            ),
+            ApiError::IdempotencyKeyInvalid => (
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_invalid",
+                None,
+                None,
+            ),
+            ApiError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                None,
+                None,
+            ),
+            ApiError::IdempotencyKeyInFlight(_) => (
+                StatusCode::CONFLICT,
+                "idempotency_key_in_flight",
+                None,
+                None,
+            ),
+            ApiError::StorageUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                None,
+                None,
+            ),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "refund_final", None, None),
             ApiError::Provider(e) | ApiError::CreateFailed(e) => (
                 provider_status(e.kind, e.retry_after),
                 e.kind.code(),
@@ -212,8 +255,11 @@ impl ApiError {
             }
             problem.retry_after = e.retry_after.map(|d| d.as_secs().max(1));
         }
-        if let ApiError::ClientRateLimited(wait) = self {
-            problem.retry_after = Some(wait.as_secs_f64().ceil() as u64);
+        if let ApiError::ClientRateLimited(wait) | ApiError::IdempotencyKeyInFlight(wait) = self {
+            problem.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        }
+        if let ApiError::StorageUnavailable(_) = self {
+            problem.retry_after = Some(5);
         }
         if let ApiError::CreateFailed(e) = self {
             problem.outcome = Some(e.outcome);
@@ -228,25 +274,40 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and serialized problem, for answers that are stored (idempotency) as
+    /// well as sent.
+    pub fn to_parts(&self) -> (StatusCode, Vec<u8>) {
         let problem = self.problem();
         if problem.status >= 500 {
             tracing::warn!(code = %problem.code, status = problem.status, detail = %problem.detail, "request failed");
         }
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after = problem.retry_after;
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if let Some(secs) = retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        (status, serde_json::to_vec(&problem).unwrap_or_default())
+    }
+}
+
+/// A problem+json response from stored parts; `Retry-After` is read back from the body.
+pub fn problem_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let retry_after = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["retry_after"].as_u64());
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Some(secs) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.to_parts();
+        problem_response(status, body)
     }
 }

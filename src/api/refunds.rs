@@ -1,69 +1,105 @@
-//! The refund endpoints: create, get by id, list by target.
+//! The refund endpoints: create, get by id, list (by vendor target, or the ledger).
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use refund_provider::{Refund, RefundId, Target};
+use refund_provider::chrono::DateTime;
+use refund_provider::{ProviderError, Refund, RefundId, RefundStatus, Target};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::body::read_json;
-use super::problem::{ApiError, Problem};
+use super::problem::{problem_response, ApiError, Problem};
+use super::query::Params;
 use super::refund_input::CreateRefundBody;
 use super::AppState;
 use crate::instances::Instance;
+use crate::ledger;
+use crate::storage::refunds::LedgerFilter;
 use crate::traffic::client_limit::policy_item;
 use crate::traffic::lookup_cache::CacheStatus;
+
+const MAX_PAGE: i64 = 100;
+const DEFAULT_PAGE: i64 = 20;
 
 #[derive(Serialize, ToSchema)]
 pub struct RefundList {
     pub data: Vec<Refund>,
+    /// Ledger listings only: more refunds follow; pass the last id as `starting_after`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
 }
 
 #[utoipa::path(post, path = "/v1/refunds", tag = "refunds",
     request_body = CreateRefundBody,
+    params(("Idempotency-Key" = String, Header, description = "Unique per refund; a retry with the same key and body replays the first answer")),
     responses(
         (status = 201, body = Refund, description = "The refund, as the vendor reports it"),
-        (status = "4XX", body = Problem, content_type = "application/problem+json", description = "Bad input, or refused by the vendor"),
-        (status = "5XX", body = Problem, content_type = "application/problem+json",
-            description = "The vendor failed; `outcome` says whether it may have applied the refund"),
+        (status = 202, body = Refund, description = "The vendor may or may not have applied it: status `unknown`, settled later by a lookup. Do not resend."),
+        (status = "4XX", body = Problem, content_type = "application/problem+json", description = "Bad input, refused by the vendor, or an idempotency conflict"),
+        (status = "5XX", body = Problem, content_type = "application/problem+json", description = "The vendor or the ledger failed before the refund was applied"),
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<impl IntoResponse, ApiError> {
-    let body: CreateRefundBody = read_json(&headers, body, state.body_limit).await?;
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers, state.idempotency_required)?;
+    let (body, json): (CreateRefundBody, serde_json::Value) =
+        read_json(&headers, body, state.body_limit).await?;
     let instance = instance(&state, &body.provider, Some("/provider"), None)?;
     let capabilities = instance.provider.capabilities();
     if !capabilities.create {
-        return Err(ApiError::Provider(
-            refund_provider::ProviderError::unsupported(format!(
-                "`{}` ({}) cannot create refunds",
-                instance.name, instance.kind
-            )),
-        ));
+        return Err(ApiError::Provider(ProviderError::unsupported(format!(
+            "`{}` ({}) cannot create refunds",
+            instance.name, instance.kind
+        ))));
     }
     let request = body.into_request(capabilities)?;
-    let result = instance.provider.create(&request).await;
-    // Whatever happened, lookups cached for this target may now be stale.
-    state
-        .lookups
-        .invalidate_target(&instance.name, &request.target);
-    let mut refund = result.map_err(ApiError::CreateFailed)?;
-    refund.metadata = request.metadata;
-    refund.raw = None;
-    let response = (StatusCode::CREATED, Json(refund)).into_response();
+    let hash = ledger::create::request_hash(&json);
+    let answer = ledger::create::create(&state, instance, request, key.as_deref(), &hash).await?;
+    let mut response = if answer.is_problem() {
+        problem_response(answer.status, answer.body)
+    } else {
+        let mut r = (answer.status, answer.body).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    if answer.replayed {
+        response.headers_mut().insert(
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
     Ok(with_provider_policy(instance, response))
 }
 
+/// The `Idempotency-Key` header, checked.
+fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None if required => Err(ApiError::IdempotencyKeyMissing),
+        None => Ok(None),
+        Some(value) => {
+            let key = value
+                .to_str()
+                .map_err(|_| ApiError::IdempotencyKeyInvalid)?;
+            let ok = (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
+            ok.then(|| Some(key.to_string()))
+                .ok_or(ApiError::IdempotencyKeyInvalid)
+        }
+    }
+}
+
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds",
-    params(("id" = String, Path, description = "A refund id from a create or list"),
-           ("include" = Option<String>, Query, description = "`raw` adds the vendor's payload")),
+    params(("id" = String, Path, description = "A refund id from a create or a list"),
+           ("include" = Option<String>, Query, description = "`raw` adds the vendor's payload (vendor ids only)")),
     responses(
         (status = 200, body = Refund),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -75,9 +111,18 @@ pub async fn get(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = parse_query(query.as_deref(), &["include"])?;
-    let include_raw = include_raw(&params)?;
+    let params = Params::parse(query.as_deref(), &["include"])?;
+    let include_raw = params.include_raw()?;
     let id = RefundId::from_string(id);
+    if id.is_ledger() {
+        let (refund, cache) =
+            ledger::reads::get(&state, id.as_str(), wants_live(&headers), include_raw).await?;
+        let mut response = Json(refund).into_response();
+        if let Some(cache) = cache {
+            set_cache_status(&mut response, cache);
+        }
+        return Ok(response);
+    }
     let not_found = || ApiError::NotFound(format!("no refund has the id `{id}`"));
     let (instance_name, vendor_ref) = id.decode_vendor().ok_or_else(not_found)?;
     let instance = state
@@ -85,12 +130,10 @@ pub async fn get(
         .get(instance_name.as_str())
         .ok_or_else(not_found)?;
     if !instance.provider.capabilities().get {
-        return Err(ApiError::Provider(
-            refund_provider::ProviderError::unsupported(format!(
-                "`{}` ({}) cannot look refunds up",
-                instance.name, instance.kind
-            )),
-        ));
+        return Err(ApiError::Provider(ProviderError::unsupported(format!(
+            "`{}` ({}) cannot look refunds up",
+            instance.name, instance.kind
+        ))));
     }
     let (mut refund, cache) = state
         .lookups
@@ -102,14 +145,30 @@ pub async fn get(
     Ok(lookup_response(instance, cache, Json(refund)))
 }
 
+const TARGET_PARAMS: &[&str] = &["order", "payment", "ticket", "venue", "booking", "event"];
+const LEDGER_PARAMS: &[&str] = &[
+    "status",
+    "batch",
+    "created_gte",
+    "created_lt",
+    "limit",
+    "starting_after",
+];
+
 #[utoipa::path(get, path = "/v1/refunds", tag = "refunds",
-    params(("provider" = String, Query, description = "Provider instance"),
+    params(("provider" = Option<String>, Query, description = "Provider instance (required with a target)"),
            ("order" = Option<String>, Query), ("payment" = Option<String>, Query),
            ("ticket" = Option<String>, Query), ("venue" = Option<String>, Query),
            ("booking" = Option<String>, Query), ("event" = Option<String>, Query),
+           ("status" = Option<String>, Query, description = "Ledger listing: refund status"),
+           ("batch" = Option<String>, Query, description = "Ledger listing: batch id"),
+           ("created_gte" = Option<String>, Query, description = "Ledger listing: RFC 3339 time"),
+           ("created_lt" = Option<String>, Query, description = "Ledger listing: RFC 3339 time"),
+           ("limit" = Option<i64>, Query, description = "Ledger listing: 1 to 100 (default 20)"),
+           ("starting_after" = Option<String>, Query, description = "Ledger listing: the last id of the previous page"),
            ("include" = Option<String>, Query, description = "`raw` adds the vendor's payloads")),
     responses(
-        (status = 200, body = RefundList, description = "The refunds the vendor knows for that target"),
+        (status = 200, body = RefundList, description = "With a target: the refunds the vendor knows for it. Without: the refunds the gateway made, newest first"),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
         (status = "5XX", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -118,43 +177,54 @@ pub async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    const PARAMS: &[&str] = &[
-        "provider", "order", "payment", "ticket", "venue", "booking", "event", "include",
-    ];
-    let params = parse_query(query.as_deref(), PARAMS)?;
-    let include_raw = include_raw(&params)?;
-    let provider = single(&params, "provider")?
-        .ok_or_else(|| ApiError::parameter("provider", "`provider` is required"))?;
-    let instance = instance(&state, &provider, None, Some("provider"))?;
-    if !instance.provider.capabilities().list {
-        return Err(ApiError::Provider(
-            refund_provider::ProviderError::unsupported(format!(
-                "`{}` ({}) cannot list refunds",
-                instance.name, instance.kind
-            )),
+    let known: Vec<&str> = ["provider", "include"]
+        .iter()
+        .chain(TARGET_PARAMS)
+        .chain(LEDGER_PARAMS)
+        .copied()
+        .collect();
+    let params = Params::parse(query.as_deref(), &known)?;
+    if TARGET_PARAMS.iter().any(|p| params.has(p)) {
+        vendor_list(&state, &params, &headers).await
+    } else {
+        ledger_list(&state, &params).await
+    }
+}
+
+async fn vendor_list(
+    state: &AppState,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(p) = LEDGER_PARAMS.iter().find(|p| params.has(p)) {
+        return Err(ApiError::parameter(
+            *p,
+            format!("`{p}` filters the ledger listing, not a vendor target's refunds"),
         ));
+    }
+    let include_raw = params.include_raw()?;
+    let provider = params
+        .single("provider")?
+        .ok_or_else(|| ApiError::parameter("provider", "`provider` is required with a target"))?;
+    let instance = instance(state, &provider, None, Some("provider"))?;
+    if !instance.provider.capabilities().list {
+        return Err(ApiError::Provider(ProviderError::unsupported(format!(
+            "`{}` ({}) cannot list refunds",
+            instance.name, instance.kind
+        ))));
     }
     let target = Target {
-        order: single(&params, "order")?,
-        payments: all(&params, "payment"),
-        tickets: all(&params, "ticket"),
-        venue: single(&params, "venue")?,
-        booking: single(&params, "booking")?,
-        event: single(&params, "event")?,
+        order: params.single("order")?,
+        payments: params.all("payment"),
+        tickets: params.all("ticket"),
+        venue: params.single("venue")?,
+        booking: params.single("booking")?,
+        event: params.single("event")?,
         all_for_event: false,
     };
-    if target == Target::default() {
-        return Err(ApiError::parameter(
-            "order",
-            format!(
-                "name a target: one of {:?}",
-                instance.provider.capabilities().list_target
-            ),
-        ));
-    }
     let (mut refunds, cache) = state
         .lookups
-        .list(instance, &target, wants_live(&headers))
+        .list(instance, &target, wants_live(headers))
         .await
         .map_err(|e| {
             // Target pointers are body pointers; for a list the field is a query parameter.
@@ -170,11 +240,54 @@ pub async fn list(
     if !include_raw {
         refunds.iter_mut().for_each(|r| r.raw = None);
     }
+    ledger::reads::use_ledger_ids(state, &instance.name, &mut refunds).await;
     Ok(lookup_response(
         instance,
         cache,
-        Json(RefundList { data: refunds }),
+        Json(RefundList {
+            data: refunds,
+            has_more: None,
+        }),
     ))
+}
+
+async fn ledger_list(state: &AppState, params: &Params) -> Result<Response, ApiError> {
+    let time = |name: &str| {
+        params.parsed(
+            name,
+            |v| {
+                DateTime::parse_from_rfc3339(v)
+                    .ok()
+                    .map(|t| t.timestamp_millis())
+            },
+            "an RFC 3339 time",
+        )
+    };
+    let filter = LedgerFilter {
+        provider: params.single("provider")?,
+        status: params.parsed(
+            "status",
+            |v| serde_json::from_value::<RefundStatus>(serde_json::json!(v)).ok(),
+            "a refund status",
+        )?,
+        batch_id: params.single("batch")?,
+        created_gte: time("created_gte")?,
+        created_lt: time("created_lt")?,
+        starting_after: params.single("starting_after")?,
+    };
+    let limit = params
+        .parsed(
+            "limit",
+            |v| v.parse::<i64>().ok().filter(|n| (1..=MAX_PAGE).contains(n)),
+            "a number from 1 to 100",
+        )?
+        .unwrap_or(DEFAULT_PAGE);
+    let (data, has_more) = ledger::reads::list(state, &filter, limit).await?;
+    Ok(Json(RefundList {
+        data,
+        has_more: Some(has_more),
+    })
+    .into_response())
 }
 
 /// `Cache-Control: no-cache` asks for a live lookup.
@@ -187,12 +300,16 @@ fn wants_live(headers: &HeaderMap) -> bool {
         .any(|d| d.trim().eq_ignore_ascii_case("no-cache"))
 }
 
-fn lookup_response(instance: &Instance, cache: CacheStatus, body: impl IntoResponse) -> Response {
-    let mut response = with_provider_policy(instance, body.into_response());
+fn set_cache_status(response: &mut Response, cache: CacheStatus) {
     response.headers_mut().insert(
         HeaderName::from_static("cache-status"),
         HeaderValue::from_static(cache.header_value()),
     );
+}
+
+fn lookup_response(instance: &Instance, cache: CacheStatus, body: impl IntoResponse) -> Response {
+    let mut response = with_provider_policy(instance, body.into_response());
+    set_cache_status(&mut response, cache);
     response
 }
 
@@ -209,7 +326,7 @@ fn with_provider_policy(instance: &Instance, mut response: Response) -> Response
     response
 }
 
-fn instance<'a>(
+pub fn instance<'a>(
     state: &'a AppState,
     name: &str,
     pointer: Option<&str>,
@@ -223,53 +340,4 @@ fn instance<'a>(
             pointer: pointer.map(str::to_string),
             parameter: parameter.map(str::to_string),
         })
-}
-
-type Params = Vec<(String, String)>;
-
-fn parse_query(query: Option<&str>, known: &[&str]) -> Result<Params, ApiError> {
-    let params: Params = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    if let Some((name, _)) = params.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-        return Err(ApiError::parameter(
-            name.clone(),
-            format!("unknown parameter `{name}`; known: {}", known.join(", ")),
-        ));
-    }
-    Ok(params)
-}
-
-fn single(params: &Params, name: &str) -> Result<Option<String>, ApiError> {
-    let mut values = params
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone());
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(ApiError::parameter(
-            name,
-            format!("`{name}` may be given once"),
-        ));
-    }
-    Ok(first.filter(|v| !v.is_empty()))
-}
-
-fn all(params: &Params, name: &str) -> Vec<String> {
-    params
-        .iter()
-        .filter(|(k, v)| k == name && !v.is_empty())
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
-fn include_raw(params: &Params) -> Result<bool, ApiError> {
-    match single(params, "include")?.as_deref() {
-        None => Ok(false),
-        Some("raw") => Ok(true),
-        Some(other) => Err(ApiError::parameter(
-            "include",
-            format!("`include` accepts `raw`, not `{other}`"),
-        )),
-    }
 }

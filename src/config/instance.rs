@@ -25,6 +25,7 @@ const COMMON_KEYS: &[&str] = &[
     "cache",
     "circuit",
     "retry",
+    "settle_window",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +52,14 @@ pub struct InstanceCommon {
     pub circuit: CircuitConfig,
     #[serde(default)]
     pub retry: RetryConfig,
+    /// How long after a create whose outcome is unknown the vendor may still show it; a
+    /// lookup that finds nothing after this settles the refund as `failed` / `not_applied`.
+    #[serde(default = "default_settle_window", with = "humantime_serde")]
+    pub settle_window: Duration,
+}
+
+fn default_settle_window() -> Duration {
+    Duration::from_secs(120)
 }
 
 fn default_timeout() -> Duration {

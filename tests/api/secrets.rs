@@ -23,10 +23,11 @@ async fn no_secret_in_logs_errors_or_bodies() {
     .await;
     let fv = ReplayVendor::start(&["fixtures/fourvenues/error-401-get-ticket.json"]).await;
     let config = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n\
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\nurl = \"{}\"\n\n\
          [providers.tm]\nkind = \"ticketmatic\"\nbase_url = \"{}\"\naccount = \"demo\"\n\
          access_key = {{ env = \"RG_TEST_TM_ACCESS\" }}\nsecret_key = {{ env = \"RG_TEST_TM_SECRET\" }}\n\n\
          [providers.fv]\nkind = \"fourvenues\"\nbase_url = \"{}\"\napi_key = {{ env = \"RG_TEST_FV_KEY\" }}\n",
+        crate::support::temp_database(),
         tm.base_url(),
         fv.base_url()
     );
@@ -56,7 +57,10 @@ async fn no_secret_in_logs_errors_or_bodies() {
     let mut bodies = Vec::new();
     let create = json!({"provider": "tm", "target": {"order": "1269434", "payments": ["125"]}, "amount": {"value": "20.00", "currency": "EUR"}});
     for request in [
-        client.post(format!("{base}/v1/refunds")).json(&create),
+        client
+            .post(format!("{base}/v1/refunds"))
+            .header("idempotency-key", "secrets-1")
+            .json(&create),
         client.get(format!("{base}/v1/refunds?provider=tm&order=1269434")),
         client.get(format!(
             "{base}/v1/refunds?provider=fv&ticket=5f8d0f8b9d2b3b0017b6d8a0"

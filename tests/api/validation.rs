@@ -190,14 +190,36 @@ async fn queries_ids_and_routes() {
         "{}",
         r.text
     );
+    // Without a target, the ledger is listed; its filters are checked too.
     let r = gw.get("/v1/refunds?provider=tm").await;
     assert_eq!(
-        (r.status, r.code()),
-        (400, "validation_failed"),
+        (r.status, r.body["has_more"].as_bool()),
+        (200, Some(false)),
         "{}",
         r.text
     );
-    for id in ["nope", "rf_", "rf_%21%21", "rf_dW5rbm93bjpvcmRlci8x"] {
+    for (query, parameter) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("status=done", "status"),
+        ("created_gte=yesterday", "created_gte"),
+        ("order=1&status=failed", "status"),
+    ] {
+        let r = gw.get(&format!("/v1/refunds?{query}")).await;
+        assert_eq!(
+            (r.status, r.body["parameter"].as_str()),
+            (400, Some(parameter)),
+            "{query}: {}",
+            r.text
+        );
+    }
+    for id in [
+        "nope",
+        "rf_",
+        "rf_%21%21",
+        "rf_dW5rbm93bjpvcmRlci8x",
+        "rfg_01jzzzzzzzzzzzzzzzzzzzzzzz",
+    ] {
         let r = gw.get(&format!("/v1/refunds/{id}")).await;
         assert_eq!((r.status, r.code()), (404, "not_found"), "{id}: {}", r.text);
     }

@@ -9,7 +9,12 @@ use crate::support::{repo_path, TestGateway};
 async fn default_gateway() -> TestGateway {
     let text = std::fs::read_to_string(repo_path("config/gateway.toml")).unwrap();
     let text = text.replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"");
-    assert!(text.contains("127.0.0.1:0"));
+    let database = crate::support::temp_database();
+    let text = text.replace(
+        "url = \"sqlite://data/refund-gateway.db\"",
+        &format!("url = \"{database}\""),
+    );
+    assert!(text.contains("127.0.0.1:0") && text.contains(&database));
     TestGateway::start(&text).await
 }
 

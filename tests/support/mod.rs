@@ -86,11 +86,14 @@ impl ApiResponse {
 impl TestGateway {
     /// `config_toml` is a whole config; `[server] listen` defaults to a free port here.
     pub async fn start(config_toml: &str) -> TestGateway {
-        let text = if config_toml.contains("[server]") {
+        let mut text = if config_toml.contains("[server]") {
             config_toml.to_string()
         } else {
             format!("[server]\nlisten = \"127.0.0.1:0\"\n\n{config_toml}")
         };
+        if !text.contains("[storage]") {
+            text.push_str(&format!("\n[storage]\nurl = \"{}\"\n", temp_database()));
+        }
         let config =
             Config::from_toml_str(&text).unwrap_or_else(|e| panic!("test config is invalid: {e}"));
         let server = Server::start(config)
@@ -128,8 +131,23 @@ impl TestGateway {
         read(req.send().await.expect("gateway answers")).await
     }
 
+    /// A JSON POST; creates get a fresh `Idempotency-Key` (use `post_with` to choose one).
     pub async fn post(&self, path: &str, body: serde_json::Value) -> ApiResponse {
-        let req = self.client.post(self.url(path)).json(&body);
+        let key = unique("test-key");
+        self.post_with(path, body, &[("idempotency-key", &key)])
+            .await
+    }
+
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> ApiResponse {
+        let mut req = self.client.post(self.url(path)).json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         read(req.send().await.expect("gateway answers")).await
     }
 
@@ -144,6 +162,7 @@ impl TestGateway {
             .client
             .post(self.url(path))
             .header("content-type", content_type)
+            .header("idempotency-key", unique("test-key"))
             .body(body);
         read(req.send().await.expect("gateway answers")).await
     }
@@ -166,12 +185,36 @@ async fn read(response: reqwest::Response) -> ApiResponse {
     }
 }
 
-/// Writes a secret to a fresh file and returns its path, for `{ file = "<path>" }`.
-pub fn secret_file(value: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A name no other call in this test process gets.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("refund-gateway-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(format!("secret-{}", COUNTER.fetch_add(1, Ordering::SeqCst)));
+    dir
+}
+
+/// A fresh SQLite ledger file URL.
+pub fn temp_database() -> String {
+    format!(
+        "sqlite://{}",
+        temp_dir()
+            .join(format!("{}.db", unique("ledger")))
+            .display()
+    )
+}
+
+/// Writes a secret to a fresh file and returns its path, for `{ file = "<path>" }`.
+pub fn secret_file(value: &str) -> String {
+    let path = temp_dir().join(unique("secret"));
     std::fs::write(&path, value).expect("secret file written");
     path.display().to_string()
 }

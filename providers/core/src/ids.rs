@@ -43,7 +43,7 @@ impl fmt::Display for InstanceName {
 
 /// A vendor's own reference to one refund, in a form only that vendor's provider parses
 /// (e.g. Ticketmatic `order/<id>/payment/<refund-payment-id>`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct VendorRef(String);
 
@@ -54,6 +54,15 @@ impl VendorRef {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// No vendor reference yet (the vendor has not answered).
+    pub fn none() -> Self {
+        VendorRef(String::new())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -69,6 +78,8 @@ impl fmt::Display for VendorRef {
 pub struct RefundId(String);
 
 const VENDOR_PREFIX: &str = "rf_";
+/// Prefix of the ids the gateway's ledger mints for the refunds it makes.
+pub const LEDGER_PREFIX: &str = "rfg_";
 
 impl RefundId {
     /// The id of a refund the vendor knows: instance and vendor reference, base64url-encoded.
@@ -91,6 +102,12 @@ impl RefundId {
             InstanceName::new(instance).ok()?,
             VendorRef::new(vendor_ref),
         ))
+    }
+
+    /// Whether this id was minted by the gateway's ledger (rather than derived from a
+    /// vendor reference).
+    pub fn is_ledger(&self) -> bool {
+        self.0.starts_with(LEDGER_PREFIX)
     }
 
     pub fn from_string(value: String) -> Self {

@@ -24,7 +24,9 @@ pub use error::{ErrorKind, Outcome, ProviderError, VendorFault};
 pub use ids::{InstanceName, RefundId, VendorRef};
 pub use money::{Currency, Money, MoneyError};
 pub use provider::{BuildContext, ConfigError, Provider, Vendor};
-pub use refund::{LineCounts, LineKind, LineStatus, Refund, RefundLine, RefundStatus};
+pub use refund::{
+    LineCounts, LineKind, LineStatus, Refund, RefundLine, RefundStatus, StatusReason,
+};
 pub use request::RefundRequest;
 pub use sandbox::{Sandbox, SandboxRequest};
 pub use secret::SecretRef;

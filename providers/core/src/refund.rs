@@ -101,6 +101,15 @@ impl RefundLine {
     }
 }
 
+/// Why a refund is in its status, when the status alone does not say: an unknown outcome
+/// (`timeout_after_send`, `interrupted`), a refund that was never applied (`not_applied`),
+/// or an operator's resolution (`resolved`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatusReason {
+    pub code: String,
+    pub message: String,
+}
+
 /// Line counts, for refunds that span many orders (an event-wide refund).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LineCounts {
@@ -120,6 +129,8 @@ pub struct Refund {
     /// The vendor behind the instance.
     pub provider_kind: String,
     pub status: RefundStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<StatusReason>,
     /// The vendor's own status value, kept verbatim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_status: Option<String>,
@@ -129,8 +140,10 @@ pub struct Refund {
     pub target: Target,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The vendor's reference of this refund, as the provider routes it.
-    #[schema(value_type = String)]
+    /// The vendor's reference of this refund, as the provider routes it. Absent while the
+    /// vendor has not answered (a refund whose outcome is unknown).
+    #[serde(default, skip_serializing_if = "VendorRef::is_empty")]
+    #[schema(value_type = Option<String>)]
     pub vendor_reference: VendorRef,
     /// Further vendor identifiers (order id, payment id, refund payment id, invoice ids).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -139,6 +152,9 @@ pub struct Refund {
     pub lines: Vec<RefundLine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<LineCounts>,
+    /// The bulk refund this refund belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
     /// Decisions the gateway took for the caller (e.g. which payment it refunded).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -167,6 +183,7 @@ impl Refund {
             provider: instance.clone(),
             provider_kind: kind.to_string(),
             status,
+            status_reason: None,
             vendor_status: None,
             amount: None,
             target,
@@ -175,6 +192,7 @@ impl Refund {
             vendor_refs: BTreeMap::new(),
             lines: Vec::new(),
             counts: None,
+            batch_id: None,
             notes: Vec::new(),
             metadata: BTreeMap::new(),
             created_at: None,

@@ -1,0 +1,291 @@
+//! A create, made durable: claim the idempotency key, record the intent, call the vendor
+//! once, record the outcome, store the answer for replays. A vendor is never called without
+//! its intent row, and a create whose outcome is unknown is answered 202 with the refund in
+//! status `unknown`, for the reconciler to settle.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use refund_provider::{Outcome, ProviderError, RefundRequest, RefundStatus};
+use sha2::{Digest, Sha256};
+
+use super::view::refund_of;
+use super::{new_refund_id, DEFAULT_CLIENT};
+use crate::api::problem::ApiError;
+use crate::api::AppState;
+use crate::instances::Instance;
+use crate::storage::idempotency::Claim;
+use crate::storage::refunds::{Intent, Settlement};
+use crate::storage::StorageError;
+
+/// A create's final answer, as sent and as stored for replays.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub replayed: bool,
+}
+
+impl Answer {
+    pub fn is_problem(&self) -> bool {
+        self.status.as_u16() >= 400
+    }
+
+    fn of_error(error: &ApiError) -> Answer {
+        let (status, body) = error.to_parts();
+        Answer {
+            status,
+            body,
+            replayed: false,
+        }
+    }
+}
+
+pub fn storage_unavailable(error: StorageError) -> ApiError {
+    tracing::error!(error = %error, "ledger unavailable");
+    ApiError::StorageUnavailable(format!("{error}; nothing was sent to the vendor"))
+}
+
+/// SHA-256 of the request body in canonical form (keys sorted), so a retry with the same
+/// content in another key order is still the same request.
+pub fn request_hash(body: &serde_json::Value) -> String {
+    fn canonical(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => {
+                let sorted: std::collections::BTreeMap<_, _> =
+                    map.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
+                serde_json::Value::Object(sorted.into_iter().collect())
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(canonical).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    hex::encode(Sha256::digest(canonical(body).to_string().as_bytes()))
+}
+
+/// How long a claimed key or an intent may stay without its outcome before it is
+/// considered abandoned (its holder died): longer than any request can take.
+fn lease(state: &AppState) -> Duration {
+    state.request_timeout * 2
+}
+
+pub async fn create(
+    state: &AppState,
+    instance: &Instance,
+    mut request: RefundRequest,
+    key: Option<&str>,
+    hash: &str,
+) -> Result<Answer, ApiError> {
+    let storage = &state.storage;
+    let mut id = new_refund_id();
+    if let Some(key) = key {
+        match storage
+            .claim_key(
+                DEFAULT_CLIENT,
+                key,
+                hash,
+                &id,
+                lease(state).as_millis() as i64,
+            )
+            .await
+            .map_err(storage_unavailable)?
+        {
+            Claim::Fresh => {}
+            Claim::Replay { status, body } => {
+                return Ok(Answer {
+                    status: StatusCode::from_u16(status)
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    body: body.into_bytes(),
+                    replayed: true,
+                })
+            }
+            Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
+            Claim::InFlight { retry_after_ms } => {
+                return Err(ApiError::IdempotencyKeyInFlight(Duration::from_millis(
+                    retry_after_ms.max(0) as u64,
+                )))
+            }
+            Claim::TakenOver { refund_id } => {
+                if let Some(answer) = take_over(state, key, refund_id.as_deref()).await? {
+                    return Ok(answer);
+                }
+                // The previous holder died before recording an intent: nothing was sent.
+                // Go on under the id it had claimed the key with.
+                if let Some(previous) = refund_id {
+                    id = previous;
+                }
+            }
+        }
+    }
+    let intent = Intent {
+        id: id.clone(),
+        client: DEFAULT_CLIENT.into(),
+        provider: instance.name.to_string(),
+        provider_kind: instance.kind.to_string(),
+        target: request.target.clone(),
+        amount: request.amount,
+        reason: request.reason.clone(),
+        metadata: request.metadata.clone(),
+        idempotency_key: key.map(str::to_string),
+        request_hash: Some(hash.to_string()),
+        batch_id: None,
+        in_flight_until: crate::storage::now_ms() + lease(state).as_millis() as i64,
+    };
+    if let Err(e) = storage.insert_intent(&intent).await {
+        if let Some(key) = key {
+            let _ = storage.release_key(DEFAULT_CLIENT, key).await;
+        }
+        return Err(storage_unavailable(e));
+    }
+    request.gateway_reference = Some(id.clone());
+    let result = instance.provider.create(&request).await;
+    // Whatever happened, lookups cached for this target may now be stale.
+    state
+        .lookups
+        .invalidate_target(&instance.name, &request.target);
+    let answer = record_outcome(state, &id, result).await;
+    if let Some(key) = key {
+        if let Err(e) = storage
+            .finish_key(
+                DEFAULT_CLIENT,
+                key,
+                answer.status.as_u16(),
+                &String::from_utf8_lossy(&answer.body),
+            )
+            .await
+        {
+            tracing::error!(error = %e, refund = %id, "could not store the answer for idempotent replays");
+        }
+    }
+    Ok(answer)
+}
+
+/// Records the vendor's answer and builds the client's.
+async fn record_outcome(
+    state: &AppState,
+    id: &str,
+    result: Result<refund_provider::Refund, ProviderError>,
+) -> Answer {
+    // A failure's problem is both kept in the ledger and, unless the outcome is unknown, the answer.
+    let problem = result
+        .as_ref()
+        .err()
+        .map(|e| ApiError::CreateFailed(e.clone()).to_parts());
+    let settlement = match &result {
+        Ok(refund) => Settlement {
+            status: refund.status,
+            code: None,
+            detail: None,
+            refund: Some(refund.clone()),
+            vendor_error: None,
+            resolution_note: None,
+        },
+        Err(e) => Settlement {
+            status: if e.outcome == Outcome::Unknown {
+                RefundStatus::Unknown
+            } else {
+                RefundStatus::Failed
+            },
+            code: Some(e.kind.code().to_string()),
+            detail: Some(e.message.clone()),
+            refund: None,
+            vendor_error: problem
+                .as_ref()
+                .and_then(|(_, body)| serde_json::from_slice(body).ok()),
+            resolution_note: None,
+        },
+    };
+    if let Err(e) = state.storage.settle(id, &settlement).await {
+        // The row keeps its lease and becomes `unknown` when it runs out: never lost.
+        tracing::error!(error = %e, refund = %id, "could not record a vendor outcome");
+    }
+    let vendor_view = result.as_ref().ok().cloned();
+    match (result, problem) {
+        (Err(e), Some((status, body))) if e.outcome != Outcome::Unknown => Answer { status, body, replayed: false },
+        _ => match state.storage.get_refund(id).await {
+            Ok(Some(row)) => {
+                let status = if row.status == RefundStatus::Unknown { StatusCode::ACCEPTED } else { StatusCode::CREATED };
+                Answer {
+                    status,
+                    body: serde_json::to_vec(&refund_of(&row)).unwrap_or_default(),
+                    replayed: false,
+                }
+            }
+            // The ledger cannot be read back: answer with what the vendor said, under our id.
+            _ => match vendor_view {
+                Some(mut refund) => {
+                    refund.id = refund_provider::RefundId::from_string(id.to_string());
+                    refund.raw = None;
+                    Answer {
+                        status: StatusCode::CREATED,
+                        body: serde_json::to_vec(&refund).unwrap_or_default(),
+                        replayed: false,
+                    }
+                }
+                None => Answer::of_error(&ApiError::StorageUnavailable(format!(
+                    "the outcome of refund {id} is unknown and could not be read back from the ledger; look it up later"
+                ))),
+            },
+        },
+    }
+}
+
+/// A key whose holder died: if it had recorded an intent, the vendor may have been called,
+/// so the refund is `unknown` (for the reconciler) and that is the answer, never a resend.
+async fn take_over(
+    state: &AppState,
+    key: &str,
+    refund_id: Option<&str>,
+) -> Result<Option<Answer>, ApiError> {
+    let Some(refund_id) = refund_id else {
+        return Ok(None);
+    };
+    let storage = &state.storage;
+    let Some(row) = storage
+        .get_refund(refund_id)
+        .await
+        .map_err(storage_unavailable)?
+    else {
+        return Ok(None);
+    };
+    if row.status == RefundStatus::Pending {
+        let interrupted = Settlement {
+            status: RefundStatus::Unknown,
+            code: Some("interrupted".into()),
+            detail: Some("the gateway stopped before the vendor's answer was recorded".into()),
+            refund: None,
+            vendor_error: None,
+            resolution_note: None,
+        };
+        storage
+            .settle(refund_id, &interrupted)
+            .await
+            .map_err(storage_unavailable)?;
+    }
+    let row = storage
+        .get_refund(refund_id)
+        .await
+        .map_err(storage_unavailable)?
+        .unwrap_or(row);
+    let status = if row.status == RefundStatus::Unknown {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
+    let body = serde_json::to_vec(&refund_of(&row)).unwrap_or_default();
+    storage
+        .finish_key(
+            DEFAULT_CLIENT,
+            key,
+            status.as_u16(),
+            &String::from_utf8_lossy(&body),
+        )
+        .await
+        .map_err(storage_unavailable)?;
+    Ok(Some(Answer {
+        status,
+        body,
+        replayed: false,
+    }))
+}

@@ -1,0 +1,216 @@
+//! Settling unknown outcomes by looking, never by resending. For each refund whose outcome
+//! is unknown, the vendor's refunds of the same target are listed live and one is matched:
+//! first by the gateway's own id where the vendor keeps free text with a refund (iVvy
+//! notes), else by amount and a time window after the intent. A match settles the refund
+//! with the vendor's status; no match after the instance's settle window settles it as
+//! `failed` / `not_applied`; vendors that cannot be read leave it for an operator.
+
+use std::time::Duration;
+
+use refund_provider::chrono::{TimeZone, Utc};
+use refund_provider::{Refund, RefundStatus};
+
+use super::create::storage_unavailable;
+use crate::api::problem::ApiError;
+use crate::api::AppState;
+use crate::instances::Instance;
+use crate::storage::now_ms;
+use crate::storage::refunds::{LedgerRow, Settlement};
+
+/// Vendor clocks and ours differ: a vendor refund may carry a time slightly before our intent.
+const CLOCK_SKEW_MS: i64 = 120_000;
+/// How long to wait before asking again, doubling per attempt up to the cap.
+const FIRST_RETRY_MS: i64 = 2_000;
+const MAX_RETRY_MS: i64 = 300_000;
+/// A vendor that cannot be read is asked about again only this rarely (its row waits for an operator).
+const UNREADABLE_RETRY_MS: i64 = 3_600_000;
+
+fn backoff(attempts: i64) -> i64 {
+    let exp = attempts.clamp(0, 16) as u32;
+    (FIRST_RETRY_MS.saturating_mul(1 << exp)).min(MAX_RETRY_MS)
+}
+
+/// Tries once to settle an unknown refund; returns what the row became.
+pub async fn settle(state: &AppState, row: &LedgerRow) -> Result<(), ApiError> {
+    let storage = &state.storage;
+    let defer = |detail: String, after: i64| async move {
+        storage
+            .defer_settle(&row.id, now_ms() + after, &detail)
+            .await
+            .map_err(storage_unavailable)
+    };
+    let Some(instance) = state.instances.get(&row.provider) else {
+        return defer(
+            format!(
+                "provider instance `{}` is no longer configured",
+                row.provider
+            ),
+            UNREADABLE_RETRY_MS,
+        )
+        .await;
+    };
+    if !instance.provider.capabilities().list {
+        return defer(
+            format!(
+                "{} cannot be read, so this outcome cannot be checked: an operator must settle it (POST /v1/refunds/{}/resolve)",
+                instance.kind, row.id
+            ),
+            UNREADABLE_RETRY_MS,
+        )
+        .await;
+    }
+    let vendor_refunds = match state.lookups.list(instance, &row.target, true).await {
+        Ok((refunds, _)) => refunds,
+        Err(e) => {
+            return defer(
+                format!(
+                    "the outcome is still unknown: the vendor lookup failed ({})",
+                    e.message
+                ),
+                backoff(row.settle_attempts),
+            )
+            .await;
+        }
+    };
+    let claimed = storage
+        .claimed_vendor_references(&row.provider)
+        .await
+        .map_err(storage_unavailable)?;
+    let unclaimed: Vec<&Refund> = vendor_refunds
+        .iter()
+        .filter(|r| !claimed.iter().any(|c| c == r.vendor_reference.as_str()))
+        .collect();
+    if let Some((found, how)) = find_match(row, instance, &unclaimed) {
+        let settlement = Settlement {
+            status: found.status,
+            code: Some("reconciled".into()),
+            detail: Some(format!("settled by a vendor lookup: found {how}")),
+            refund: Some(found.clone()),
+            vendor_error: None,
+            resolution_note: None,
+        };
+        storage
+            .settle(&row.id, &settlement)
+            .await
+            .map_err(storage_unavailable)?;
+        return Ok(());
+    }
+    let window_ms = instance.settle_window.as_millis() as i64;
+    if now_ms() >= row.created_at + window_ms {
+        let settlement = Settlement {
+            status: RefundStatus::Failed,
+            code: Some("not_applied".into()),
+            detail: Some(format!(
+                "the vendor shows no such refund {} s after it was sent: it was not applied",
+                window_ms / 1000
+            )),
+            refund: None,
+            vendor_error: None,
+            resolution_note: None,
+        };
+        storage
+            .settle(&row.id, &settlement)
+            .await
+            .map_err(storage_unavailable)?;
+        return Ok(());
+    }
+    let wait = backoff(row.settle_attempts)
+        .min(row.created_at + window_ms - now_ms())
+        .max(100);
+    defer(
+        "the outcome is still unknown: the vendor does not show it yet".into(),
+        wait,
+    )
+    .await
+}
+
+/// The vendor refund that is ours: by our id in its free text, else by amount and time.
+fn find_match<'a>(
+    row: &LedgerRow,
+    instance: &Instance,
+    candidates: &[&'a Refund],
+) -> Option<(&'a Refund, String)> {
+    let mentions_us = |r: &Refund| {
+        r.reason.as_deref().is_some_and(|t| t.contains(&row.id))
+            || r.notes.iter().any(|n| n.contains(&row.id))
+            || r.vendor_refs.values().any(|v| v.contains(&row.id))
+    };
+    if let Some(found) = candidates.iter().find(|r| mentions_us(r)) {
+        return Some((found, "by the gateway's id in the vendor's notes".into()));
+    }
+    let from = row.created_at - CLOCK_SKEW_MS;
+    let until = row.created_at + instance.settle_window.as_millis() as i64 + CLOCK_SKEW_MS;
+    let in_window = |r: &Refund| {
+        r.created_at
+            .map(|t| t.timestamp_millis())
+            .is_some_and(|t| t >= from && t <= until)
+    };
+    let same_amount = |r: &Refund| match (&row.amount, &r.amount) {
+        (Some(ours), Some(theirs)) => ours == theirs,
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    candidates
+        .iter()
+        .filter(|r| same_amount(r) && in_window(r))
+        .min_by_key(|r| r.created_at)
+        .map(|found| {
+            let at = Utc
+                .timestamp_millis_opt(row.created_at)
+                .single()
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default();
+            (
+                *found,
+                format!(
+                    "by amount and time (a matching refund within the settle window after {at})"
+                ),
+            )
+        })
+}
+
+/// The background reconciler: marks interrupted intents unknown, settles what is due,
+/// purges expired idempotency keys. Runs until the state is dropped.
+pub fn spawn(
+    state: std::sync::Weak<AppState>,
+    every: Duration,
+    key_retention: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(state) = state.upgrade() else { break };
+            if let Err(e) = run_once(&state, key_retention).await {
+                tracing::warn!(error = %e, "reconciler pass failed; will try again");
+            }
+        }
+    })
+}
+
+pub async fn run_once(state: &AppState, key_retention: Duration) -> Result<(), ApiError> {
+    let storage = &state.storage;
+    let interrupted = storage
+        .mark_interrupted()
+        .await
+        .map_err(storage_unavailable)?;
+    if interrupted > 0 {
+        tracing::warn!(
+            count = interrupted,
+            "refunds interrupted mid-call are now unknown"
+        );
+    }
+    for row in storage
+        .due_unknowns(50)
+        .await
+        .map_err(storage_unavailable)?
+    {
+        settle(state, &row).await?;
+    }
+    storage
+        .purge_keys(key_retention.as_millis() as i64)
+        .await
+        .map_err(storage_unavailable)?;
+    Ok(())
+}

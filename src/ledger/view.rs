@@ -1,0 +1,49 @@
+//! A ledger row as the canonical refund clients see: the vendor's latest view where there
+//! is one, with the ledger's id, status and reason on top.
+
+use refund_provider::chrono::{DateTime, TimeZone, Utc};
+use refund_provider::{InstanceName, Refund, RefundId, StatusReason, VendorRef};
+
+use crate::storage::refunds::LedgerRow;
+
+fn time(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+pub fn refund_of(row: &LedgerRow) -> Refund {
+    let instance = InstanceName::new(&row.provider).unwrap_or_else(|_| {
+        InstanceName::new("unknown").expect("`unknown` is a valid instance name")
+    });
+    let mut refund = row.refund.clone().unwrap_or_else(|| {
+        Refund::new(
+            &instance,
+            &row.provider_kind,
+            VendorRef::none(),
+            row.status,
+            row.target.clone(),
+        )
+    });
+    refund.id = RefundId::from_string(row.id.clone());
+    refund.status = row.status;
+    refund.status_reason = row.code.as_ref().map(|code| StatusReason {
+        code: code.clone(),
+        message: row.detail.clone().unwrap_or_default(),
+    });
+    refund.metadata = row.metadata.clone();
+    refund.batch_id = row.batch_id.clone();
+    if refund.amount.is_none() {
+        refund.amount = row.amount;
+    }
+    if refund.reason.is_none() {
+        refund.reason = row.reason.clone();
+    }
+    refund.created_at = refund.created_at.or_else(|| time(row.created_at));
+    refund.updated_at = time(row.updated_at).max(refund.updated_at);
+    if let Some(note) = &row.resolution_note {
+        refund
+            .notes
+            .push(format!("resolved by an operator: {note}"));
+    }
+    refund.raw = None;
+    refund
+}

@@ -1,0 +1,113 @@
+//! The gateway's own durable state: the refund ledger and idempotency keys, in SQLite by
+//! default (a file created on first start) or PostgreSQL when several gateway instances
+//! share one database. One schema for both (`migrations/`), written in portable SQL and run
+//! through sqlx's `Any` driver, so every query here serves both backends.
+
+pub mod idempotency;
+pub mod refunds;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+/// Why storage failed. Every variant becomes 503 `storage_unavailable` for creates: a
+/// vendor is never called without its intent row.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("the ledger database is unavailable: {0}")]
+    Unavailable(#[from] sqlx::Error),
+    #[error("the ledger database could not be prepared: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the ledger holds a row it cannot read ({0})")]
+    Corrupt(String),
+    #[error("cannot create the ledger directory `{path}`: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    pub(crate) pool: AnyPool,
+    pub backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Milliseconds since the Unix epoch: how the ledger stores time on both backends.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Storage {
+    /// Connects (creating a SQLite file and its directory when missing) and migrates.
+    pub async fn connect(url: &str) -> Result<Storage, StorageError> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers work beside the one writer; the busy timeout makes
+                        // concurrent writers wait their turn instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(&url).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Storage { pool, backend })
+    }
+
+    /// Runs the migrations only (the `migrate` command).
+    pub async fn migrate(url: &str) -> Result<(), StorageError> {
+        Self::connect(url).await.map(|_| ())
+    }
+}
+
+/// Makes `sqlite://path` usable: the directory exists and the file is created if missing.
+fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|source| StorageError::Directory {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    Ok(format!("sqlite://{path}?{}", params.join("&")))
+}

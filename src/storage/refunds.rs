@@ -1,0 +1,351 @@
+//! Ledger rows: one per refund the gateway makes. A row is written as an **intent** before
+//! the vendor is called and completed with the **outcome** after; `settle` is the only
+//! place a status changes, and it lets only `pending` and `unknown` rows change, so nothing
+//! ever leaves `succeeded`, `partially_succeeded`, `failed` or `canceled`.
+
+use std::collections::BTreeMap;
+
+use refund_provider::{Money, Refund, RefundStatus, Target};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_ms, Storage, StorageError};
+
+/// What is recorded before the vendor is called.
+#[derive(Debug, Clone)]
+pub struct Intent {
+    pub id: String,
+    pub client: String,
+    pub provider: String,
+    pub provider_kind: String,
+    pub target: Target,
+    pub amount: Option<Money>,
+    pub reason: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub batch_id: Option<String>,
+    /// Until when the vendor call may still be running; after that, a row still without
+    /// its outcome was interrupted (a crash) and becomes `unknown`.
+    pub in_flight_until: i64,
+}
+
+/// A status change and what came with it.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub status: RefundStatus,
+    pub code: Option<String>,
+    pub detail: Option<String>,
+    /// The vendor's view of the refund, when it gave one.
+    pub refund: Option<Refund>,
+    pub vendor_error: Option<serde_json::Value>,
+    pub resolution_note: Option<String>,
+}
+
+/// A ledger row, as read.
+#[derive(Debug, Clone)]
+pub struct LedgerRow {
+    pub id: String,
+    pub client: String,
+    pub provider: String,
+    pub provider_kind: String,
+    pub target: Target,
+    pub amount: Option<Money>,
+    pub reason: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub batch_id: Option<String>,
+    pub status: RefundStatus,
+    pub code: Option<String>,
+    pub detail: Option<String>,
+    pub vendor_reference: Option<String>,
+    pub refund: Option<Refund>,
+    pub vendor_error: Option<serde_json::Value>,
+    pub resolution_note: Option<String>,
+    pub settle_attempts: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// `GET /v1/refunds` filters over the ledger.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerFilter {
+    pub provider: Option<String>,
+    pub status: Option<RefundStatus>,
+    pub batch_id: Option<String>,
+    pub created_gte: Option<i64>,
+    pub created_lt: Option<i64>,
+    pub starting_after: Option<String>,
+}
+
+pub fn status_str(status: RefundStatus) -> &'static str {
+    match status {
+        RefundStatus::Pending => "pending",
+        RefundStatus::Succeeded => "succeeded",
+        RefundStatus::PartiallySucceeded => "partially_succeeded",
+        RefundStatus::Failed => "failed",
+        RefundStatus::Canceled => "canceled",
+        RefundStatus::Unknown => "unknown",
+    }
+}
+
+fn parse_status(value: &str) -> Result<RefundStatus, StorageError> {
+    serde_json::from_value(serde_json::Value::String(value.to_string()))
+        .map_err(|_| StorageError::Corrupt(format!("status `{value}`")))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
+
+const COLUMNS: &str = "id, client, provider, provider_kind, target, amount_value, amount_currency, reason, \
+    metadata, batch_id, status, status_code, status_detail, vendor_reference, refund, vendor_error, \
+    resolution_note, settle_attempts, created_at, updated_at";
+
+fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
+    let amount = match (
+        row.try_get::<Option<String>, _>("amount_value")?,
+        row.try_get::<Option<String>, _>("amount_currency")?,
+    ) {
+        (Some(value), Some(currency)) => {
+            let currency = refund_provider::Currency::from_code(&currency)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            Some(Money::parse(&value, currency).map_err(|e| StorageError::Corrupt(e.to_string()))?)
+        }
+        _ => None,
+    };
+    let refund: Option<String> = row.try_get("refund")?;
+    let vendor_error: Option<String> = row.try_get("vendor_error")?;
+    Ok(LedgerRow {
+        id: row.try_get("id")?,
+        client: row.try_get("client")?,
+        provider: row.try_get("provider")?,
+        provider_kind: row.try_get("provider_kind")?,
+        target: from_json(&row.try_get::<String, _>("target")?, "target")?,
+        amount,
+        reason: row.try_get("reason")?,
+        metadata: from_json(&row.try_get::<String, _>("metadata")?, "metadata")?,
+        batch_id: row.try_get("batch_id")?,
+        status: parse_status(&row.try_get::<String, _>("status")?)?,
+        code: row.try_get("status_code")?,
+        detail: row.try_get("status_detail")?,
+        vendor_reference: row.try_get("vendor_reference")?,
+        refund: refund.map(|r| from_json(&r, "refund")).transpose()?,
+        vendor_error: vendor_error
+            .map(|e| from_json(&e, "vendor_error"))
+            .transpose()?,
+        resolution_note: row.try_get("resolution_note")?,
+        settle_attempts: row.try_get("settle_attempts")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Storage {
+    /// Records the intent. Committed before the vendor is called.
+    pub async fn insert_intent(&self, intent: &Intent) -> Result<(), StorageError> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO refunds (id, client, provider, provider_kind, target, amount_value, amount_currency, \
+             reason, metadata, idempotency_key, request_hash, batch_id, status, in_flight_until, \
+             settle_attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, 0, $14, $14)",
+        )
+        .bind(&intent.id)
+        .bind(&intent.client)
+        .bind(&intent.provider)
+        .bind(&intent.provider_kind)
+        .bind(json(&intent.target))
+        .bind(intent.amount.map(|m| m.value().to_string()))
+        .bind(intent.amount.map(|m| m.currency().code().to_string()))
+        .bind(&intent.reason)
+        .bind(json(&intent.metadata))
+        .bind(&intent.idempotency_key)
+        .bind(&intent.request_hash)
+        .bind(&intent.batch_id)
+        .bind(intent.in_flight_until)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The one place a refund's status changes. Returns false when the row was already
+    /// final (the change is refused) or does not exist.
+    pub async fn settle(&self, id: &str, s: &Settlement) -> Result<bool, StorageError> {
+        let vendor_reference = s
+            .refund
+            .as_ref()
+            .map(|r| r.vendor_reference.as_str().to_string())
+            .filter(|r| !r.is_empty());
+        let result = sqlx::query(
+            "UPDATE refunds SET status = $1, status_code = $2, status_detail = $3, \
+             vendor_reference = COALESCE($4, vendor_reference), refund = COALESCE($5, refund), \
+             vendor_error = COALESCE($6, vendor_error), resolution_note = COALESCE($7, resolution_note), \
+             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 \
+             WHERE id = $9 AND status IN ('pending', 'unknown')",
+        )
+        .bind(status_str(s.status))
+        .bind(&s.code)
+        .bind(&s.detail)
+        .bind(vendor_reference)
+        .bind(s.refund.as_ref().map(json))
+        .bind(s.vendor_error.as_ref().map(json))
+        .bind(&s.resolution_note)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Keeps the vendor's latest view of a refund whose status did not change.
+    pub async fn refresh_snapshot(&self, id: &str, refund: &Refund) -> Result<(), StorageError> {
+        sqlx::query("UPDATE refunds SET refund = $1, updated_at = $2 WHERE id = $3")
+            .bind(json(refund))
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_refund(&self, id: &str) -> Result<Option<LedgerRow>, StorageError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM refunds WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(read_row).transpose()
+    }
+
+    /// Newest first, `limit` rows after the cursor.
+    pub async fn list_refunds(
+        &self,
+        filter: &LedgerFilter,
+        limit: i64,
+    ) -> Result<Vec<LedgerRow>, StorageError> {
+        let cursor = match &filter.starting_after {
+            Some(id) => match self.get_refund(id).await? {
+                Some(row) => Some((row.created_at, row.id)),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        // Absent filters bind NULL and match everything, so one statement serves all.
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM refunds WHERE \
+             ($1 IS NULL OR provider = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR batch_id = $3) \
+             AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5) \
+             AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
+             ORDER BY created_at DESC, id DESC LIMIT $8"
+        ))
+        .bind(&filter.provider)
+        .bind(filter.status.map(status_str))
+        .bind(&filter.batch_id)
+        .bind(filter.created_gte)
+        .bind(filter.created_lt)
+        .bind(cursor.as_ref().map(|c| c.0))
+        .bind(cursor.as_ref().map(|c| c.1.clone()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_row).collect()
+    }
+
+    /// Rows whose vendor call outlived its lease without an outcome: the gateway stopped
+    /// (or lost the database) mid-call. They become `unknown`, for the reconciler.
+    pub async fn mark_interrupted(&self) -> Result<u64, StorageError> {
+        let now = now_ms();
+        let result = sqlx::query(
+            "UPDATE refunds SET status = 'unknown', status_code = 'interrupted', \
+             status_detail = 'the gateway stopped before the vendor''s answer was recorded', \
+             in_flight_until = NULL, updated_at = $1 \
+             WHERE in_flight_until IS NOT NULL AND in_flight_until < $1 AND status = 'pending'",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Unknown refunds whose next settle attempt is due.
+    pub async fn due_unknowns(&self, limit: i64) -> Result<Vec<LedgerRow>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM refunds WHERE status = 'unknown' AND in_flight_until IS NULL \
+             AND (next_settle_at IS NULL OR next_settle_at <= $1) ORDER BY created_at LIMIT $2"
+        ))
+        .bind(now_ms())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_row).collect()
+    }
+
+    /// Puts off the next settle attempt of an unknown refund.
+    pub async fn defer_settle(
+        &self,
+        id: &str,
+        next_at: i64,
+        detail: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE refunds SET settle_attempts = settle_attempts + 1, next_settle_at = $1, \
+             status_detail = $2, updated_at = $3 WHERE id = $4 AND status = 'unknown'",
+        )
+        .bind(next_at)
+        .bind(detail)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The ledger ids of those of `references` that refunds of ours carry, so a vendor
+    /// listing shows our refunds under the ids clients were given.
+    pub async fn ids_by_vendor_reference(
+        &self,
+        provider: &str,
+        references: &[String],
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..references.len())
+            .map(|i| format!("${}", i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT id, vendor_reference FROM refunds WHERE provider = $1 AND vendor_reference IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(provider);
+        for reference in references {
+            query = query.bind(reference);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("vendor_reference")?, r.try_get("id")?)))
+            .collect()
+    }
+
+    /// Vendor references already matched to ledger refunds of `provider`, so one vendor
+    /// refund never settles two of ours.
+    pub async fn claimed_vendor_references(
+        &self,
+        provider: &str,
+    ) -> Result<Vec<String>, StorageError> {
+        let rows = sqlx::query("SELECT vendor_reference FROM refunds WHERE provider = $1 AND vendor_reference IS NOT NULL")
+            .bind(provider)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                r.try_get::<String, _>("vendor_reference")
+                    .map_err(StorageError::from)
+            })
+            .collect()
+    }
+}
