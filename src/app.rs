@@ -49,6 +49,22 @@ impl Server {
                 url: config.storage.redacted_url(),
                 source,
             })?;
+        // Intents left without an outcome by a previous run (a crash) become unknown now,
+        // before any request, so no client sees them as pending.
+        let interrupted =
+            storage
+                .mark_interrupted()
+                .await
+                .map_err(|source| StartError::Storage {
+                    url: config.storage.redacted_url(),
+                    source,
+                })?;
+        if interrupted > 0 {
+            tracing::warn!(
+                count = interrupted,
+                "refunds interrupted by the last stop are now unknown"
+            );
+        }
         let mut sandboxes = SandboxHost::default();
         let instances =
             instances::build_all(&config.providers, SandboxMode::Serve(&mut sandboxes)).await?;

@@ -125,9 +125,9 @@ fn provider_status(kind: ErrorKind, retry_after: Option<Duration>) -> StatusCode
         | ErrorKind::AmountNotRepresentable
         | ErrorKind::CurrencyNotSupported
         | ErrorKind::AmountExceedsRefundable
-        | ErrorKind::AmountInvalid
         | ErrorKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::NothingRefundable | ErrorKind::PartiallyApplied => StatusCode::CONFLICT,
+        ErrorKind::AmountInvalid => StatusCode::BAD_REQUEST,
         ErrorKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::RateLimited => StatusCode::SERVICE_UNAVAILABLE,

@@ -257,6 +257,12 @@ async fn every_documented_service_stack_error() {
         ),
     ] {
         let r = create(fixture, target, None).await;
+        if fixture == "error-500" {
+            // The vendor failed mid-request: it may have applied the refund.
+            crate::support::assert_unknown_outcome(&r, code, Some(500));
+            assert_eq!(r.body["status_reason"]["vendor_code"], vendor_code);
+            continue;
+        }
         assert_problem(&r, status, code);
         assert_eq!(r.body["vendor_code"], vendor_code, "{fixture}: {}", r.text);
         assert_eq!(
@@ -270,8 +276,6 @@ async fn every_documented_service_stack_error() {
         .as_str()
         .unwrap()
         .contains("TicketTokenIds: "));
-    let r = create("error-500", json!({"payments": ["SB-1001-02"]}), None).await;
-    assert_eq!(r.body["outcome"], "unknown", "{}", r.text);
     let r = create("error-429", tk, None).await;
     assert_eq!(r.header("retry-after"), Some("30"));
 }
@@ -280,14 +284,11 @@ async fn every_documented_service_stack_error() {
 async fn vendor_garbage_is_reported_not_trusted() {
     let tk = json!({"tickets": ["tk-1001-0201"]});
     let r = create("garbage-html-502", tk.clone(), None).await;
-    assert_problem(&r, 502, "provider_bad_response");
-    assert_eq!(r.body["vendor_status"], 502);
+    crate::support::assert_unknown_outcome(&r, "provider_bad_response", Some(502));
     let r = create("garbage-truncated-json", tk.clone(), None).await;
-    assert_problem(&r, 502, "provider_bad_response");
-    assert_eq!(r.body["outcome"], "unknown");
+    crate::support::assert_unknown_outcome(&r, "provider_bad_response", Some(200));
     let r = create("garbage-reset", tk, None).await;
-    assert_eq!(r.body["outcome"], "unknown", "{}", r.text);
-    assert!(r.status >= 500, "{}", r.text);
+    crate::support::assert_unknown_outcome(&r, "provider_unavailable", None);
 }
 
 #[tokio::test]
@@ -357,7 +358,7 @@ async fn credentials_fail_after_one_renewal() {
 }
 
 #[tokio::test]
-async fn lookups_are_not_offered() {
+async fn lookups_come_from_the_ledger_not_the_vendor() {
     let vendor = replay(&["refund-tickets-success"]).await;
     let gw = gateway(&vendor, &bearer()).await;
     let created = gw
@@ -370,8 +371,11 @@ async fn lookups_are_not_offered() {
         )
         .await;
     let id = created.body["id"].as_str().unwrap().to_string();
+    // Stubbur has no read endpoint: the refund is read from what the gateway recorded.
     let got = gw.get(&format!("/v1/refunds/{id}")).await;
-    assert_problem(&got, 501, "unsupported_operation");
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.body, created.body);
+    assert_eq!(got.body["lines"][0]["reference"], "SB-1001-02");
     let listed = gw.get("/v1/refunds?provider=sb&ticket=tk-1001-0201").await;
     assert_problem(&listed, 501, "unsupported_operation");
     vendor.assert_clean();

@@ -212,6 +212,28 @@ pub fn temp_database() -> String {
     )
 }
 
+/// A create whose vendor call may have been applied: 202 with the refund in status
+/// `unknown`, the reason's `code`, and (where the vendor answered) its HTTP status.
+pub fn assert_unknown_outcome(r: &ApiResponse, code: &str, vendor_status: Option<u16>) {
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["status"], "unknown", "{}", r.text);
+    assert!(
+        r.body["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("rfg_")),
+        "{}",
+        r.text
+    );
+    let reason = &r.body["status_reason"];
+    assert_eq!(reason["code"], code, "{}", r.text);
+    assert_eq!(
+        reason["vendor_status"].as_u64(),
+        vendor_status.map(u64::from),
+        "{}",
+        r.text
+    );
+}
+
 /// Writes a secret to a fresh file and returns its path, for `{ file = "<path>" }`.
 pub fn secret_file(value: &str) -> String {
     let path = temp_dir().join(unique("secret"));

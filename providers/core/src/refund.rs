@@ -108,6 +108,13 @@ impl RefundLine {
 pub struct StatusReason {
     pub code: String,
     pub message: String,
+    /// What the vendor said, where the reason came from a vendor answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_message: Option<String>,
 }
 
 /// Line counts, for refunds that span many orders (an event-wide refund).
