@@ -38,6 +38,7 @@ pub struct Server {
     task: JoinHandle<()>,
     _sandboxes: SandboxHost,
     reconciler: JoinHandle<()>,
+    storage: Storage,
 }
 
 impl Server {
@@ -75,6 +76,7 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Listen { addr, source })?;
+        let state_storage = storage.clone();
         let state = Arc::new(AppState {
             instances,
             lookups: LookupCache::new(&config.server.cache),
@@ -110,11 +112,17 @@ impl Server {
             task,
             _sandboxes: sandboxes,
             reconciler,
+            storage: state_storage,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The ledger this server writes to.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
     }
 
     /// Stops accepting, lets in-flight requests finish, then returns.

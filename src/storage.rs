@@ -81,6 +81,12 @@ impl Storage {
         Ok(Storage { pool, backend })
     }
 
+    /// Closes every connection: from then on the ledger is unavailable (shutdown, and
+    /// tests of a lost database).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Runs the migrations only (the `migrate` command).
     pub async fn migrate(url: &str) -> Result<(), StorageError> {
         Self::connect(url).await.map(|_| ())

@@ -193,6 +193,29 @@ pub fn explain_mismatch<'a>(
     report
 }
 
+/// Replaces each `"{{now:<strftime format>}}"` string with the current UTC time in that
+/// format, so recorded answers can carry times relative to the request (a vendor refund
+/// made "just now", for matching by time).
+fn fill_times(value: &Value) -> Value {
+    match value {
+        Value::String(s) => match s.strip_prefix("{{now:").and_then(|r| r.strip_suffix("}}")) {
+            Some(format) => Value::String(
+                refund_provider::chrono::Utc::now()
+                    .format(format)
+                    .to_string(),
+            ),
+            None => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(fill_times).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), fill_times(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// The HTTP answer a fixture recorded.
 pub fn recorded_response(recorded: &RecordedResponse) -> VendorResponse {
     let mut headers = http::HeaderMap::new();
@@ -210,7 +233,7 @@ pub fn recorded_response(recorded: &RecordedResponse) -> VendorResponse {
             headers
                 .entry(http::header::CONTENT_TYPE)
                 .or_insert(http::HeaderValue::from_static("application/json"));
-            Bytes::from(json.to_string())
+            Bytes::from(fill_times(json).to_string())
         }
         (None, None) => Bytes::new(),
     };

@@ -6,6 +6,7 @@
 mod support;
 
 mod config_check;
+mod ledger;
 mod secrets;
 mod timeouts;
 mod traffic;

@@ -167,6 +167,11 @@ impl TestGateway {
         read(req.send().await.expect("gateway answers")).await
     }
 
+    /// The gateway's ledger, for tests that take its database away.
+    pub fn storage(&self) -> &refund_gateway::storage::Storage {
+        self.server.storage()
+    }
+
     pub async fn shutdown(self) {
         self.server.shutdown().await
     }
@@ -200,6 +205,38 @@ fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("refund-gateway-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// Fresh ledger databases to run a test against: always SQLite, and PostgreSQL too when
+/// `REFUND_GATEWAY_TEST_POSTGRES` names a server (an admin URL; `.ci/run` sets it).
+pub async fn ledger_databases() -> Vec<String> {
+    let mut urls = vec![temp_database()];
+    if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
+        urls.push(postgres_database(&admin).await);
+    }
+    urls
+}
+
+/// A new, empty PostgreSQL database on the server of `admin`.
+pub async fn postgres_database(admin: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = unique("rg_test").replace('-', "_");
+    let mut conn = sqlx::AnyConnection::connect(admin)
+        .await
+        .expect("PostgreSQL test server reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("test database created");
+    let mut url = url::Url::parse(admin).expect("admin URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// Adds a `[storage]` section using `database` to a config.
+pub fn with_storage(config: &str, database: &str) -> String {
+    format!("{config}\n[storage]\nurl = \"{database}\"\n")
 }
 
 /// A fresh SQLite ledger file URL.
