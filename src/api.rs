@@ -1,6 +1,7 @@
 //! The canonical HTTP API: routes, request parsing, and the one place errors become
 //! problem+json.
 
+pub mod batches;
 pub mod body;
 pub mod openapi;
 pub mod problem;
@@ -31,6 +32,9 @@ pub struct AppState {
     pub lookups: LookupCache,
     pub storage: Storage,
     pub idempotency_required: bool,
+    pub batches: crate::config::BatchConfig,
+    /// Wakes the batch worker when items are queued.
+    pub batch_work: Arc<tokio::sync::Notify>,
     pub body_limit: usize,
     pub request_timeout: Duration,
 }
@@ -47,6 +51,10 @@ pub fn router(state: Arc<AppState>, client_limiter: Option<Arc<ClientLimiter>>) 
             post(refund_actions::reconcile),
         )
         .route("/v1/refunds/{id}/resolve", post(refund_actions::resolve))
+        .route("/v1/refund-batches", post(batches::create))
+        .route("/v1/refund-batches/{id}", get(batches::get))
+        .route("/v1/refund-batches/{id}/items", get(batches::items))
+        .route("/v1/refund-batches/{id}/cancel", post(batches::cancel))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -38,6 +38,7 @@ pub struct Server {
     task: JoinHandle<()>,
     _sandboxes: SandboxHost,
     reconciler: JoinHandle<()>,
+    batch_worker: JoinHandle<()>,
     storage: Storage,
 }
 
@@ -82,6 +83,8 @@ impl Server {
             lookups: LookupCache::new(&config.server.cache),
             storage,
             idempotency_required: config.idempotency.required,
+            batches: config.batches.clone(),
+            batch_work: Arc::new(tokio::sync::Notify::new()),
             body_limit: config.server.body_limit,
             request_timeout: config.server.request_timeout,
         });
@@ -90,6 +93,7 @@ impl Server {
             .client_rate_limit
             .as_ref()
             .map(ClientLimiter::new);
+        let batch_worker = crate::batches::worker::spawn(Arc::downgrade(&state));
         let reconciler = reconcile::spawn(
             Arc::downgrade(&state),
             config.reconcile.interval,
@@ -112,6 +116,7 @@ impl Server {
             task,
             _sandboxes: sandboxes,
             reconciler,
+            batch_worker,
             storage: state_storage,
         })
     }
@@ -137,6 +142,7 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.reconciler.abort();
+        self.batch_worker.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -30,6 +30,20 @@ pub enum Command {
     Serve,
     /// Load and validate a config, print its provider instances and their capabilities.
     CheckConfig,
+    /// Serve one instance's vendor sandbox alone (for load tests and demos), logging every
+    /// request it answers as a JSON line.
+    Sandbox {
+        /// A provider instance of the config (its vendor's sandbox is served).
+        #[arg(long)]
+        instance: String,
+        #[arg(long, default_value = "127.0.0.1:9901")]
+        listen: SocketAddr,
+        /// Append `{"at_ms", "method", "path", "status"}` lines here.
+        #[arg(long)]
+        log: Option<PathBuf>,
+    },
+    /// Run the ledger's database migrations and exit.
+    Migrate,
     /// Serve recorded fixtures as a stand-in vendor, for exploring or for another client's tests.
     Replay {
         /// Fixture files or folders of them.
@@ -45,6 +59,12 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(&cli.config).await,
         Command::CheckConfig => check_config(&cli.config).await,
         Command::Replay { fixtures, listen } => replay(fixtures, listen).await,
+        Command::Sandbox {
+            instance,
+            listen,
+            log,
+        } => sandbox(&cli.config, &instance, listen, log).await,
+        Command::Migrate => migrate(&cli.config).await,
     }
 }
 
@@ -137,6 +157,85 @@ async fn replay(paths: Vec<PathBuf>, listen: SocketAddr) -> ExitCode {
         eprintln!("{mismatch}");
     }
     ExitCode::SUCCESS
+}
+
+async fn sandbox(
+    path: &std::path::Path,
+    instance: &str,
+    listen: SocketAddr,
+    log: Option<PathBuf>,
+) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let Some(spec) = config
+        .providers
+        .iter()
+        .find(|p| p.name.as_str() == instance)
+    else {
+        return fail(&format!(
+            "{}: no provider instance `{instance}`",
+            config.origin
+        ));
+    };
+    let sandbox = match crate::instances::sandbox_of(spec) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let log = match log
+        .map(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+        })
+        .transpose()
+    {
+        Ok(file) => file.map(std::sync::Mutex::new),
+        Err(e) => return fail(&e),
+    };
+    let observer: crate::sandbox_host::Observer = std::sync::Arc::new(move |request, response| {
+        if let Some(file) = &log {
+            use std::io::Write;
+            let line = serde_json::json!({
+                "at_ms": chrono::Utc::now().timestamp_millis(),
+                "method": request.method.as_str(),
+                "path": request.path,
+                "status": response.status,
+            });
+            if let Ok(mut f) = file.lock() {
+                let _ = writeln!(f, "{line}");
+            }
+        }
+    });
+    let server = match crate::sandbox_host::serve_observed(listen, sandbox, observer).await {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    println!(
+        "sandbox for `{instance}` listening on {}",
+        server.base_url()
+    );
+    shutdown_signal().await;
+    ExitCode::SUCCESS
+}
+
+async fn migrate(path: &std::path::Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    match crate::storage::Storage::migrate(&config.storage.url).await {
+        Ok(()) => {
+            println!("{}: ledger migrated", config.storage.redacted_url());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!(
+            "cannot migrate the ledger at {}: {e}",
+            config.storage.redacted_url()
+        )),
+    }
 }
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {

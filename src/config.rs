@@ -2,6 +2,7 @@
 //! (double underscore nests: `REFUND_GATEWAY__SERVER__LISTEN=0.0.0.0:8080`), loaded with
 //! figment. Everything is validated at start-up and every error names its key.
 
+mod batches;
 mod error;
 mod instance;
 mod server;
@@ -16,6 +17,7 @@ use figment::value::{Dict, Value};
 use figment::Figment;
 use serde::Deserialize;
 
+pub use batches::BatchConfig;
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use server::ServerConfig;
@@ -32,6 +34,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub idempotency: IdempotencyConfig,
     pub reconcile: ReconcileConfig,
+    pub batches: BatchConfig,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -48,6 +51,8 @@ struct RawConfig {
     idempotency: IdempotencyConfig,
     #[serde(default)]
     reconcile: ReconcileConfig,
+    #[serde(default)]
+    batches: BatchConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }
@@ -89,6 +94,7 @@ impl Config {
             storage: raw.storage,
             idempotency: raw.idempotency,
             reconcile: raw.reconcile,
+            batches: raw.batches,
             providers,
             origin,
         })

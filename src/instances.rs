@@ -26,6 +26,8 @@ pub struct Instance {
     pub traffic: InstanceTraffic,
     /// How long an unknown outcome may take to show at the vendor (see config).
     pub settle_window: std::time::Duration,
+    /// A whole vendor call's timeout.
+    pub timeout: std::time::Duration,
 }
 
 /// The traffic controls of one instance, shared with its transport.
@@ -94,6 +96,27 @@ impl VendorVisitor for Prepare<'_> {
             finish: Box::new(move |ctx| V::build(config, ctx)),
         })
     }
+}
+
+/// The sandbox of an instance's vendor (the `sandbox` command and tests serve it alone).
+pub fn sandbox_of(spec: &InstanceSpec) -> Result<Arc<dyn Sandbox>, ConfigError> {
+    let mut spec = spec.clone();
+    spec.common.sandbox = true;
+    let prepared =
+        registry::with_vendor(&spec.common.kind, Prepare { spec: &spec }).ok_or_else(|| {
+            ConfigError::new(
+                &spec.origin,
+                spec.key("kind"),
+                format!("unknown kind `{}`", spec.common.kind),
+            )
+        })??;
+    prepared.sandbox.ok_or_else(|| {
+        ConfigError::new(
+            &spec.origin,
+            spec.key("sandbox"),
+            "this vendor has no sandbox",
+        )
+    })
 }
 
 /// Whether sandboxes are really served (`serve`) or only checked (`check-config`).
@@ -178,6 +201,7 @@ pub async fn build_all(
                 provider,
                 traffic,
                 settle_window: spec.common.settle_window,
+                timeout: spec.common.timeout,
             },
         );
     }

@@ -24,6 +24,7 @@
 
 pub mod api;
 pub mod app;
+pub mod batches;
 pub mod cli;
 pub mod config;
 pub mod instances;

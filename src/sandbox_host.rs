@@ -4,9 +4,29 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use refund_provider::{InstanceName, Sandbox};
+use refund_provider::{InstanceName, Sandbox, SandboxRequest, VendorResponse};
 
 use crate::loopback::{Handler, LoopbackServer};
+
+/// Called with every request a standalone sandbox answers (request logs).
+pub type Observer = Arc<dyn Fn(&SandboxRequest, &VendorResponse) + Send + Sync>;
+
+/// Serves one sandbox at `addr`, telling `observer` about every exchange.
+pub async fn serve_observed(
+    addr: SocketAddr,
+    sandbox: Arc<dyn Sandbox>,
+    observer: Observer,
+) -> std::io::Result<LoopbackServer> {
+    let handler: Handler = Arc::new(move |request| {
+        let (sandbox, observer) = (sandbox.clone(), observer.clone());
+        Box::pin(async move {
+            let response = sandbox.handle(&request);
+            observer(&request, &response);
+            Some(response)
+        })
+    });
+    LoopbackServer::start(addr, handler).await
+}
 
 #[derive(Default)]
 pub struct SandboxHost {

@@ -3,6 +3,7 @@
 //! share one database. One schema for both (`migrations/`), written in portable SQL and run
 //! through sqlx's `Any` driver, so every query here serves both backends.
 
+pub mod batches;
 pub mod idempotency;
 pub mod refunds;
 

@@ -45,7 +45,7 @@ pub async fn read_json<T: DeserializeOwned>(
 }
 
 /// RFC 6901 pointer of a serde path, extended by the field a message names.
-fn pointer_of(path: &serde_path_to_error::Path, message: &str) -> String {
+pub fn pointer_of(path: &serde_path_to_error::Path, message: &str) -> String {
     let mut pointer = String::new();
     for segment in path.iter() {
         match segment {
@@ -72,7 +72,7 @@ fn escape(key: &str) -> String {
 }
 
 /// serde_json appends " at line 1 column 42"; the pointer says where, more usefully.
-fn strip_position(message: &str) -> String {
+pub fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),

@@ -23,12 +23,21 @@ use super::refunds::RefundList;
         super::refunds::get,
         super::refunds::list,
         super::refund_actions::reconcile,
-        super::refund_actions::resolve
+        super::refund_actions::resolve,
+        super::batches::create,
+        super::batches::get,
+        super::batches::items,
+        super::batches::cancel
     ),
     components(schemas(
         CreateRefundBody,
         super::refund_actions::ResolveBody,
         refund_provider::StatusReason,
+        crate::batches::submit::CreateBatchBody,
+        crate::batches::report::BatchReport,
+        crate::batches::report::ItemReport,
+        super::batches::ItemPage,
+        super::problem::FieldError,
         RefundList,
         ProviderList,
         ProviderInfo,

@@ -52,6 +52,9 @@ pub enum ApiError {
     StorageUnavailable(String),
     #[error("{0}")]
     Conflict(String),
+    /// Several fields at fault at once (a batch is refused whole, naming every bad item).
+    #[error("{} item(s) of the request are invalid; see `errors`", .0.len())]
+    InvalidItems(Vec<FieldError>),
     /// A lookup, or anything else that changes nothing at the vendor.
     #[error("{}", .0.message)]
     Provider(ProviderError),
@@ -84,6 +87,14 @@ impl From<ProviderError> for ApiError {
     }
 }
 
+/// One field at fault, in a problem that names several.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    pub pointer: String,
+    pub code: String,
+    pub detail: String,
+}
+
 /// The problem+json body. `code` is stable and meant for programs; `detail` for people.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -114,6 +125,9 @@ pub struct Problem {
     /// On a create whose outcome is unknown: the refund's canonical status, `unknown`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_status: Option<String>,
+    /// Every field at fault, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
     /// Seconds to wait before trying again (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
@@ -225,6 +239,12 @@ impl ApiError {
                 None,
             ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "refund_final", None, None),
+            ApiError::InvalidItems(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                errors.first().map(|e| e.pointer.clone()),
+                None,
+            ),
             ApiError::Provider(e) | ApiError::CreateFailed(e) => (
                 provider_status(e.kind, e.retry_after),
                 e.kind.code(),
@@ -245,6 +265,10 @@ impl ApiError {
             vendor_message: None,
             outcome: None,
             refund_status: None,
+            errors: match self {
+                ApiError::InvalidItems(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
             retry_after: None,
         };
         if let ApiError::Provider(e) | ApiError::CreateFailed(e) = self {

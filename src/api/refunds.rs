@@ -82,7 +82,7 @@ pub async fn create(
 }
 
 /// The `Idempotency-Key` header, checked.
-fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, ApiError> {
+pub fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, ApiError> {
     match headers.get("idempotency-key") {
         None if required => Err(ApiError::IdempotencyKeyMissing),
         None => Ok(None),

@@ -108,10 +108,20 @@ pub async fn settle(state: &AppState, row: &LedgerRow) -> Result<(), ApiError> {
             vendor_error: None,
             resolution_note: None,
         };
-        storage
+        let settled = storage
             .settle(&row.id, &settlement)
             .await
             .map_err(storage_unavailable)?;
+        // A batch item proven not applied is safe to try again (a new refund, a new id).
+        if settled
+            && row.batch_id.is_some()
+            && storage
+                .retry_not_applied(&row.id)
+                .await
+                .map_err(storage_unavailable)?
+        {
+            state.batch_work.notify_one();
+        }
         return Ok(());
     }
     let wait = backoff(row.settle_attempts)

@@ -147,6 +147,15 @@ fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
 impl Storage {
     /// Records the intent. Committed before the vendor is called.
     pub async fn insert_intent(&self, intent: &Intent) -> Result<(), StorageError> {
+        let mut conn = self.pool.acquire().await?;
+        Self::insert_intent_in(&mut conn, intent).await
+    }
+
+    /// `insert_intent` on a given connection or transaction.
+    pub(crate) async fn insert_intent_in(
+        conn: &mut sqlx::AnyConnection,
+        intent: &Intent,
+    ) -> Result<(), StorageError> {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO refunds (id, client, provider, provider_kind, target, amount_value, amount_currency, \
@@ -168,7 +177,7 @@ impl Storage {
         .bind(&intent.batch_id)
         .bind(intent.in_flight_until)
         .bind(now)
-        .execute(&self.pool)
+        .execute(conn)
         .await?;
         Ok(())
     }

@@ -77,7 +77,8 @@ impl OutboundLimit {
         }
     }
 
-    fn max_wait(&self) -> Duration {
+    /// The longest a call waits in line before it is refused.
+    pub fn max_wait(&self) -> Duration {
         self.pace
             .as_ref()
             .map_or(PAUSE_WAIT_WITHOUT_LIMIT, |p| p.config.max_wait)

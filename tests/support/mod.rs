@@ -2,6 +2,8 @@
 //! and a small HTTP client. Shared by the contract and end-to-end test binaries.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,7 +1,9 @@
 //! A local, stateful stand-in for the Fourvenues Channel Manager API, for `sandbox = true`
 //! instances: seeded with the recorded fixture tickets, it checks `X-Api-Key`, serves
 //! `GET /auth` and `GET /tickets/{id}`, applies `PUT /tickets/{id}/refund`, and refuses a
-//! refund beyond `total_price - refunded` with a vendor-style 400.
+//! refund beyond `total_price - refunded` with a vendor-style 400. For bulk demos and load
+//! tests, any ticket id starting with `bulk-` exists too: a fresh copy of the never-refunded
+//! seed ticket, made on first use.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -34,8 +36,13 @@ const SEEDS: [(&str, &str); 2] = [
     ),
 ];
 
+/// Ticket ids with this prefix are made on first use from the never-refunded seed.
+pub const BULK_TICKET_PREFIX: &str = "bulk-";
+
 pub struct FourvenuesSandbox {
     tickets: Mutex<BTreeMap<String, Value>>,
+    /// The never-refunded seed ticket, the template of `bulk-` tickets.
+    template: Option<Value>,
 }
 
 impl FourvenuesSandbox {
@@ -48,9 +55,24 @@ impl FourvenuesSandbox {
                 Some((id, ticket))
             })
             .collect();
+        let template = Exchange::parse(SEEDS[0].0, SEEDS[0].1).response_body()["data"].clone();
         FourvenuesSandbox {
             tickets: Mutex::new(tickets),
+            template: Some(template).filter(Value::is_object),
         }
+    }
+
+    /// The tickets, with `id` made from the template first when it is a `bulk-` id.
+    fn tickets_with(&self, id: &str) -> std::sync::MutexGuard<'_, BTreeMap<String, Value>> {
+        let mut tickets = self.tickets();
+        if let (true, Some(template)) = (id.starts_with(BULK_TICKET_PREFIX), &self.template) {
+            tickets.entry(id.to_string()).or_insert_with(|| {
+                let mut ticket = template.clone();
+                ticket["_id"] = json!(id);
+                ticket
+            });
+        }
+        tickets
     }
 
     fn tickets(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Value>> {
@@ -60,7 +82,7 @@ impl FourvenuesSandbox {
     }
 
     fn ticket(&self, id: &str) -> VendorResponse {
-        match self.tickets().get(id) {
+        match self.tickets_with(id).get(id) {
             Some(ticket) => ok(ticket.clone()),
             None => error(404, "Ticket not found"),
         }
@@ -74,7 +96,7 @@ impl FourvenuesSandbox {
             Some(a) if a > 0 => Decimal::from(a),
             _ => return error(400, "amount must be a positive integer"),
         };
-        let mut tickets = self.tickets();
+        let mut tickets = self.tickets_with(id);
         let Some(ticket) = tickets.get_mut(id) else {
             return error(404, "Ticket not found");
         };
@@ -157,6 +179,33 @@ mod tests {
             response.status,
             serde_json::from_slice(&response.body).unwrap(),
         )
+    }
+
+    #[test]
+    fn bulk_tickets_exist_on_first_use_and_keep_their_state() {
+        let sandbox = FourvenuesSandbox::seeded();
+        let (status, body) = call(&sandbox, Method::GET, "/tickets/bulk-17", "");
+        assert_eq!(
+            (status, body["data"]["_id"].as_str()),
+            (200, Some("bulk-17"))
+        );
+        assert_eq!(body["data"]["refunded"], 0);
+        let (status, _) = call(
+            &sandbox,
+            Method::PUT,
+            "/tickets/bulk-17/refund",
+            r#"{"amount": 16}"#,
+        );
+        assert_eq!(status, 200);
+        let (status, _) = call(
+            &sandbox,
+            Method::PUT,
+            "/tickets/bulk-17/refund",
+            r#"{"amount": 1}"#,
+        );
+        assert_eq!(status, 400, "only 0.1 left");
+        let (status, _) = call(&sandbox, Method::GET, "/tickets/other-17", "");
+        assert_eq!(status, 404, "only the bulk- prefix is made up");
     }
 
     #[test]

@@ -1,0 +1,193 @@
+//! The batch worker of one gateway process. For every provider instance it keeps up to
+//! `concurrency` items in flight, claiming them in order; the instance's outbound limiter
+//! paces the vendor calls. Several gateways sharing a database work the same queue: claims
+//! are compare-and-set, so no item is worked twice, and a dead holder's claims are
+//! recovered when their lease runs out.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use refund_provider::{ErrorKind, Outcome, ProviderError, RefundStatus};
+
+use crate::api::refund_input::CreateRefundBody;
+use crate::api::AppState;
+use crate::instances::Instance;
+use crate::ledger::{new_refund_id, DEFAULT_CLIENT};
+use crate::storage::batches::ClaimedItem;
+use crate::storage::now_ms;
+use crate::storage::refunds::{Intent, Settlement};
+
+/// How long the worker sleeps when there is nothing to claim (a submit wakes it at once).
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+pub fn spawn(state: Weak<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let owner = format!("worker-{}", ulid::Ulid::new());
+        let mut in_flight: HashMap<String, Arc<AtomicUsize>> = HashMap::new();
+        loop {
+            let Some(state) = state.upgrade() else { break };
+            if let Err(e) = state.storage.recover_items().await {
+                tracing::warn!(error = %e, "batch recovery failed; will try again");
+            }
+            let mut claimed_any = false;
+            for instance in state
+                .instances
+                .iter()
+                .filter(|i| i.provider.capabilities().create)
+            {
+                let counter = in_flight
+                    .entry(instance.name.to_string())
+                    .or_default()
+                    .clone();
+                while counter.load(Ordering::SeqCst) < state.batches.concurrency {
+                    match claim(&state, instance, &owner).await {
+                        Ok(Some(item)) => {
+                            claimed_any = true;
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            let (state, counter) = (state.clone(), counter.clone());
+                            let name = instance.name.to_string();
+                            tokio::spawn(async move {
+                                if let Some(instance) = state.instances.get(&name) {
+                                    work(&state, instance, item).await;
+                                }
+                                counter.fetch_sub(1, Ordering::SeqCst);
+                                state.batch_work.notify_one();
+                            });
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, instance = %instance.name, "cannot claim batch items");
+                            break;
+                        }
+                    }
+                }
+            }
+            let wake = state.batch_work.clone();
+            drop(state);
+            if !claimed_any {
+                let _ = tokio::time::timeout(IDLE_POLL, wake.notified()).await;
+            }
+        }
+    })
+}
+
+/// A claim's lease: longer than the item can take (queue wait, then the vendor call).
+fn lease(state: &AppState, instance: &Instance) -> Duration {
+    instance.traffic.limit.max_wait() * 2 + instance.timeout * 2 + state.batches.lease_margin
+}
+
+async fn claim(
+    state: &AppState,
+    instance: &Instance,
+    owner: &str,
+) -> Result<Option<ClaimedItem>, crate::storage::StorageError> {
+    let provider = instance.name.to_string();
+    let intent = |refund_id: &str, batch_id: &str, body: &str| {
+        let body: CreateRefundBody = serde_json::from_str(body).ok()?;
+        let request = body.into_request(instance.provider.capabilities()).ok()?;
+        Some(Intent {
+            id: refund_id.to_string(),
+            client: DEFAULT_CLIENT.into(),
+            provider: provider.clone(),
+            provider_kind: instance.kind.to_string(),
+            target: request.target,
+            amount: request.amount,
+            reason: request.reason,
+            metadata: request.metadata,
+            idempotency_key: None,
+            request_hash: None,
+            batch_id: Some(batch_id.to_string()),
+            in_flight_until: 0,
+        })
+    };
+    state
+        .storage
+        .claim_item(
+            &provider,
+            owner,
+            lease(state, instance).as_millis() as i64,
+            new_refund_id,
+            intent,
+        )
+        .await
+}
+
+/// Our own limiter or an open circuit refused the call: nothing reached the vendor.
+fn held_back(error: &ProviderError) -> bool {
+    error.outcome == Outcome::NotApplied
+        && (error.kind == ErrorKind::RateLimited
+            || (error.kind == ErrorKind::Unavailable && error.retry_after.is_some()))
+}
+
+async fn work(state: &AppState, instance: &Instance, item: ClaimedItem) {
+    let storage = &state.storage;
+    let request = serde_json::from_str::<CreateRefundBody>(&item.body)
+        .map_err(|e| ProviderError::invalid("", format!("the stored item no longer reads: {e}")))
+        .and_then(|body| {
+            body.into_request(instance.provider.capabilities())
+                .map_err(|e| ProviderError::invalid("", e.to_string()))
+        });
+    let result = match request {
+        Ok(mut request) => {
+            request.gateway_reference = Some(item.refund_id.clone());
+            let result = instance.provider.create(&request).await;
+            state
+                .lookups
+                .invalidate_target(&instance.name, &request.target);
+            result
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = &result {
+        if held_back(e) {
+            let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
+            if let Err(e) = storage
+                .requeue_item(
+                    &item.batch_id,
+                    item.seq,
+                    &item.refund_id,
+                    now_ms() + wait.as_millis() as i64,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not put a held-back batch item back in line");
+            }
+            return;
+        }
+    }
+    let settlement = match result {
+        Ok(refund) => Settlement {
+            status: refund.status,
+            code: None,
+            detail: None,
+            refund: Some(refund),
+            vendor_error: None,
+            resolution_note: None,
+        },
+        Err(e) => Settlement {
+            status: if e.outcome == Outcome::Unknown {
+                RefundStatus::Unknown
+            } else {
+                RefundStatus::Failed
+            },
+            code: Some(e.kind.code().to_string()),
+            detail: Some(e.message.clone()),
+            refund: None,
+            vendor_error: serde_json::from_slice(
+                &crate::api::problem::ApiError::CreateFailed(e).to_parts().1,
+            )
+            .ok(),
+            resolution_note: None,
+        },
+    };
+    if let Err(e) = storage.settle(&item.refund_id, &settlement).await {
+        // The claim's lease runs out; recovery makes the refund unknown: never lost.
+        tracing::error!(error = %e, refund = %item.refund_id, "could not record a batch item's outcome");
+        return;
+    }
+    if let Err(e) = storage.finish_item(&item.batch_id, item.seq).await {
+        tracing::error!(error = %e, batch = %item.batch_id, seq = item.seq, "could not finish a batch item");
+    }
+}

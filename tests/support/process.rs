@@ -1,0 +1,119 @@
+//! The gateway as a real process (crash tests, several gateways on one database), and a
+//! vendor sandbox served from the test process with a request log that survives the
+//! gateway.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use refund_gateway::config::Config;
+use refund_gateway::loopback::LoopbackServer;
+use refund_gateway::sandbox_host::{serve_observed, Observer};
+
+/// A gateway child process; killed when dropped.
+pub struct GatewayProcess {
+    child: Child,
+    pub base_url: String,
+}
+
+impl GatewayProcess {
+    pub fn spawn(config: &Path) -> GatewayProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_refund-gateway"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("gateway starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("gateway prints its address");
+        let base_url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            base_url.starts_with("http://"),
+            "gateway did not start: {line}"
+        );
+        GatewayProcess { child, base_url }
+    }
+
+    /// SIGKILL: no shutdown of any kind.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request a vendor sandbox answered.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub at: Instant,
+}
+
+/// A vendor's sandbox served from the test process: it outlives gateway processes.
+pub struct VendorSandbox {
+    server: LoopbackServer,
+    log: Arc<Mutex<Vec<Logged>>>,
+}
+
+impl VendorSandbox {
+    /// The sandbox of the vendor of `kind` (instance settings in `settings`, TOML).
+    pub async fn start(kind: &str, settings: &str) -> VendorSandbox {
+        let config = Config::from_toml_str(&format!(
+            "[providers.v]\nkind = \"{kind}\"\nsandbox = true\n{settings}\n"
+        ))
+        .expect("sandbox config");
+        let sandbox = refund_gateway::instances::sandbox_of(&config.providers[0])
+            .expect("vendor has a sandbox");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let observer: Observer = Arc::new(move |request, response| {
+            sink.lock().unwrap().push(Logged {
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                status: response.status,
+                at: Instant::now(),
+            });
+        });
+        let server = serve_observed(SocketAddr::from(([127, 0, 0, 1], 0)), sandbox, observer)
+            .await
+            .expect("sandbox serves");
+        VendorSandbox { server, log }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// A config file for gateway processes.
+pub fn write_config(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("refund-gateway-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.toml", super::unique(name)));
+    std::fs::write(&path, text).unwrap();
+    path
+}
