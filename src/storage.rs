@@ -62,7 +62,12 @@ impl Storage {
             Backend::Sqlite => prepare_sqlite(url)?,
             Backend::Postgres => url.to_string(),
         };
+        // An in-memory database lives only while a connection holds it: keep one forever.
+        let in_memory = url.contains("mode=memory");
         let options = AnyPoolOptions::new()
+            .min_connections(u32::from(in_memory))
+            .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!in_memory).then_some(Duration::from_secs(1800)))
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _| {
@@ -101,7 +106,14 @@ fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:" && !path.is_empty() {
+    if path == ":memory:" {
+        // One named in-memory database, shared by the pool's connections (and lost on exit).
+        return Ok(format!(
+            "sqlite:file:refund-gateway-{}?mode=memory&cache=shared",
+            ulid::Ulid::new()
+        ));
+    }
+    if !path.is_empty() {
         if let Some(parent) = Path::new(path)
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

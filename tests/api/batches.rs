@@ -335,3 +335,23 @@ async fn two_gateways_on_one_postgres_never_work_an_item_twice() {
         "an item was worked twice"
     );
 }
+
+#[tokio::test]
+async fn a_vendor_native_event_wide_refund_is_one_item() {
+    let gw = TestGateway::start("[providers.sb]\nkind = \"stubbur\"\nsandbox = true\n").await;
+    let items = json!([{"provider": "sb", "target": {"event": "1001", "all_for_event": true}, "reason": "event cancelled"}]);
+    let created = gw.post("/v1/refund-batches", json!({"items": items})).await;
+    assert_eq!(created.status, 202, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let report = until_settled(&gw.url(""), &id, Duration::from_secs(10)).await;
+    assert_eq!(report["counts"]["partially_succeeded"], 1, "{report}");
+    let page = gw.get(&format!("/v1/refund-batches/{id}/items")).await;
+    let refund = gw
+        .get(&format!(
+            "/v1/refunds/{}",
+            page.body["data"][0]["refund_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(refund.body["counts"]["failed"], 1, "{}", refund.text);
+    assert!(refund.body["lines"].as_array().unwrap().len() >= 3);
+}

@@ -377,3 +377,28 @@ fn an_unreachable_database_stops_start_up_with_a_clear_message() {
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
+
+#[tokio::test]
+async fn idempotency_keys_are_purged_after_their_retention() {
+    let config = "[idempotency]\nretention = \"100ms\"\n[reconcile]\ninterval = \"50ms\"\n\
+                  [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";
+    let gw = TestGateway::start(config).await;
+    let key = [("idempotency-key", "short-lived")];
+    let body = |v: &str| json!({"provider": "tm", "target": {"order": "1269434"}, "amount": {"value": v, "currency": "EUR"}});
+    assert_eq!(
+        gw.post_with("/v1/refunds", body("1.00"), &key).await.status,
+        201
+    );
+    assert_eq!(
+        gw.post_with("/v1/refunds", body("2.00"), &key).await.status,
+        422,
+        "kept within the retention"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let after = gw.post_with("/v1/refunds", body("2.00"), &key).await;
+    assert_eq!(
+        after.status, 201,
+        "purged after the retention: {}",
+        after.text
+    );
+}
