@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::support::process::{write_config, GatewayProcess, VendorSandbox};
-use crate::support::{secret_file, temp_database, with_storage, TestGateway};
+use crate::support::{secret_file, with_storage, TestGateway};
 
 const SANDBOX_KEY: &str = "fourvenues-sandbox-key";
 
@@ -69,8 +69,14 @@ async fn until_settled(base: &str, id: &str, limit: Duration) -> Value {
 
 #[tokio::test]
 async fn a_batch_is_worked_paced_and_reported() {
+    for database in crate::support::ledger_databases().await {
+        worked_paced_and_reported(&database).await;
+    }
+}
+
+async fn worked_paced_and_reported(database: &str) {
     let vendor = VendorSandbox::start("fourvenues", "").await;
-    let gw = TestGateway::start(&instance("fv", &vendor, 40)).await;
+    let gw = TestGateway::start(&with_storage(&instance("fv", &vendor, 40), database)).await;
     let items: Vec<Value> = (0..30).map(|i| item("fv", &format!("bulk-{i}"))).collect();
     let key = [("idempotency-key", "batch-1")];
     let created = gw
@@ -215,6 +221,12 @@ async fn a_canceled_batch_starts_no_new_item() {
 
 #[tokio::test]
 async fn a_killed_gateway_resumes_its_batch_and_refunds_every_target_exactly_once() {
+    for database in crate::support::ledger_databases().await {
+        killed_and_resumed(&database).await;
+    }
+}
+
+async fn killed_and_resumed(database: &str) {
     let (a, b) = (
         VendorSandbox::start("fourvenues", "").await,
         VendorSandbox::start("fourvenues", "").await,
@@ -224,7 +236,7 @@ async fn a_killed_gateway_resumes_its_batch_and_refunds_every_target_exactly_onc
         &format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"{}\"\n[reconcile]\ninterval = \"300ms\"\n\
              [batches]\nlease_margin = \"1s\"\n\n{}\n{}",
-            temp_database(),
+            database,
             instance("fv-a", &a, 100),
             instance("fv-b", &b, 100)
         ),
