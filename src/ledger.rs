@@ -2,7 +2,9 @@
 //! idempotency keys; reads that answer from the ledger and refresh from the vendor; and the
 //! reconciler that settles unknown outcomes by a lookup, never by sending a create again.
 
+pub mod answer;
 pub mod create;
+pub mod idempotency;
 pub mod reads;
 pub mod reconcile;
 pub mod view;

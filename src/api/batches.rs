@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::body::read_json;
-use super::problem::{problem_response, ApiError, Problem};
+use super::problem::{ApiError, Problem};
 use super::query::Params;
 use super::refunds::idempotency_key;
 use super::AppState;
@@ -41,23 +41,7 @@ pub async fn create(
     let (body, json): (CreateBatchBody, serde_json::Value) =
         read_json(&headers, body, limit).await?;
     let answer = submit(&state, &body, key.as_deref(), &request_hash(&json)).await?;
-    let mut response = if answer.is_problem() {
-        problem_response(answer.status, answer.body)
-    } else {
-        let mut r = (answer.status, answer.body).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        r
-    };
-    if answer.replayed {
-        response.headers_mut().insert(
-            HeaderName::from_static("idempotent-replayed"),
-            HeaderValue::from_static("true"),
-        );
-    }
-    Ok(response)
+    Ok(answer.into_response())
 }
 
 async fn load(state: &AppState, id: &str) -> Result<BatchReport, ApiError> {

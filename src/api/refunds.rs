@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::body::read_json;
-use super::problem::{problem_response, ApiError, Problem};
+use super::problem::{ApiError, Problem};
 use super::query::Params;
 use super::refund_input::CreateRefundBody;
 use super::AppState;
@@ -62,23 +62,7 @@ pub async fn create(
     let request = body.into_request(capabilities)?;
     let hash = ledger::create::request_hash(&json);
     let answer = ledger::create::create(&state, instance, request, key.as_deref(), &hash).await?;
-    let mut response = if answer.is_problem() {
-        problem_response(answer.status, answer.body)
-    } else {
-        let mut r = (answer.status, answer.body).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        r
-    };
-    if answer.replayed {
-        response.headers_mut().insert(
-            HeaderName::from_static("idempotent-replayed"),
-            HeaderValue::from_static("true"),
-        );
-    }
-    Ok(with_provider_policy(instance, response))
+    Ok(with_provider_policy(instance, answer.into_response()))
 }
 
 /// The `Idempotency-Key` header, checked.

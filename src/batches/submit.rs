@@ -13,10 +13,11 @@ use crate::api::body::{pointer_of, strip_position};
 use crate::api::problem::{ApiError, FieldError};
 use crate::api::refund_input::CreateRefundBody;
 use crate::api::AppState;
-use crate::ledger::create::{storage_unavailable, Answer};
+use crate::ledger::answer::Answer;
+use crate::ledger::create::storage_unavailable;
+use crate::ledger::idempotency::{claim, store, Claimed};
 use crate::ledger::DEFAULT_CLIENT;
 use crate::storage::batches::NewItem;
-use crate::storage::idempotency::Claim;
 
 /// How many item errors one answer lists at most.
 const MAX_REPORTED_ERRORS: usize = 100;
@@ -147,35 +148,12 @@ pub async fn submit(
     let storage = &state.storage;
     let mut id = new_batch_id();
     if let Some(key) = key {
-        match storage
-            .claim_key(
-                DEFAULT_CLIENT,
-                key,
-                hash,
-                &id,
-                (state.request_timeout * 2).as_millis() as i64,
-            )
-            .await
-            .map_err(storage_unavailable)?
-        {
-            Claim::Fresh => {}
-            Claim::Replay { status, body } => {
-                return Ok(Answer {
-                    status: StatusCode::from_u16(status)
-                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                    body: body.into_bytes(),
-                    replayed: true,
-                })
-            }
-            Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
-            Claim::InFlight { retry_after_ms } => {
-                return Err(ApiError::IdempotencyKeyInFlight(
-                    std::time::Duration::from_millis(retry_after_ms.max(0) as u64),
-                ))
-            }
-            Claim::TakenOver { refund_id } => {
+        match claim(state, key, hash, &id).await? {
+            Claimed::Fresh => {}
+            Claimed::Replayed(answer) => return Ok(answer),
+            Claimed::TakenOver(previous) => {
                 // The previous holder died; the batch is stored whole or not at all.
-                if let Some(previous) = refund_id {
+                if let Some(previous) = previous {
                     if storage
                         .get_batch(&previous)
                         .await
@@ -205,14 +183,7 @@ pub async fn submit(
 /// The batch's report as a 202, stored for replays.
 async fn answer(state: &AppState, id: &str, key: &str) -> Result<Answer, ApiError> {
     let answer = current(state, id).await?;
-    state
-        .storage
-        .finish_key(
-            DEFAULT_CLIENT,
-            key,
-            answer.status.as_u16(),
-            &String::from_utf8_lossy(&answer.body),
-        )
+    store(state, key, &answer)
         .await
         .map_err(storage_unavailable)?;
     Ok(answer)

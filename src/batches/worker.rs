@@ -9,15 +9,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use refund_provider::{ErrorKind, Outcome, ProviderError, RefundStatus};
+use refund_provider::{ErrorKind, Outcome, ProviderError};
 
 use crate::api::refund_input::CreateRefundBody;
 use crate::api::AppState;
 use crate::instances::Instance;
+use crate::ledger::create::settlement_of;
 use crate::ledger::{new_refund_id, DEFAULT_CLIENT};
 use crate::storage::batches::ClaimedItem;
 use crate::storage::now_ms;
-use crate::storage::refunds::{Intent, Settlement};
+use crate::storage::refunds::Intent;
 
 /// How long the worker sleeps when there is nothing to claim (a submit wakes it at once).
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -157,31 +158,7 @@ async fn work(state: &AppState, instance: &Instance, item: ClaimedItem) {
             return;
         }
     }
-    let settlement = match result {
-        Ok(refund) => Settlement {
-            status: refund.status,
-            code: None,
-            detail: None,
-            refund: Some(refund),
-            vendor_error: None,
-            resolution_note: None,
-        },
-        Err(e) => Settlement {
-            status: if e.outcome == Outcome::Unknown {
-                RefundStatus::Unknown
-            } else {
-                RefundStatus::Failed
-            },
-            code: Some(e.kind.code().to_string()),
-            detail: Some(e.message.clone()),
-            refund: None,
-            vendor_error: serde_json::from_slice(
-                &crate::api::problem::ApiError::CreateFailed(e).to_parts().1,
-            )
-            .ok(),
-            resolution_note: None,
-        },
-    };
+    let (settlement, _) = settlement_of(&result);
     if let Err(e) = storage.settle(&item.refund_id, &settlement).await {
         // The claim's lease runs out; recovery makes the refund unknown: never lost.
         tracing::error!(error = %e, refund = %item.refund_id, "could not record a batch item's outcome");

@@ -3,42 +3,19 @@
 //! its intent row, and a create whose outcome is unknown is answered 202 with the refund in
 //! status `unknown`, for the reconciler to settle.
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
 use refund_provider::{Outcome, ProviderError, RefundRequest, RefundStatus};
 use sha2::{Digest, Sha256};
 
+use super::answer::Answer;
+use super::idempotency::{claim, lease, store, Claimed};
 use super::view::refund_of;
 use super::{new_refund_id, DEFAULT_CLIENT};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
 use crate::instances::Instance;
-use crate::storage::idempotency::Claim;
 use crate::storage::refunds::{Intent, Settlement};
 use crate::storage::StorageError;
-
-/// A create's final answer, as sent and as stored for replays.
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-    pub replayed: bool,
-}
-
-impl Answer {
-    pub fn is_problem(&self) -> bool {
-        self.status.as_u16() >= 400
-    }
-
-    fn of_error(error: &ApiError) -> Answer {
-        let (status, body) = error.to_parts();
-        Answer {
-            status,
-            body,
-            replayed: false,
-        }
-    }
-}
 
 pub fn storage_unavailable(error: StorageError) -> ApiError {
     tracing::error!(error = %error, "ledger unavailable");
@@ -64,12 +41,6 @@ pub fn request_hash(body: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(canonical(body).to_string().as_bytes()))
 }
 
-/// How long a claimed key or an intent may stay without its outcome before it is
-/// considered abandoned (its holder died): longer than any request can take.
-fn lease(state: &AppState) -> Duration {
-    state.request_timeout * 2
-}
-
 pub async fn create(
     state: &AppState,
     instance: &Instance,
@@ -80,33 +51,10 @@ pub async fn create(
     let storage = &state.storage;
     let mut id = new_refund_id();
     if let Some(key) = key {
-        match storage
-            .claim_key(
-                DEFAULT_CLIENT,
-                key,
-                hash,
-                &id,
-                lease(state).as_millis() as i64,
-            )
-            .await
-            .map_err(storage_unavailable)?
-        {
-            Claim::Fresh => {}
-            Claim::Replay { status, body } => {
-                return Ok(Answer {
-                    status: StatusCode::from_u16(status)
-                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                    body: body.into_bytes(),
-                    replayed: true,
-                })
-            }
-            Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
-            Claim::InFlight { retry_after_ms } => {
-                return Err(ApiError::IdempotencyKeyInFlight(Duration::from_millis(
-                    retry_after_ms.max(0) as u64,
-                )))
-            }
-            Claim::TakenOver { refund_id } => {
+        match claim(state, key, hash, &id).await? {
+            Claimed::Fresh => {}
+            Claimed::Replayed(answer) => return Ok(answer),
+            Claimed::TakenOver(refund_id) => {
                 if let Some(answer) = take_over(state, key, refund_id.as_deref()).await? {
                     return Ok(answer);
                 }
@@ -146,19 +94,47 @@ pub async fn create(
         .invalidate_target(&instance.name, &request.target);
     let answer = record_outcome(state, &id, result).await;
     if let Some(key) = key {
-        if let Err(e) = storage
-            .finish_key(
-                DEFAULT_CLIENT,
-                key,
-                answer.status.as_u16(),
-                &String::from_utf8_lossy(&answer.body),
-            )
-            .await
-        {
+        if let Err(e) = store(state, key, &answer).await {
             tracing::error!(error = %e, refund = %id, "could not store the answer for idempotent replays");
         }
     }
     Ok(answer)
+}
+
+/// The ledger's record of a vendor's answer to a create and, for a failure, its problem
+/// (kept in the ledger, and the client's answer unless the outcome is unknown).
+pub fn settlement_of(
+    result: &Result<refund_provider::Refund, ProviderError>,
+) -> (Settlement, Option<(StatusCode, Vec<u8>)>) {
+    match result {
+        Ok(refund) => (
+            Settlement {
+                status: refund.status,
+                code: None,
+                detail: None,
+                refund: Some(refund.clone()),
+                vendor_error: None,
+                resolution_note: None,
+            },
+            None,
+        ),
+        Err(e) => {
+            let problem = ApiError::CreateFailed(e.clone()).to_parts();
+            let settlement = Settlement {
+                status: if e.outcome == Outcome::Unknown {
+                    RefundStatus::Unknown
+                } else {
+                    RefundStatus::Failed
+                },
+                code: Some(e.kind.code().to_string()),
+                detail: Some(e.message.clone()),
+                refund: None,
+                vendor_error: serde_json::from_slice(&problem.1).ok(),
+                resolution_note: None,
+            };
+            (settlement, Some(problem))
+        }
+    }
 }
 
 /// Records the vendor's answer and builds the client's.
@@ -167,35 +143,7 @@ async fn record_outcome(
     id: &str,
     result: Result<refund_provider::Refund, ProviderError>,
 ) -> Answer {
-    // A failure's problem is both kept in the ledger and, unless the outcome is unknown, the answer.
-    let problem = result
-        .as_ref()
-        .err()
-        .map(|e| ApiError::CreateFailed(e.clone()).to_parts());
-    let settlement = match &result {
-        Ok(refund) => Settlement {
-            status: refund.status,
-            code: None,
-            detail: None,
-            refund: Some(refund.clone()),
-            vendor_error: None,
-            resolution_note: None,
-        },
-        Err(e) => Settlement {
-            status: if e.outcome == Outcome::Unknown {
-                RefundStatus::Unknown
-            } else {
-                RefundStatus::Failed
-            },
-            code: Some(e.kind.code().to_string()),
-            detail: Some(e.message.clone()),
-            refund: None,
-            vendor_error: problem
-                .as_ref()
-                .and_then(|(_, body)| serde_json::from_slice(body).ok()),
-            resolution_note: None,
-        },
-    };
+    let (settlement, problem) = settlement_of(&result);
     if let Err(e) = state.storage.settle(id, &settlement).await {
         // The row keeps its lease and becomes `unknown` when it runs out: never lost.
         tracing::error!(error = %e, refund = %id, "could not record a vendor outcome");
@@ -274,18 +222,13 @@ async fn take_over(
         StatusCode::CREATED
     };
     let body = serde_json::to_vec(&refund_of(&row)).unwrap_or_default();
-    storage
-        .finish_key(
-            DEFAULT_CLIENT,
-            key,
-            status.as_u16(),
-            &String::from_utf8_lossy(&body),
-        )
-        .await
-        .map_err(storage_unavailable)?;
-    Ok(Some(Answer {
+    let answer = Answer {
         status,
         body,
         replayed: false,
-    }))
+    };
+    store(state, key, &answer)
+        .await
+        .map_err(storage_unavailable)?;
+    Ok(Some(answer))
 }
