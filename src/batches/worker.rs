@@ -22,15 +22,21 @@ use crate::storage::refunds::Intent;
 
 /// How long the worker sleeps when there is nothing to claim (a submit wakes it at once).
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// How often claims of dead holders are looked for.
+const RECOVERY_EVERY: Duration = Duration::from_secs(1);
 
 pub fn spawn(state: Weak<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let owner = format!("worker-{}", ulid::Ulid::new());
         let mut in_flight: HashMap<String, Arc<AtomicUsize>> = HashMap::new();
+        let mut last_recovery: Option<tokio::time::Instant> = None;
         loop {
             let Some(state) = state.upgrade() else { break };
-            if let Err(e) = state.storage.recover_items().await {
-                tracing::warn!(error = %e, "batch recovery failed; will try again");
+            if last_recovery.is_none_or(|t| t.elapsed() >= RECOVERY_EVERY) {
+                last_recovery = Some(tokio::time::Instant::now());
+                if let Err(e) = state.storage.recover_items().await {
+                    tracing::warn!(error = %e, "batch recovery failed; will try again");
+                }
             }
             let mut claimed_any = false;
             for instance in state
