@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+use crate::clients::ClientKeys;
 use crate::instances::Instances;
 use crate::storage::Storage;
 use crate::traffic::client_limit::{self, ClientLimiter};
@@ -39,7 +40,11 @@ pub struct AppState {
     pub request_timeout: Duration,
 }
 
-pub fn router(state: Arc<AppState>, client_limiter: Option<Arc<ClientLimiter>>) -> Router {
+pub fn router(
+    state: Arc<AppState>,
+    clients: Arc<ClientKeys>,
+    client_limiter: Option<Arc<ClientLimiter>>,
+) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi::serve))
@@ -62,13 +67,18 @@ pub fn router(state: Arc<AppState>, client_limiter: Option<Arc<ClientLimiter>>) 
             request_timeout,
         ))
         .with_state(state);
-    match client_limiter {
+    let routes = match client_limiter {
         Some(limiter) => routes.layer(middleware::from_fn_with_state(
             limiter,
             client_limit::enforce,
         )),
         None => routes,
-    }
+    };
+    // Outermost: the client is known before limits and handlers run.
+    routes.layer(middleware::from_fn_with_state(
+        clients,
+        crate::clients::authenticate,
+    ))
 }
 
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)

@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState};
+use crate::clients::ClientKeys;
 use crate::config::{Config, ConfigError};
 use crate::instances::{self, Instances, SandboxMode};
 use crate::ledger::reconcile;
@@ -88,6 +89,7 @@ impl Server {
             body_limit: config.server.body_limit,
             request_timeout: config.server.request_timeout,
         });
+        let clients = load_clients(&config)?;
         let client_limiter = config
             .server
             .client_rate_limit
@@ -99,8 +101,8 @@ impl Server {
             config.reconcile.interval,
             config.idempotency.retention,
         );
-        let router =
-            api::router(state, client_limiter).into_make_service_with_connect_info::<SocketAddr>();
+        let router = api::router(state, clients, client_limiter)
+            .into_make_service_with_connect_info::<SocketAddr>();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async {
@@ -149,7 +151,14 @@ impl Drop for Server {
     }
 }
 
-/// Validates a config fully (vendor settings, credentials) without serving anything.
+/// Validates a config fully (vendor settings, credentials, client keys) without serving anything.
 pub async fn check(config: &Config) -> Result<Instances, ConfigError> {
+    load_clients(config)?;
     instances::build_all(&config.providers, SandboxMode::CheckOnly).await
+}
+
+fn load_clients(config: &Config) -> Result<Arc<ClientKeys>, ConfigError> {
+    ClientKeys::load(&config.clients)
+        .map(Arc::new)
+        .map_err(|(key, message)| ConfigError::new(&config.origin, key, message))
 }

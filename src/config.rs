@@ -35,6 +35,7 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     pub reconcile: ReconcileConfig,
     pub batches: BatchConfig,
+    pub clients: Vec<crate::clients::ClientConfig>,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -53,6 +54,8 @@ struct RawConfig {
     reconcile: ReconcileConfig,
     #[serde(default)]
     batches: BatchConfig,
+    #[serde(default)]
+    clients: Vec<crate::clients::ClientConfig>,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }
@@ -95,6 +98,7 @@ impl Config {
             idempotency: raw.idempotency,
             reconcile: raw.reconcile,
             batches: raw.batches,
+            clients: raw.clients,
             providers,
             origin,
         })

@@ -11,8 +11,8 @@ pub mod view;
 
 use refund_provider::ids::LEDGER_PREFIX;
 
-/// Until the gateway has client identities, every request belongs to this one client, so
-/// idempotency keys are shared by everyone who can reach the gateway.
+/// The one client of a gateway with no `[[clients]]` configured (an open gateway, such as
+/// the sandbox default): everyone who can reach it shares its idempotency keys and ledger.
 pub const DEFAULT_CLIENT: &str = "default";
 
 /// A new ledger id: time-ordered (ULID), prefixed so reads can tell it from a vendor id.

@@ -36,6 +36,7 @@ pub mod api;
 pub mod app;
 pub mod batches;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod instances;
 pub mod ledger;

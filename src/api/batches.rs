@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,6 +17,7 @@ use super::refunds::idempotency_key;
 use super::AppState;
 use crate::batches::report::{item_report, report, BatchReport, ItemReport};
 use crate::batches::submit::{submit, CreateBatchBody};
+use crate::clients::ClientId;
 use crate::ledger::create::{request_hash, storage_unavailable};
 
 /// Bytes allowed per batch item on top of the server's body limit.
@@ -31,6 +32,7 @@ const BYTES_PER_ITEM: usize = 1024;
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -40,16 +42,17 @@ pub async fn create(
         .max(state.batches.max_items.saturating_mul(BYTES_PER_ITEM));
     let (body, json): (CreateBatchBody, serde_json::Value) =
         read_json(&headers, body, limit).await?;
-    let answer = submit(&state, &body, key.as_deref(), &request_hash(&json)).await?;
+    let answer = submit(&state, &client, &body, key.as_deref(), &request_hash(&json)).await?;
     Ok(answer.into_response())
 }
 
-async fn load(state: &AppState, id: &str) -> Result<BatchReport, ApiError> {
+async fn load(state: &AppState, client: &ClientId, id: &str) -> Result<BatchReport, ApiError> {
     let batch = state
         .storage
         .get_batch(id)
         .await
         .map_err(storage_unavailable)?
+        .filter(|batch| batch.client == client.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("no batch `{id}`")))?;
     let items = state
         .storage
@@ -64,9 +67,10 @@ async fn load(state: &AppState, id: &str) -> Result<BatchReport, ApiError> {
     responses((status = 200, body = BatchReport), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     Path(id): Path<String>,
 ) -> Result<Json<BatchReport>, ApiError> {
-    Ok(Json(load(&state, &id).await?))
+    Ok(Json(load(&state, &client, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/refund-batches/{id}/cancel", tag = "batches",
@@ -75,15 +79,16 @@ pub async fn get(
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     Path(id): Path<String>,
 ) -> Result<Json<BatchReport>, ApiError> {
-    load(&state, &id).await?;
+    load(&state, &client, &id).await?;
     state
         .storage
         .cancel_batch(&id)
         .await
         .map_err(storage_unavailable)?;
-    Ok(Json(load(&state, &id).await?))
+    Ok(Json(load(&state, &client, &id).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -99,6 +104,7 @@ pub struct ItemPage {
     responses((status = 200, body = ItemPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn items(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ItemPage>, ApiError> {
@@ -118,6 +124,7 @@ pub async fn items(
         .get_batch(&id)
         .await
         .map_err(storage_unavailable)?
+        .filter(|batch| batch.client == client.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("no batch `{id}`")))?;
     let mut rows = state
         .storage

@@ -40,6 +40,8 @@ pub enum ApiError {
     RequestTimeout(Duration),
     #[error("too many requests from this client; retry after {0:?}")]
     ClientRateLimited(Duration),
+    #[error("send a valid API key: `Authorization: Bearer <key>`")]
+    Unauthenticated,
     #[error("creates need an `Idempotency-Key` header (a unique string per refund, reused only to retry it)")]
     IdempotencyKeyMissing,
     #[error("the `Idempotency-Key` header must be 1 to 255 visible ASCII characters")]
@@ -208,6 +210,7 @@ impl ApiError {
             ApiError::ClientRateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None, None)
             }
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized", None, None),
             ApiError::IdempotencyKeyMissing => (
                 StatusCode::BAD_REQUEST,
                 "idempotency_key_missing",
@@ -331,7 +334,14 @@ pub fn problem_response(status: StatusCode, body: Vec<u8>) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let unauthenticated = matches!(self, ApiError::Unauthenticated);
         let (status, body) = self.to_parts();
-        problem_response(status, body)
+        let mut response = problem_response(status, body);
+        if unauthenticated {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use refund_provider::{Refund, RefundStatus};
@@ -14,16 +14,18 @@ use utoipa::ToSchema;
 use super::body::read_json;
 use super::problem::{ApiError, Problem};
 use super::AppState;
+use crate::clients::ClientId;
 use crate::ledger;
 use crate::ledger::create::storage_unavailable;
 use crate::storage::refunds::{LedgerRow, Settlement};
 
-async fn unknown_row(state: &AppState, id: &str) -> Result<LedgerRow, ApiError> {
+async fn unknown_row(state: &AppState, client: &ClientId, id: &str) -> Result<LedgerRow, ApiError> {
     let row = state
         .storage
         .get_refund(id)
         .await
         .map_err(storage_unavailable)?
+        .filter(|row| row.client == client.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("the ledger has no refund `{id}`")))?;
     if row.status.is_final() {
         return Err(ApiError::Conflict(format!(
@@ -34,13 +36,15 @@ async fn unknown_row(state: &AppState, id: &str) -> Result<LedgerRow, ApiError> 
     Ok(row)
 }
 
-async fn current(state: &AppState, id: &str) -> Result<Json<Refund>, ApiError> {
+async fn current(state: &AppState, client: &ClientId, id: &str) -> Result<Json<Refund>, ApiError> {
     let row = state
         .storage
         .get_refund(id)
         .await
         .map_err(storage_unavailable)?;
-    let row = row.ok_or_else(|| ApiError::NotFound(format!("the ledger has no refund `{id}`")))?;
+    let row = row
+        .filter(|row| row.client == client.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("the ledger has no refund `{id}`")))?;
     Ok(Json(ledger::view::refund_of(&row)))
 }
 
@@ -53,13 +57,14 @@ async fn current(state: &AppState, id: &str) -> Result<Json<Refund>, ApiError> {
     ))]
 pub async fn reconcile(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     Path(id): Path<String>,
 ) -> Result<Json<Refund>, ApiError> {
-    let row = unknown_row(&state, &id).await?;
+    let row = unknown_row(&state, &client, &id).await?;
     if row.status == RefundStatus::Unknown {
         ledger::reconcile::settle(&state, &row).await?;
     }
-    current(&state, &id).await
+    current(&state, &client, &id).await
 }
 
 /// `POST /v1/refunds/{id}/resolve` body.
@@ -83,6 +88,7 @@ pub struct ResolveBody {
     ))]
 pub async fn resolve(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -100,7 +106,7 @@ pub async fn resolve(
             "say how the outcome was established (1 to 1000 characters)",
         ));
     }
-    unknown_row(&state, &id).await?;
+    unknown_row(&state, &client, &id).await?;
     let settlement = Settlement {
         status: body.status,
         code: Some("resolved".into()),
@@ -119,5 +125,5 @@ pub async fn resolve(
             "refund `{id}` became final meanwhile"
         )));
     }
-    current(&state, &id).await
+    current(&state, &client, &id).await
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,6 +17,7 @@ use super::problem::{ApiError, Problem};
 use super::query::Params;
 use super::refund_input::CreateRefundBody;
 use super::AppState;
+use crate::clients::ClientId;
 use crate::instances::Instance;
 use crate::ledger;
 use crate::storage::refunds::LedgerFilter;
@@ -45,6 +46,7 @@ pub struct RefundList {
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -61,7 +63,8 @@ pub async fn create(
     }
     let request = body.into_request(capabilities)?;
     let hash = ledger::create::request_hash(&json);
-    let answer = ledger::create::create(&state, instance, request, key.as_deref(), &hash).await?;
+    let answer =
+        ledger::create::create(&state, &client, instance, request, key.as_deref(), &hash).await?;
     Ok(with_provider_policy(instance, answer.into_response()))
 }
 
@@ -91,6 +94,7 @@ pub fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<Str
     ))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -99,8 +103,14 @@ pub async fn get(
     let include_raw = params.include_raw()?;
     let id = RefundId::from_string(id);
     if id.is_ledger() {
-        let (refund, cache) =
-            ledger::reads::get(&state, id.as_str(), wants_live(&headers), include_raw).await?;
+        let (refund, cache) = ledger::reads::get(
+            &state,
+            &client,
+            id.as_str(),
+            wants_live(&headers),
+            include_raw,
+        )
+        .await?;
         let mut response = Json(refund).into_response();
         if let Some(cache) = cache {
             set_cache_status(&mut response, cache);
@@ -158,6 +168,7 @@ const LEDGER_PARAMS: &[&str] = &[
     ))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
+    Extension(client): Extension<ClientId>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -171,7 +182,7 @@ pub async fn list(
     if TARGET_PARAMS.iter().any(|p| params.has(p)) {
         vendor_list(&state, &params, &headers).await
     } else {
-        ledger_list(&state, &params).await
+        ledger_list(&state, &client, &params).await
     }
 }
 
@@ -235,7 +246,11 @@ async fn vendor_list(
     ))
 }
 
-async fn ledger_list(state: &AppState, params: &Params) -> Result<Response, ApiError> {
+async fn ledger_list(
+    state: &AppState,
+    client: &ClientId,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let time = |name: &str| {
         params.parsed(
             name,
@@ -248,6 +263,7 @@ async fn ledger_list(state: &AppState, params: &Params) -> Result<Response, ApiE
         )
     };
     let filter = LedgerFilter {
+        client: Some(client.as_str().to_string()),
         provider: params.single("provider")?,
         status: params.parsed(
             "status",

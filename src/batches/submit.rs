@@ -13,10 +13,10 @@ use crate::api::body::{pointer_of, strip_position};
 use crate::api::problem::{ApiError, FieldError};
 use crate::api::refund_input::CreateRefundBody;
 use crate::api::AppState;
+use crate::clients::ClientId;
 use crate::ledger::answer::Answer;
 use crate::ledger::create::storage_unavailable;
 use crate::ledger::idempotency::{claim, store, Claimed};
-use crate::ledger::DEFAULT_CLIENT;
 use crate::storage::batches::NewItem;
 
 /// How many item errors one answer lists at most.
@@ -140,6 +140,7 @@ fn validate(
 
 pub async fn submit(
     state: &AppState,
+    client: &ClientId,
     body: &CreateBatchBody,
     key: Option<&str>,
     hash: &str,
@@ -148,7 +149,7 @@ pub async fn submit(
     let storage = &state.storage;
     let mut id = new_batch_id();
     if let Some(key) = key {
-        match claim(state, key, hash, &id).await? {
+        match claim(state, client, key, hash, &id).await? {
             Claimed::Fresh => {}
             Claimed::Replayed(answer) => return Ok(answer),
             Claimed::TakenOver(previous) => {
@@ -160,30 +161,38 @@ pub async fn submit(
                         .map_err(storage_unavailable)?
                         .is_some()
                     {
-                        return answer(state, &previous, key).await;
+                        return answer(state, client, &previous, key).await;
                     }
                     id = previous;
                 }
             }
         }
     }
-    if let Err(e) = storage.insert_batch(&id, DEFAULT_CLIENT, key, &items).await {
+    if let Err(e) = storage
+        .insert_batch(&id, client.as_str(), key, &items)
+        .await
+    {
         if let Some(key) = key {
-            let _ = storage.release_key(DEFAULT_CLIENT, key).await;
+            let _ = storage.release_key(client.as_str(), key).await;
         }
         return Err(storage_unavailable(e));
     }
     state.batch_work.notify_one();
     match key {
-        Some(key) => answer(state, &id, key).await,
+        Some(key) => answer(state, client, &id, key).await,
         None => current(state, &id).await,
     }
 }
 
 /// The batch's report as a 202, stored for replays.
-async fn answer(state: &AppState, id: &str, key: &str) -> Result<Answer, ApiError> {
+async fn answer(
+    state: &AppState,
+    client: &ClientId,
+    id: &str,
+    key: &str,
+) -> Result<Answer, ApiError> {
     let answer = current(state, id).await?;
-    store(state, key, &answer)
+    store(state, client, key, &answer)
         .await
         .map_err(storage_unavailable)?;
     Ok(answer)

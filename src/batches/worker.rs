@@ -15,7 +15,7 @@ use crate::api::refund_input::CreateRefundBody;
 use crate::api::AppState;
 use crate::instances::Instance;
 use crate::ledger::create::settlement_of;
-use crate::ledger::{new_refund_id, DEFAULT_CLIENT};
+use crate::ledger::new_refund_id;
 use crate::storage::batches::ClaimedItem;
 use crate::storage::now_ms;
 use crate::storage::refunds::Intent;
@@ -91,12 +91,12 @@ async fn claim(
     owner: &str,
 ) -> Result<Option<ClaimedItem>, crate::storage::StorageError> {
     let provider = instance.name.to_string();
-    let intent = |refund_id: &str, batch_id: &str, body: &str| {
+    let intent = |refund_id: &str, batch_id: &str, client: &str, body: &str| {
         let body: CreateRefundBody = serde_json::from_str(body).ok()?;
         let request = body.into_request(instance.provider.capabilities()).ok()?;
         Some(Intent {
             id: refund_id.to_string(),
-            client: DEFAULT_CLIENT.into(),
+            client: client.to_string(),
             provider: provider.clone(),
             provider_kind: instance.kind.to_string(),
             target: request.target,

@@ -9,10 +9,11 @@ use sha2::{Digest, Sha256};
 
 use super::answer::Answer;
 use super::idempotency::{claim, lease, store, Claimed};
+use super::new_refund_id;
 use super::view::refund_of;
-use super::{new_refund_id, DEFAULT_CLIENT};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::clients::ClientId;
 use crate::instances::Instance;
 use crate::storage::refunds::{Intent, Settlement};
 use crate::storage::StorageError;
@@ -43,6 +44,7 @@ pub fn request_hash(body: &serde_json::Value) -> String {
 
 pub async fn create(
     state: &AppState,
+    client: &ClientId,
     instance: &Instance,
     mut request: RefundRequest,
     key: Option<&str>,
@@ -51,11 +53,11 @@ pub async fn create(
     let storage = &state.storage;
     let mut id = new_refund_id();
     if let Some(key) = key {
-        match claim(state, key, hash, &id).await? {
+        match claim(state, client, key, hash, &id).await? {
             Claimed::Fresh => {}
             Claimed::Replayed(answer) => return Ok(answer),
             Claimed::TakenOver(refund_id) => {
-                if let Some(answer) = take_over(state, key, refund_id.as_deref()).await? {
+                if let Some(answer) = take_over(state, client, key, refund_id.as_deref()).await? {
                     return Ok(answer);
                 }
                 // The previous holder died before recording an intent: nothing was sent.
@@ -68,7 +70,7 @@ pub async fn create(
     }
     let intent = Intent {
         id: id.clone(),
-        client: DEFAULT_CLIENT.into(),
+        client: client.as_str().to_string(),
         provider: instance.name.to_string(),
         provider_kind: instance.kind.to_string(),
         target: request.target.clone(),
@@ -82,7 +84,7 @@ pub async fn create(
     };
     if let Err(e) = storage.insert_intent(&intent).await {
         if let Some(key) = key {
-            let _ = storage.release_key(DEFAULT_CLIENT, key).await;
+            let _ = storage.release_key(client.as_str(), key).await;
         }
         return Err(storage_unavailable(e));
     }
@@ -94,7 +96,7 @@ pub async fn create(
         .invalidate_target(&instance.name, &request.target);
     let answer = record_outcome(state, &id, result).await;
     if let Some(key) = key {
-        if let Err(e) = store(state, key, &answer).await {
+        if let Err(e) = store(state, client, key, &answer).await {
             tracing::error!(error = %e, refund = %id, "could not store the answer for idempotent replays");
         }
     }
@@ -183,6 +185,7 @@ async fn record_outcome(
 /// so the refund is `unknown` (for the reconciler) and that is the answer, never a resend.
 async fn take_over(
     state: &AppState,
+    client: &ClientId,
     key: &str,
     refund_id: Option<&str>,
 ) -> Result<Option<Answer>, ApiError> {
@@ -227,7 +230,7 @@ async fn take_over(
         body,
         replayed: false,
     };
-    store(state, key, &answer)
+    store(state, client, key, &answer)
         .await
         .map_err(storage_unavailable)?;
     Ok(Some(answer))

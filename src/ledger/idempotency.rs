@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 
 use super::answer::Answer;
 use super::create::storage_unavailable;
-use super::DEFAULT_CLIENT;
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::clients::ClientId;
 use crate::storage::idempotency::Claim;
 
 /// What a request may do with its key.
@@ -30,11 +30,17 @@ pub fn lease(state: &AppState) -> Duration {
 }
 
 /// Claims `key` for a request whose body hashes to `hash`, on behalf of `id`.
-pub async fn claim(state: &AppState, key: &str, hash: &str, id: &str) -> Result<Claimed, ApiError> {
+pub async fn claim(
+    state: &AppState,
+    client: &ClientId,
+    key: &str,
+    hash: &str,
+    id: &str,
+) -> Result<Claimed, ApiError> {
     let claim = state
         .storage
         .claim_key(
-            DEFAULT_CLIENT,
+            client.as_str(),
             key,
             hash,
             id,
@@ -60,13 +66,14 @@ pub async fn claim(state: &AppState, key: &str, hash: &str, id: &str) -> Result<
 /// Stores the final answer for replays.
 pub async fn store(
     state: &AppState,
+    client: &ClientId,
     key: &str,
     answer: &Answer,
 ) -> Result<(), crate::storage::StorageError> {
     state
         .storage
         .finish_key(
-            DEFAULT_CLIENT,
+            client.as_str(),
             key,
             answer.status.as_u16(),
             &String::from_utf8_lossy(&answer.body),

@@ -8,12 +8,14 @@ use super::create::storage_unavailable;
 use super::view::refund_of;
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::clients::ClientId;
 use crate::storage::refunds::{LedgerFilter, LedgerRow, Settlement};
 use crate::traffic::lookup_cache::CacheStatus;
 
 /// One ledger refund; `None` cache status when the vendor was not asked.
 pub async fn get(
     state: &AppState,
+    client: &ClientId,
     id: &str,
     live: bool,
     include_raw: bool,
@@ -23,6 +25,7 @@ pub async fn get(
         .get_refund(id)
         .await
         .map_err(storage_unavailable)?
+        .filter(|row| row.client == client.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("no refund has the id `{id}`")))?;
     let (row, cache) = refresh(state, row, live).await;
     let mut refund = refund_of(&row);

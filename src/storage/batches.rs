@@ -22,6 +22,8 @@ pub struct NewItem {
 #[derive(Debug, Clone)]
 pub struct BatchRow {
     pub id: String,
+    /// The client that submitted it.
+    pub client: String,
     pub status: String,
     pub item_count: i64,
     pub created_at: i64,
@@ -124,7 +126,7 @@ impl Storage {
 
     pub async fn get_batch(&self, id: &str) -> Result<Option<BatchRow>, StorageError> {
         let row = sqlx::query(
-            "SELECT id, status, item_count, created_at, updated_at FROM batches WHERE id = $1",
+            "SELECT id, client, status, item_count, created_at, updated_at FROM batches WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -132,6 +134,7 @@ impl Storage {
         row.map(|r| {
             Ok(BatchRow {
                 id: r.try_get("id")?,
+                client: r.try_get("client")?,
                 status: r.try_get("status")?,
                 item_count: r.try_get("item_count")?,
                 created_at: r.try_get("created_at")?,
@@ -160,19 +163,19 @@ impl Storage {
 
     /// Claims the next queued item of `provider` (oldest batch first, items in order) and
     /// writes its intent in the same transaction. `intent` builds the intent row from the
-    /// item's refund id and body.
+    /// item's refund id, batch id, client and body.
     pub async fn claim_item(
         &self,
         provider: &str,
         owner: &str,
         lease_ms: i64,
         new_refund_id: impl Fn() -> String,
-        intent: impl Fn(&str, &str, &str) -> Option<Intent>,
+        intent: impl Fn(&str, &str, &str, &str) -> Option<Intent>,
     ) -> Result<Option<ClaimedItem>, StorageError> {
         for _ in 0..8 {
             let now = now_ms();
             let Some(candidate) = sqlx::query(
-                "SELECT i.batch_id, i.seq, i.body, i.refund_id FROM batch_items i JOIN batches b ON b.id = i.batch_id \
+                "SELECT i.batch_id, i.seq, i.body, i.refund_id, b.client FROM batch_items i JOIN batches b ON b.id = i.batch_id \
                  WHERE i.state = 'queued' AND i.provider = $1 AND b.status = 'open' \
                  AND (i.not_before IS NULL OR i.not_before <= $2) \
                  ORDER BY b.created_at, i.batch_id, i.seq LIMIT 1",
@@ -187,6 +190,7 @@ impl Storage {
             let batch_id: String = candidate.try_get("batch_id")?;
             let seq: i64 = candidate.try_get("seq")?;
             let body: String = candidate.try_get("body")?;
+            let client: String = candidate.try_get("client")?;
             let existing: Option<String> = candidate.try_get("refund_id")?;
             let refund_id = existing.clone().unwrap_or_else(&new_refund_id);
             let mut tx = self.pool.begin().await?;
@@ -214,7 +218,7 @@ impl Storage {
                 .bind(&refund_id)
                 .execute(&mut *tx)
                 .await?;
-            } else if let Some(intent) = intent(&refund_id, &batch_id, &body) {
+            } else if let Some(intent) = intent(&refund_id, &batch_id, &client, &body) {
                 let mut intent = intent;
                 intent.in_flight_until = now + lease_ms;
                 Self::insert_intent_in(&mut tx, &intent).await?;

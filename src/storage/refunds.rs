@@ -69,6 +69,8 @@ pub struct LedgerRow {
 /// `GET /v1/refunds` filters over the ledger.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerFilter {
+    /// Only this client's refunds.
+    pub client: Option<String>,
     pub provider: Option<String>,
     pub status: Option<RefundStatus>,
     pub batch_id: Option<String>,
@@ -245,7 +247,7 @@ impl Storage {
         };
         // Absent filters bind NULL and match everything, so one statement serves all.
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM refunds WHERE \
+            "SELECT {COLUMNS} FROM refunds WHERE ($9 IS NULL OR client = $9) AND \
              ($1 IS NULL OR provider = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR batch_id = $3) \
              AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5) \
              AND ($6 IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7)) \
@@ -259,6 +261,7 @@ impl Storage {
         .bind(cursor.as_ref().map(|c| c.0))
         .bind(cursor.as_ref().map(|c| c.1.clone()))
         .bind(limit)
+        .bind(&filter.client)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(read_row).collect()

@@ -1,7 +1,7 @@
-//! The per-client inbound limit: each remote address gets its own governor bucket.
-//! Every answer carries the IETF `RateLimit-Policy` and `RateLimit` headers; a client over
-//! its limit gets 429 problem+json with Retry-After. (Clients are told apart by address
-//! until the gateway has API keys; forwarded-for headers are not trusted.)
+//! The per-client inbound limit: each client gets its own governor bucket, by its API key
+//! where `[[clients]]` are configured, else by remote address (forwarded-for headers are
+//! not trusted). Every answer carries the IETF `RateLimit-Policy` and `RateLimit` headers; a
+//! client over its limit gets 429 problem+json with Retry-After.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -18,10 +18,12 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use crate::api::problem::ApiError;
+use crate::clients::ClientId;
 use crate::config::ClientLimitConfig;
+use crate::ledger::DEFAULT_CLIENT;
 
 type KeyedLimiter =
-    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
 pub const POLICY_NAME: &str = "client";
 
@@ -76,17 +78,28 @@ pub fn policy_item(name: &str, quota: u32, window_secs: f64) -> String {
     )
 }
 
+/// The bucket of a request: its client where clients have keys, else its address.
+fn bucket(request: &Request) -> String {
+    match request.extensions().get::<ClientId>() {
+        Some(client) if client.as_str() != DEFAULT_CLIENT => format!("client:{}", client.as_str()),
+        _ => {
+            let ip = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            format!("addr:{ip}")
+        }
+    }
+}
+
 pub async fn enforce(
     State(limiter): State<Arc<ClientLimiter>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let (mut response, remaining, reset) = match limiter.limiter.check_key(&ip) {
+    let key = bucket(&request);
+    let (mut response, remaining, reset) = match limiter.limiter.check_key(&key) {
         Ok(snapshot) => {
             let remaining = snapshot.remaining_burst_capacity();
             let used = limiter.burst.saturating_sub(remaining);

@@ -6,6 +6,7 @@
 mod support;
 
 mod batches;
+mod clients;
 mod config_check;
 mod ledger;
 mod secrets;
