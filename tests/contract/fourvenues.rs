@@ -8,14 +8,8 @@ use crate::support::{secret_file, ReplayVendor, TestGateway};
 const A: &str = "5f8d0f8b9d2b3b0017b6d8a0";
 const B: &str = "5f8d0f8b9d2b3b0017b6d8b1";
 
-fn fixture(name: &str) -> String {
-    format!("fixtures/fourvenues/{name}.json")
-}
-
 async fn replay(names: &[&str]) -> ReplayVendor {
-    let paths: Vec<String> = names.iter().map(|n| fixture(n)).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    ReplayVendor::start(&refs).await
+    ReplayVendor::vendor("fourvenues", names).await
 }
 
 async fn gateway(vendor: &ReplayVendor) -> TestGateway {

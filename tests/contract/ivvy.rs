@@ -7,14 +7,8 @@ use serde_json::{json, Value};
 
 use crate::support::{secret_file, ApiResponse, ReplayVendor, TestGateway};
 
-fn fixture(name: &str) -> String {
-    format!("fixtures/ivvy/{name}.json")
-}
-
 async fn replay(names: &[&str]) -> ReplayVendor {
-    let paths: Vec<String> = names.iter().map(|n| fixture(n)).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    ReplayVendor::start(&refs).await
+    ReplayVendor::vendor("ivvy", names).await
 }
 
 async fn gateway(vendor: &ReplayVendor) -> TestGateway {

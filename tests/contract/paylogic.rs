@@ -12,12 +12,7 @@ const DOC_ORDER: &str = "https://shopping-api.paylogic.com/orders/a9211319a7bf4c
 const ORDER_2: &str = "https://shopping-api.paylogic.com/orders/5f1c0d2e8a9b4c7d9e0f1a2b3c4d5e6f";
 
 async fn replay(names: &[&str]) -> ReplayVendor {
-    let paths: Vec<String> = names
-        .iter()
-        .map(|n| format!("fixtures/paylogic/{n}.json"))
-        .collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    ReplayVendor::start(&refs).await
+    ReplayVendor::vendor("paylogic", names).await
 }
 
 /// Instance `pl` with the fake Basic credentials the fixtures record (shop-app / k>?~secret).

@@ -6,12 +6,7 @@ use serde_json::{json, Value};
 use crate::support::{secret_file, ApiResponse, ReplayVendor, TestGateway};
 
 async fn replay(names: &[&str]) -> ReplayVendor {
-    let paths: Vec<String> = names
-        .iter()
-        .map(|n| format!("fixtures/stubbur/{n}.json"))
-        .collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    ReplayVendor::start(&refs).await
+    ReplayVendor::vendor("stubbur", names).await
 }
 
 fn bearer() -> String {

@@ -13,12 +13,7 @@ const ACCESS_KEY: &str = "tm-contract-access-key";
 const SECRET_KEY: &str = "tm-contract-secret-key";
 
 async fn replay(names: &[&str]) -> ReplayVendor {
-    let paths: Vec<String> = names
-        .iter()
-        .map(|n| format!("fixtures/ticketmatic/{n}.json"))
-        .collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    ReplayVendor::start(&refs).await
+    ReplayVendor::vendor("ticketmatic", names).await
 }
 
 async fn gateway(vendor: &ReplayVendor) -> TestGateway {

@@ -26,6 +26,16 @@ impl ReplayVendor {
         Self::start_with(fixtures, Reuse::Once).await
     }
 
+    /// `names` from `fixtures/<vendor>/<name>.json`, each answering once.
+    pub async fn vendor(vendor: &str, names: &[&str]) -> ReplayVendor {
+        let paths: Vec<String> = names
+            .iter()
+            .map(|n| format!("fixtures/{vendor}/{n}.json"))
+            .collect();
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        Self::start(&refs).await
+    }
+
     /// Fixtures answer any number of times (load and traffic tests).
     pub async fn start_reusable(fixtures: &[&str]) -> ReplayVendor {
         Self::start_with(fixtures, Reuse::Always).await

@@ -49,3 +49,70 @@ pub fn json_response(status: u16, body: &serde_json::Value) -> VendorResponse {
         body: Bytes::from(body.to_string()),
     }
 }
+
+impl<T: Sandbox + ?Sized> Sandbox for std::sync::Arc<T> {
+    fn handle(&self, request: &SandboxRequest) -> VendorResponse {
+        (**self).handle(request)
+    }
+}
+
+/// A `Transport` that hands each request straight to a sandbox, without sockets: for
+/// driving a provider end to end against its own sandbox in tests. It keeps the method and
+/// path of every request it was sent.
+pub struct InProcessTransport<S> {
+    base: String,
+    sandbox: S,
+    sent: std::sync::Mutex<Vec<(Method, String)>>,
+}
+
+impl<S: Sandbox> InProcessTransport<S> {
+    /// `base` is the base URL the provider was built with; requests elsewhere are refused.
+    pub fn new(base: &str, sandbox: S) -> Self {
+        InProcessTransport {
+            base: base.trim_end_matches('/').to_string(),
+            sandbox,
+            sent: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn sandbox(&self) -> &S {
+        &self.sandbox
+    }
+
+    /// Method and path of every request sent so far.
+    pub fn sent(&self) -> Vec<(Method, String)> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// How many requests with `method` were sent.
+    pub fn sent_with(&self, method: &Method) -> usize {
+        self.sent().iter().filter(|(m, _)| m == method).count()
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: Sandbox> crate::transport::Transport for InProcessTransport<S> {
+    async fn send(
+        &self,
+        request: crate::transport::VendorRequest,
+    ) -> Result<VendorResponse, crate::transport::TransportError> {
+        let rest = request.url.strip_prefix(&self.base).ok_or_else(|| {
+            crate::transport::TransportError::Connect(format!("{} is not the sandbox", request.url))
+        })?;
+        let (path, query) = match rest.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (rest.to_string(), None),
+        };
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((request.method.clone(), path.clone()));
+        Ok(self.sandbox.handle(&SandboxRequest {
+            method: request.method,
+            path,
+            query,
+            headers: request.headers,
+            body: request.body.unwrap_or_default(),
+        }))
+    }
+}

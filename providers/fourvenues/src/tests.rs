@@ -1,14 +1,13 @@
 //! End-to-end tests without sockets: the provider drives the sandbox through a test-only
 //! `Transport` that hands each request to `Sandbox::handle`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use refund_provider::http::Method;
+use refund_provider::sandbox::InProcessTransport;
 use refund_provider::{
-    async_trait, BuildContext, Currency, ErrorKind, InstanceName, Money, Provider, RefundRequest,
-    RefundStatus, Sandbox, SandboxRequest, SecretRef, Target, Transport, TransportError, Vendor,
-    VendorRequest, VendorResponse,
+    BuildContext, Currency, ErrorKind, InstanceName, Money, Provider, RefundRequest, RefundStatus,
+    SecretRef, Target, Vendor,
 };
 
 use crate::sandbox::FourvenuesSandbox;
@@ -18,40 +17,14 @@ const BASE: &str = "http://fourvenues.sandbox.invalid";
 const A: &str = "5f8d0f8b9d2b3b0017b6d8a0";
 const B: &str = "5f8d0f8b9d2b3b0017b6d8b1";
 
-struct SandboxTransport {
-    sandbox: FourvenuesSandbox,
-    sent: AtomicUsize,
-    refunds_sent: AtomicUsize,
-}
+type SandboxTransport = InProcessTransport<FourvenuesSandbox>;
 
-#[async_trait]
-impl Transport for SandboxTransport {
-    async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
-        self.sent.fetch_add(1, Ordering::SeqCst);
-        if request.method == Method::PUT {
-            self.refunds_sent.fetch_add(1, Ordering::SeqCst);
-        }
-        let rest = request.url.strip_prefix(BASE).unwrap_or(&request.url);
-        let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (rest.to_string(), None),
-        };
-        Ok(self.sandbox.handle(&SandboxRequest {
-            method: request.method,
-            path,
-            query,
-            headers: request.headers,
-            body: request.body.unwrap_or_default(),
-        }))
-    }
+fn sandbox_transport() -> Arc<SandboxTransport> {
+    Arc::new(InProcessTransport::new(BASE, FourvenuesSandbox::seeded()))
 }
 
 fn setup(sandbox: bool, api_key: Option<SecretRef>) -> (Arc<dyn Provider>, Arc<SandboxTransport>) {
-    let transport = Arc::new(SandboxTransport {
-        sandbox: FourvenuesSandbox::seeded(),
-        sent: AtomicUsize::new(0),
-        refunds_sent: AtomicUsize::new(0),
-    });
+    let transport = sandbox_transport();
     let ctx = BuildContext {
         instance: InstanceName::new("fv-test").unwrap(),
         base_url: format!("{BASE}/"),
@@ -95,13 +68,13 @@ async fn create_get_list_then_over_refund_is_refused() {
     assert_eq!(listed[0].id, refund.id);
 
     // 6.1 EUR left: 7 is refused before any refund request.
-    let puts = transport.refunds_sent.load(Ordering::SeqCst);
+    let puts = transport.sent_with(&Method::PUT);
     let over = provider.create(&request(A, Some("7"))).await.unwrap_err();
     assert_eq!(over.kind, ErrorKind::AmountExceedsRefundable);
     // The remaining 6.1 is not whole: a full refund is refused, never rounded.
     let rest = provider.create(&request(A, None)).await.unwrap_err();
     assert_eq!(rest.kind, ErrorKind::AmountNotRepresentable);
-    assert_eq!(transport.refunds_sent.load(Ordering::SeqCst), puts);
+    assert_eq!(transport.sent_with(&Method::PUT), puts);
 }
 
 #[tokio::test]
@@ -133,7 +106,7 @@ async fn fractional_amounts_are_refused_without_any_vendor_call() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::AmountNotRepresentable);
     assert_eq!(e.pointer.as_deref(), Some("/amount/value"));
-    assert_eq!(transport.sent.load(Ordering::SeqCst), 0);
+    assert_eq!(transport.sent().len(), 0);
 }
 
 #[tokio::test]
@@ -158,7 +131,7 @@ async fn targets_and_refs_are_checked() {
         .await
         .unwrap_err();
     assert_eq!(garbage.kind, ErrorKind::NotFound);
-    assert_eq!(transport.sent.load(Ordering::SeqCst), 2);
+    assert_eq!(transport.sent().len(), 2);
 }
 
 #[tokio::test]
@@ -175,11 +148,7 @@ async fn a_wrong_key_is_unauthorized_and_never_shown() {
         client: crate::client::Client::new(
             BASE,
             crate::auth::ApiKey::new("not-the-sandbox-key-4711".to_string().into()),
-            Arc::new(SandboxTransport {
-                sandbox: FourvenuesSandbox::seeded(),
-                sent: AtomicUsize::new(0),
-                refunds_sent: AtomicUsize::new(0),
-            }),
+            sandbox_transport(),
         ),
         capabilities: crate::capabilities(),
     };
@@ -192,11 +161,7 @@ async fn a_wrong_key_is_unauthorized_and_never_shown() {
 
 #[test]
 fn a_real_instance_needs_a_key_and_a_base_url() {
-    let transport = Arc::new(SandboxTransport {
-        sandbox: FourvenuesSandbox::seeded(),
-        sent: AtomicUsize::new(0),
-        refunds_sent: AtomicUsize::new(0),
-    });
+    let transport = sandbox_transport();
     let ctx = |base: &str| BuildContext {
         instance: InstanceName::new("fv").unwrap(),
         base_url: base.to_string(),

@@ -4,37 +4,16 @@
 use std::sync::Arc;
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::sandbox::InProcessTransport;
 use refund_provider::{
-    async_trait, BuildContext, Currency, ErrorKind, InstanceName, Money, Outcome, Provider,
-    RefundRequest, RefundStatus, Sandbox, SandboxRequest, Target, Transport, TransportError,
-    Vendor, VendorRequest, VendorResponse,
+    BuildContext, Currency, ErrorKind, InstanceName, Money, Outcome, Provider, RefundRequest,
+    RefundStatus, Target, Vendor,
 };
 
 use crate::{Ivvy, IvvyConfig, IvvyProvider, IvvySandbox};
 
 /// Hands every request to the sandbox, as the gateway's loopback server would.
-struct SandboxTransport(Arc<IvvySandbox>);
-
-#[async_trait]
-impl Transport for SandboxTransport {
-    async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
-        let rest = request
-            .url
-            .strip_prefix("http://sandbox.invalid")
-            .ok_or_else(|| TransportError::Connect("unexpected host".into()))?;
-        let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (rest.to_string(), None),
-        };
-        Ok(self.0.handle(&SandboxRequest {
-            method: request.method,
-            path,
-            query,
-            headers: request.headers,
-            body: request.body.unwrap_or_default(),
-        }))
-    }
-}
+type SandboxTransport = InProcessTransport<Arc<IvvySandbox>>;
 
 fn aud() -> Currency {
     Currency::from_code("AUD").unwrap()
@@ -50,7 +29,7 @@ fn provider() -> Arc<dyn Provider> {
         instance: InstanceName::new("ivvy-sandbox").unwrap(),
         base_url: "http://sandbox.invalid/".into(),
         sandbox: true,
-        transport: Arc::new(SandboxTransport(sandbox)),
+        transport: Arc::new(SandboxTransport::new("http://sandbox.invalid", sandbox)),
     };
     Ivvy::build(config(), ctx).unwrap()
 }
@@ -161,7 +140,10 @@ fn secrets_stay_out_of_debug_output() {
         instance: InstanceName::new("ivvy-live").unwrap(),
         base_url: "https://api.ap-southeast-2.ivvy.com".into(),
         sandbox: false,
-        transport: Arc::new(SandboxTransport(Arc::new(IvvySandbox::new(aud())))),
+        transport: Arc::new(SandboxTransport::new(
+            "http://sandbox.invalid",
+            Arc::new(IvvySandbox::new(aud())),
+        )),
     };
     let provider = IvvyProvider::new(cfg.clone(), ctx).unwrap();
     for shown in [format!("{provider:?}"), format!("{cfg:?}")] {
@@ -177,7 +159,10 @@ fn a_live_instance_needs_its_credentials() {
         instance: InstanceName::new("ivvy-live").unwrap(),
         base_url: "https://api.ap-southeast-2.ivvy.com".into(),
         sandbox: false,
-        transport: Arc::new(SandboxTransport(Arc::new(IvvySandbox::new(aud())))),
+        transport: Arc::new(SandboxTransport::new(
+            "http://sandbox.invalid",
+            Arc::new(IvvySandbox::new(aud())),
+        )),
     };
     let e = Ivvy::build(config(), ctx).err().unwrap();
     assert_eq!(e.key, "api_key");

@@ -3,52 +3,26 @@
 //! create -> get -> list -> over-refund refused, with the real signing and the sandbox's
 //! signature check in the loop.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use provider_ticketmatic::{Ticketmatic, TicketmaticConfig, TicketmaticSandbox};
 use refund_provider::http::Method;
+use refund_provider::sandbox::InProcessTransport;
 use refund_provider::{
-    async_trait, BuildContext, Currency, ErrorKind, InstanceName, Money, Provider, RefundRequest,
-    RefundStatus, Sandbox, SandboxRequest, Target, Transport, TransportError, Vendor,
-    VendorRequest, VendorResponse,
+    BuildContext, Currency, ErrorKind, InstanceName, Money, Provider, RefundRequest, RefundStatus,
+    Target, Vendor,
 };
 
 const BASE: &str = "http://sandbox.invalid";
 
-/// Calls the sandbox in-process and records what it was sent.
-struct SandboxTransport {
-    sandbox: TicketmaticSandbox,
-    sent: Mutex<Vec<(Method, String)>>,
-}
-
-#[async_trait]
-impl Transport for SandboxTransport {
-    async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
-        let rest = request.url.strip_prefix(BASE).unwrap_or(&request.url);
-        let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (rest.to_string(), None),
-        };
-        self.sent
-            .lock()
-            .unwrap()
-            .push((request.method.clone(), path.clone()));
-        Ok(self.sandbox.handle(&SandboxRequest {
-            method: request.method,
-            path,
-            query,
-            headers: request.headers,
-            body: request.body.unwrap_or_default(),
-        }))
-    }
-}
+type SandboxTransport = InProcessTransport<TicketmaticSandbox>;
 
 fn setup() -> (Arc<dyn Provider>, Arc<SandboxTransport>) {
     let config: TicketmaticConfig = serde_json::from_str(r#"{"account": "demo"}"#).unwrap();
-    let transport = Arc::new(SandboxTransport {
-        sandbox: TicketmaticSandbox::seeded("demo"),
-        sent: Mutex::new(Vec::new()),
-    });
+    let transport = Arc::new(InProcessTransport::new(
+        BASE,
+        TicketmaticSandbox::seeded("demo"),
+    ));
     let ctx = BuildContext {
         instance: InstanceName::new("tm-sandbox").unwrap(),
         base_url: format!("{BASE}/"),
@@ -112,13 +86,13 @@ async fn create_get_list_then_over_refund_refused() {
     assert_eq!(listed[0].id, created.id);
 
     // 30.00 is left on payment 125: 30.01 is refused before any refund call is sent.
-    let before = transport.sent.lock().unwrap().len();
+    let before = transport.sent().len();
     let err = provider
         .create(&request("1269434", &["125"], Some("30.01")))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::AmountExceedsRefundable);
-    let sent = transport.sent.lock().unwrap()[before..].to_vec();
+    let sent = transport.sent()[before..].to_vec();
     assert_eq!(
         sent,
         vec![(Method::GET, "/demo/orders/1269434".to_string())]

@@ -3,7 +3,7 @@
 use refund_provider::{ErrorKind, LineStatus, RefundRequest, RefundStatus, VendorRef};
 use serde_json::json;
 
-use super::support::{concrete, provider, secret_file, SandboxTransport};
+use super::support::{concrete, paths, provider, sandbox_transport, secret_file};
 
 fn request(target: serde_json::Value) -> RefundRequest {
     serde_json::from_value(json!({ "target": target, "reason": "sandbox" })).unwrap()
@@ -11,7 +11,7 @@ fn request(target: serde_json::Value) -> RefundRequest {
 
 #[tokio::test]
 async fn create_partial_then_mixed_event_then_nothing_left() {
-    let transport = SandboxTransport::new();
+    let transport = sandbox_transport();
     let p = provider(json!({}), true, transport.clone());
 
     let partial = p
@@ -64,12 +64,12 @@ async fn create_partial_then_mixed_event_then_nothing_left() {
         .await
         .unwrap_err();
     assert_eq!(missing.kind, ErrorKind::NotFound);
-    assert_eq!(transport.paths().len(), 5);
+    assert_eq!(paths(&transport).len(), 5);
 }
 
 #[tokio::test]
 async fn lookups_are_unsupported_and_amounts_never_reach_the_vendor() {
-    let transport = SandboxTransport::new();
+    let transport = sandbox_transport();
     let p = provider(json!({}), true, transport.clone());
     assert!(!p.capabilities().get && !p.capabilities().list);
     assert!(p.capabilities().vendor_computed_amounts && p.capabilities().bulk);
@@ -97,7 +97,7 @@ async fn lookups_are_unsupported_and_amounts_never_reach_the_vendor() {
         (ErrorKind::Unsupported, Some("/amount"))
     );
     assert_eq!(
-        transport.paths().len(),
+        paths(&transport).len(),
         1,
         "the refused create sent nothing"
     );
@@ -105,7 +105,7 @@ async fn lookups_are_unsupported_and_amounts_never_reach_the_vendor() {
 
 #[tokio::test]
 async fn credentials_session_is_reused_and_renewed_once_on_401() {
-    let transport = SandboxTransport::new();
+    let transport = sandbox_transport();
     let config = json!({"auth": {"mode": "credentials", "username": "ignored-in-sandbox"}});
     let p = provider(config, true, transport.clone());
     p.create(&request(json!({"tickets": ["tk-1001-0101"]})))
@@ -115,18 +115,18 @@ async fn credentials_session_is_reused_and_renewed_once_on_401() {
         .await
         .unwrap();
     assert_eq!(
-        transport.paths(),
+        paths(&transport),
         ["/auth/credentials", "/refund/process", "/refund/process"],
         "one login, reused"
     );
-    transport.sandbox.expire_sessions();
+    transport.sandbox().expire_sessions();
     let renewed = p
         .create(&request(json!({"tickets": ["tk-1001-0201"]})))
         .await
         .unwrap();
     assert_eq!(renewed.status, RefundStatus::Succeeded);
     assert_eq!(
-        transport.paths()[3..],
+        paths(&transport)[3..],
         ["/refund/process", "/auth/credentials", "/refund/process"]
     );
 }

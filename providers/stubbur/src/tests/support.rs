@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use refund_provider::fixture::{Exchange, Fault, HeaderExpectation};
 use refund_provider::http::{HeaderMap, HeaderName, HeaderValue};
+use refund_provider::sandbox::InProcessTransport;
 use refund_provider::{
-    async_trait, BuildContext, ConfigError, InstanceName, Provider, Sandbox, SandboxRequest,
-    Transport, TransportError, Vendor, VendorRequest, VendorResponse,
+    async_trait, BuildContext, ConfigError, InstanceName, Provider, Transport, TransportError,
+    Vendor, VendorRequest, VendorResponse,
 };
 
 use crate::sandbox::StubburSandbox;
@@ -30,7 +31,7 @@ pub fn provider(
 /// The concrete provider, for tests of its Debug output.
 pub fn concrete(config: serde_json::Value, sandbox: bool) -> Result<StubburProvider, ConfigError> {
     let config: StubburConfig = serde_json::from_value(config).unwrap();
-    StubburProvider::new(&config, &context(sandbox, SandboxTransport::new()))
+    StubburProvider::new(&config, &context(sandbox, sandbox_transport()))
 }
 
 fn context(sandbox: bool, transport: Arc<dyn Transport>) -> BuildContext {
@@ -59,38 +60,19 @@ fn relative(url: &str) -> (String, Option<String>) {
     }
 }
 
-/// Calls the sandbox directly, keeping the paths it was sent.
-pub struct SandboxTransport {
-    pub sandbox: Arc<StubburSandbox>,
-    pub paths: Mutex<Vec<String>>,
+/// Calls the sandbox directly, keeping what it was sent.
+pub type SandboxTransport = InProcessTransport<Arc<StubburSandbox>>;
+
+pub fn sandbox_transport() -> Arc<SandboxTransport> {
+    Arc::new(InProcessTransport::new(
+        BASE,
+        Arc::new(StubburSandbox::seeded()),
+    ))
 }
 
-impl SandboxTransport {
-    pub fn new() -> Arc<Self> {
-        Arc::new(SandboxTransport {
-            sandbox: Arc::new(StubburSandbox::seeded()),
-            paths: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub fn paths(&self) -> Vec<String> {
-        self.paths.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl Transport for SandboxTransport {
-    async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
-        let (path, query) = relative(&request.url);
-        self.paths.lock().unwrap().push(path.clone());
-        Ok(self.sandbox.handle(&SandboxRequest {
-            method: request.method,
-            path,
-            query,
-            headers: request.headers,
-            body: request.body.unwrap_or_default(),
-        }))
-    }
+/// The paths the sandbox was sent, in order.
+pub fn paths(transport: &SandboxTransport) -> Vec<String> {
+    transport.sent().into_iter().map(|(_, path)| path).collect()
 }
 
 /// Answers with the recorded responses of `names`, in order, after checking that each
