@@ -40,6 +40,9 @@ pub struct Server {
     _sandboxes: SandboxHost,
     reconciler: JoinHandle<()>,
     batch_worker: JoinHandle<()>,
+    stop_worker: tokio::sync::watch::Sender<bool>,
+    /// How long a graceful stop waits for batch items in flight.
+    drain_limit: std::time::Duration,
     storage: Storage,
 }
 
@@ -95,7 +98,9 @@ impl Server {
             .client_rate_limit
             .as_ref()
             .map(ClientLimiter::new);
-        let batch_worker = crate::batches::worker::spawn(Arc::downgrade(&state));
+        let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
+        let batch_worker = crate::batches::worker::spawn(Arc::downgrade(&state), worker_stop);
+        let drain_limit = config.server.request_timeout;
         let reconciler = reconcile::spawn(
             Arc::downgrade(&state),
             config.reconcile.interval,
@@ -119,6 +124,8 @@ impl Server {
             _sandboxes: sandboxes,
             reconciler,
             batch_worker,
+            stop_worker,
+            drain_limit,
             storage: state_storage,
         })
     }
@@ -133,9 +140,18 @@ impl Server {
     }
 
     /// Stops accepting, lets in-flight requests finish, then returns.
+    /// Stops accepting, lets in-flight requests and batch items finish (up to the request
+    /// timeout), then returns. Queued batch items stay queued for the next start.
     pub async fn shutdown(mut self) {
+        let _ = self.stop_worker.send(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        let drained = tokio::time::timeout(self.drain_limit, &mut self.batch_worker).await;
+        if drained.is_err() {
+            tracing::warn!(
+                "batch items still in flight at shutdown: they will be settled by lookup"
+            );
         }
         let _ = (&mut self.task).await;
     }

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use refund_provider::{ErrorKind, Outcome, ProviderError};
 
 use crate::api::refund_input::CreateRefundBody;
@@ -16,7 +18,7 @@ use crate::api::AppState;
 use crate::instances::Instance;
 use crate::ledger::create::settlement_of;
 use crate::ledger::new_refund_id;
-use crate::storage::batches::ClaimedItem;
+use crate::storage::batches::{ClaimedItem, MAX_ATTEMPTS};
 use crate::storage::now_ms;
 use crate::storage::refunds::Intent;
 
@@ -25,12 +27,21 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 /// How often claims of dead holders are looked for.
 const RECOVERY_EVERY: Duration = Duration::from_secs(1);
 
-pub fn spawn(state: Weak<AppState>) -> tokio::task::JoinHandle<()> {
+/// Runs until `stop` turns true, then claims nothing more and returns once the items it has
+/// in flight are finished: a graceful stop leaves no refund `unknown`.
+pub fn spawn(
+    state: Weak<AppState>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let owner = format!("worker-{}", ulid::Ulid::new());
         let mut in_flight: HashMap<String, Arc<AtomicUsize>> = HashMap::new();
         let mut last_recovery: Option<tokio::time::Instant> = None;
         loop {
+            if *stop.borrow() {
+                drain(&in_flight).await;
+                break;
+            }
             let Some(state) = state.upgrade() else { break };
             if last_recovery.is_none_or(|t| t.elapsed() >= RECOVERY_EVERY) {
                 last_recovery = Some(tokio::time::Instant::now());
@@ -74,10 +85,33 @@ pub fn spawn(state: Weak<AppState>) -> tokio::task::JoinHandle<()> {
             let wake = state.batch_work.clone();
             drop(state);
             if !claimed_any {
-                let _ = tokio::time::timeout(IDLE_POLL, wake.notified()).await;
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = stop.changed() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                }
             }
         }
     })
+}
+
+/// Waits for the items in flight to finish.
+async fn drain(in_flight: &HashMap<String, Arc<AtomicUsize>>) {
+    let busy = || {
+        in_flight
+            .values()
+            .map(|c| c.load(Ordering::SeqCst))
+            .sum::<usize>()
+    };
+    if busy() > 0 {
+        tracing::info!(
+            items = busy(),
+            "finishing the batch items in flight before stopping"
+        );
+    }
+    while busy() > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// A claim's lease: longer than the item can take (queue wait, then the vendor call).
@@ -121,11 +155,33 @@ async fn claim(
         .await
 }
 
-/// Our own limiter or an open circuit refused the call: nothing reached the vendor.
-fn held_back(error: &ProviderError) -> bool {
-    error.outcome == Outcome::NotApplied
-        && (error.kind == ErrorKind::RateLimited
-            || (error.kind == ErrorKind::Unavailable && error.retry_after.is_some()))
+/// Why a failed item goes back in line instead of failing: nothing was applied, and trying
+/// again later may work.
+enum Again {
+    /// Our own limiter or an open circuit held it back: not a try at all.
+    HeldBack(Duration),
+    /// The vendor failed transiently before applying anything (a read before the refund
+    /// timed out, a 5xx on it): a try, counted against `MAX_ATTEMPTS`.
+    Transient(Duration),
+}
+
+fn again(error: &ProviderError, attempts: i64) -> Option<Again> {
+    if error.outcome != Outcome::NotApplied {
+        return None;
+    }
+    let wait = error.retry_after.unwrap_or(Duration::from_secs(1));
+    match error.kind {
+        ErrorKind::RateLimited => Some(Again::HeldBack(wait)),
+        ErrorKind::Unavailable if error.retry_after.is_some() => Some(Again::HeldBack(wait)),
+        ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::BadResponse
+            if attempts + 1 < MAX_ATTEMPTS =>
+        {
+            Some(Again::Transient(
+                wait * 2u32.pow(attempts.clamp(0, 8) as u32),
+            ))
+        }
+        _ => None,
+    }
 }
 
 async fn work(state: &AppState, instance: &Instance, item: ClaimedItem) {
@@ -147,22 +203,25 @@ async fn work(state: &AppState, instance: &Instance, item: ClaimedItem) {
         }
         Err(e) => Err(e),
     };
-    if let Err(e) = &result {
-        if held_back(e) {
-            let wait = e.retry_after.unwrap_or(Duration::from_secs(1));
-            if let Err(e) = storage
-                .requeue_item(
-                    &item.batch_id,
-                    item.seq,
-                    &item.refund_id,
-                    now_ms() + wait.as_millis() as i64,
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "could not put a held-back batch item back in line");
-            }
-            return;
+    if let Some(again) = result.as_ref().err().and_then(|e| again(e, item.attempts)) {
+        let (wait, counted) = match again {
+            Again::HeldBack(wait) => (wait, false),
+            Again::Transient(wait) => (wait, true),
+        };
+        let not_before = now_ms() + wait.as_millis() as i64;
+        if let Err(e) = storage
+            .requeue_item(
+                &item.batch_id,
+                item.seq,
+                &item.refund_id,
+                not_before,
+                counted,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not put a batch item back in line");
         }
+        return;
     }
     let (settlement, _) = settlement_of(&result);
     if let Err(e) = storage.settle(&item.refund_id, &settlement).await {

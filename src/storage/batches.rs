@@ -37,6 +37,8 @@ pub struct ClaimedItem {
     pub seq: i64,
     pub body: String,
     pub refund_id: String,
+    /// Tries already counted against `MAX_ATTEMPTS`.
+    pub attempts: i64,
 }
 
 /// One item as reports see it: its state and its current refund's status and amount.
@@ -175,7 +177,7 @@ impl Storage {
         for _ in 0..8 {
             let now = now_ms();
             let Some(candidate) = sqlx::query(
-                "SELECT i.batch_id, i.seq, i.body, i.refund_id, b.client FROM batch_items i JOIN batches b ON b.id = i.batch_id \
+                "SELECT i.batch_id, i.seq, i.body, i.refund_id, i.attempts, b.client FROM batch_items i JOIN batches b ON b.id = i.batch_id \
                  WHERE i.state = 'queued' AND i.provider = $1 AND b.status = 'open' \
                  AND (i.not_before IS NULL OR i.not_before <= $2) \
                  ORDER BY b.created_at, i.batch_id, i.seq LIMIT 1",
@@ -191,6 +193,7 @@ impl Storage {
             let seq: i64 = candidate.try_get("seq")?;
             let body: String = candidate.try_get("body")?;
             let client: String = candidate.try_get("client")?;
+            let attempts: i64 = candidate.try_get("attempts")?;
             let existing: Option<String> = candidate.try_get("refund_id")?;
             let refund_id = existing.clone().unwrap_or_else(&new_refund_id);
             let mut tx = self.pool.begin().await?;
@@ -229,6 +232,7 @@ impl Storage {
                 seq,
                 body,
                 refund_id,
+                attempts,
             }));
         }
         Ok(None)
@@ -249,21 +253,25 @@ impl Storage {
     }
 
     /// Puts an item back in line (our own limiter or open circuit refused it: nothing was sent).
+    /// `counted`: the try counts against `MAX_ATTEMPTS` (the vendor failed); our own limiter
+    /// holding the item back does not.
     pub async fn requeue_item(
         &self,
         batch_id: &str,
         seq: i64,
         refund_id: &str,
         not_before: i64,
+        counted: bool,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE batch_items SET state = 'queued', not_before = $1, lease_owner = NULL, lease_until = NULL \
-             WHERE batch_id = $2 AND seq = $3 AND state = 'claimed'",
+            "UPDATE batch_items SET state = 'queued', not_before = $1, lease_owner = NULL, lease_until = NULL, \
+             attempts = attempts + $4 WHERE batch_id = $2 AND seq = $3 AND state = 'claimed'",
         )
         .bind(not_before)
         .bind(batch_id)
         .bind(seq)
+        .bind(i64::from(counted))
         .execute(&mut *tx)
         .await?;
         sqlx::query(

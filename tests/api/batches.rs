@@ -367,3 +367,71 @@ async fn a_vendor_native_event_wide_refund_is_one_item() {
     assert_eq!(refund.body["counts"]["failed"], 1, "{}", refund.text);
     assert!(refund.body["lines"].as_array().unwrap().len() >= 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_finishes_items_in_flight_and_leaves_the_rest_queued() {
+    // Runs on its own threads: waiting for the gateway to stop must not stall the sandbox.
+    let vendor = VendorSandbox::start("fourvenues", "").await;
+    let database = crate::support::temp_database();
+    let config = write_config(
+        "graceful",
+        &with_storage(
+            &format!(
+                "[server]\nlisten = \"127.0.0.1:0\"\n\n{}",
+                instance("fv", &vendor, 10)
+            ),
+            &database,
+        ),
+    );
+    let first = GatewayProcess::spawn(&config);
+    let items: Vec<Value> = (0..40).map(|i| item("fv", &format!("bulk-{i}"))).collect();
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/v1/refund-batches", first.base_url))
+        .header("idempotency-key", "graceful-batch")
+        .json(&json!({"items": items}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().expect("batch accepted").to_string();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    first.terminate();
+    let at_stop = refunds_per_ticket(&[&vendor]).len();
+    assert!(at_stop > 0 && at_stop < 40, "{at_stop}");
+    // Straight from the database: no item is left claimed, no refund left in flight.
+    {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut db = sqlx::AnyConnection::connect(&database).await.unwrap();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let claimed = count("SELECT COUNT(*) FROM batch_items WHERE state = 'claimed'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        let in_flight = count("SELECT COUNT(*) FROM refunds WHERE in_flight_until IS NOT NULL")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!(
+            (claimed, in_flight),
+            (0, 0),
+            "a graceful stop finishes what it started"
+        );
+    }
+
+    let second = GatewayProcess::spawn(&config);
+    let unknown = get_json(&format!("{}/v1/refunds?status=unknown", second.base_url)).await;
+    assert_eq!(
+        unknown["data"].as_array().map(Vec::len),
+        Some(0),
+        "a graceful stop leaves nothing unknown: {unknown}"
+    );
+    let report = until_settled(&second.base_url, &id, Duration::from_secs(20)).await;
+    let failed = get_json(&format!("{}/v1/refunds?status=failed", second.base_url)).await;
+    assert_eq!(report["counts"]["succeeded"], 40, "{report} {failed}");
+    let vendor_side = refunds_per_ticket(&[&vendor]);
+    assert_eq!(vendor_side.len(), 40);
+    assert!(vendor_side.values().all(|n| *n == 1));
+}

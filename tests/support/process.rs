@@ -46,6 +46,16 @@ impl GatewayProcess {
         GatewayProcess { child, base_url }
     }
 
+    /// SIGTERM, then waits for the process to stop by itself.
+    pub fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+
     /// SIGKILL: no shutdown of any kind.
     pub fn kill(mut self) {
         let _ = self.child.kill();
