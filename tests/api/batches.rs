@@ -43,6 +43,21 @@ fn refunds_per_ticket(vendors: &[&VendorSandbox]) -> HashMap<String, usize> {
     counts
 }
 
+/// Submits a batch to a gateway process and returns its id.
+async fn submit_batch(base: &str, key: &str, items: &[Value]) -> String {
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/v1/refund-batches"))
+        .header("idempotency-key", key)
+        .json(&json!({"items": items}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().expect("batch accepted").to_string()
+}
+
 async fn get_json(url: &str) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
@@ -250,18 +265,7 @@ async fn killed_and_resumed(database: &str) {
         })
         .collect();
     let first = GatewayProcess::spawn(&config);
-    let client = reqwest::Client::new();
-    let created: Value = client
-        .post(format!("{}/v1/refund-batches", first.base_url))
-        .header("idempotency-key", "crash-batch")
-        .json(&json!({"items": items}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().expect("batch accepted").to_string();
+    let id = submit_batch(&first.base_url, "crash-batch", &items).await;
     // Kill it about halfway through.
     let started = Instant::now();
     loop {
@@ -327,18 +331,8 @@ async fn two_gateways_on_one_postgres_never_work_an_item_twice() {
         GatewayProcess::spawn(&config),
     );
     let items: Vec<Value> = (0..300).map(|i| item("fv", &format!("bulk-{i}"))).collect();
-    let created: Value = reqwest::Client::new()
-        .post(format!("{}/v1/refund-batches", one.base_url))
-        .header("idempotency-key", "shared-batch")
-        .json(&json!({"items": items}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().expect("batch accepted");
-    let report = until_settled(&two.base_url, id, Duration::from_secs(60)).await;
+    let id = submit_batch(&one.base_url, "shared-batch", &items).await;
+    let report = until_settled(&two.base_url, &id, Duration::from_secs(60)).await;
     assert_eq!(report["counts"]["succeeded"], 300, "{report}");
     let vendor_side = refunds_per_ticket(&[&vendor]);
     assert_eq!(vendor_side.len(), 300);
@@ -385,17 +379,7 @@ async fn a_graceful_stop_finishes_items_in_flight_and_leaves_the_rest_queued() {
     );
     let first = GatewayProcess::spawn(&config);
     let items: Vec<Value> = (0..40).map(|i| item("fv", &format!("bulk-{i}"))).collect();
-    let created: Value = reqwest::Client::new()
-        .post(format!("{}/v1/refund-batches", first.base_url))
-        .header("idempotency-key", "graceful-batch")
-        .json(&json!({"items": items}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().expect("batch accepted").to_string();
+    let id = submit_batch(&first.base_url, "graceful-batch", &items).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     first.terminate();
     let at_stop = refunds_per_ticket(&[&vendor]).len();

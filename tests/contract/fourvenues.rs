@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{secret_file, ReplayVendor, TestGateway};
+use crate::support::{assert_problem, secret_file, ReplayVendor, TestGateway};
 
 const A: &str = "5f8d0f8b9d2b3b0017b6d8a0";
 const B: &str = "5f8d0f8b9d2b3b0017b6d8b1";
@@ -47,11 +47,6 @@ async fn create(names: &[&str], ticket: &str, amount: Option<&str>) -> crate::su
     let response = gw.post("/v1/refunds", create_body(ticket, amount)).await;
     vendor.assert_clean();
     response
-}
-
-fn assert_problem(r: &crate::support::ApiResponse, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use refund_provider::{InstanceName, RefundId, VendorRef};
 use serde_json::{json, Value};
 
-use crate::support::{secret_file, ApiResponse, ReplayVendor, TestGateway};
+use crate::support::{assert_problem, secret_file, ApiResponse, ReplayVendor, TestGateway};
 
 async fn replay(names: &[&str]) -> ReplayVendor {
     ReplayVendor::vendor("ivvy", names).await
@@ -49,11 +49,6 @@ async fn create(names: &[&str], amount: &str) -> ApiResponse {
     let response = gw.post("/v1/refunds", create_body("2", Some(amount))).await;
     vendor.assert_clean();
     response
-}
-
-fn assert_problem(r: &ApiResponse, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use refund_provider::{InstanceName, RefundId, VendorRef};
 use serde_json::{json, Value};
 
-use crate::support::{secret_file, ApiResponse, ReplayVendor, TestGateway};
+use crate::support::{assert_problem, secret_file, ApiResponse, ReplayVendor, TestGateway};
 
 const DOC_UID: &str = "4221f0abd8bc4e768272b483cd929d09";
 const DOC_ORDER: &str = "https://shopping-api.paylogic.com/orders/a9211319a7bf4c1d82b78d536c92de58";
@@ -58,11 +58,6 @@ async fn get(names: &[&str], uid: &str, language: &str) -> ApiResponse {
     let r = gw.get(&format!("/v1/refunds/{}", id(uid))).await;
     vendor.assert_clean();
     r
-}
-
-fn assert_problem(r: &ApiResponse, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"));
 }
 
 fn line_names(refund: &Value) -> Vec<&str> {

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{secret_file, ApiResponse, ReplayVendor, TestGateway};
+use crate::support::{assert_problem, secret_file, ApiResponse, ReplayVendor, TestGateway};
 
 async fn replay(names: &[&str]) -> ReplayVendor {
     ReplayVendor::vendor("stubbur", names).await
@@ -53,11 +53,6 @@ async fn create(fixture: &str, target: Value, reason: Option<&str>) -> ApiRespon
     let response = gw.post("/v1/refunds", body(target, reason)).await;
     vendor.assert_clean();
     response
-}
-
-fn assert_problem(r: &ApiResponse, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"));
 }
 
 #[tokio::test]

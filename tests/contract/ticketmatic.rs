@@ -5,7 +5,7 @@
 use refund_provider::{InstanceName, RefundId, VendorRef};
 use serde_json::{json, Value};
 
-use crate::support::{secret_file, ApiResponse, ReplayVendor, TestGateway};
+use crate::support::{assert_problem, secret_file, ApiResponse, ReplayVendor, TestGateway};
 
 const ORDER: &str = "1269434";
 const TWO_PAYMENTS: &str = "1269436";
@@ -78,11 +78,6 @@ fn refund_path(vendor_ref: &str) -> String {
 
 fn list_path(order: &str) -> String {
     format!("/v1/refunds?provider=tm&order={order}")
-}
-
-fn assert_problem(r: &ApiResponse, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"));
 }
 
 fn eur(value: &str) -> Value {

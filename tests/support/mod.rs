@@ -261,6 +261,12 @@ pub fn temp_database() -> String {
     )
 }
 
+/// A problem+json answer with this status and code.
+pub fn assert_problem(r: &ApiResponse, status: u16, code: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+}
+
 /// A create whose vendor call may have been applied: 202 with the refund in status
 /// `unknown`, the reason's `code`, and (where the vendor answered) its HTTP status.
 pub fn assert_unknown_outcome(r: &ApiResponse, code: &str, vendor_status: Option<u16>) {
