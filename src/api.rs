@@ -1,8 +1,14 @@
-//! The canonical HTTP API: routes, request parsing, and the one place errors become
-//! problem+json.
+//! The canonical HTTP API: routes, authentication, request parsing, idempotency keys, and
+//! the one place errors become problem+json. Handlers are thin: parse and validate the
+//! request, call the refund service (`crate::service::Refunds`) with the calling client,
+//! render the answer.
 
+pub mod answer;
+pub mod auth;
 pub mod batches;
 pub mod body;
+pub mod client_limit;
+pub mod idempotency;
 pub mod openapi;
 pub mod problem;
 pub mod providers;
@@ -20,25 +26,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use crate::clients::ClientKeys;
-use crate::instances::Instances;
-use crate::storage::Storage;
-use crate::traffic::client_limit::{self, ClientLimiter};
-use crate::traffic::lookup_cache::LookupCache;
+use crate::service::{Client, Refunds};
+use auth::ClientKeys;
+use client_limit::ClientLimiter;
 use problem::ApiError;
 
-/// What every handler can reach.
+/// What every handler can reach: the refund service and the API's own settings.
 pub struct AppState {
-    pub instances: Instances,
-    pub lookups: LookupCache,
-    pub storage: Storage,
+    pub service: Arc<Refunds>,
     pub idempotency_required: bool,
-    pub batches: crate::config::BatchConfig,
-    /// Wakes the batch worker when items are queued.
-    pub batch_work: Arc<tokio::sync::Notify>,
     pub body_limit: usize,
     pub request_timeout: Duration,
 }
+
+/// The calling client, put into each request's extensions by `auth::authenticate`.
+pub type Caller = Arc<Client>;
 
 pub fn router(
     state: Arc<AppState>,
@@ -75,10 +77,7 @@ pub fn router(
         None => routes,
     };
     // Outermost: the client is known before limits and handlers run.
-    routes.layer(middleware::from_fn_with_state(
-        clients,
-        crate::clients::authenticate,
-    ))
+    routes.layer(middleware::from_fn_with_state(clients, auth::authenticate))
 }
 
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)

@@ -8,14 +8,16 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::api::auth::ClientKeys;
+use crate::api::client_limit::ClientLimiter;
 use crate::api::{self, AppState};
-use crate::clients::ClientKeys;
 use crate::config::{Config, ConfigError};
 use crate::instances::{self, Instances, SandboxMode};
-use crate::ledger::reconcile;
 use crate::sandbox_host::SandboxHost;
+use crate::service::create::interrupted;
+use crate::service::{reconcile, worker, Refunds};
+use crate::storage::refunds::Settle;
 use crate::storage::{Storage, StorageError};
-use crate::traffic::client_limit::ClientLimiter;
 use crate::traffic::lookup_cache::LookupCache;
 
 /// Why the gateway could not start.
@@ -57,17 +59,16 @@ impl Server {
             })?;
         // Intents left without an outcome by a previous run (a crash) become unknown now,
         // before any request, so no client sees them as pending.
-        let interrupted =
-            storage
-                .mark_interrupted()
-                .await
-                .map_err(|source| StartError::Storage {
-                    url: config.storage.redacted_url(),
-                    source,
-                })?;
-        if interrupted > 0 {
+        let count = storage
+            .settle(Settle::Interrupted, &interrupted())
+            .await
+            .map_err(|source| StartError::Storage {
+                url: config.storage.redacted_url(),
+                source,
+            })?;
+        if count > 0 {
             tracing::warn!(
-                count = interrupted,
+                count,
                 "refunds interrupted by the last stop are now unknown"
             );
         }
@@ -81,28 +82,32 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Listen { addr, source })?;
+        let clients = load_clients(&config, &instances)?;
         let state_storage = storage.clone();
-        let state = Arc::new(AppState {
+        let service = Arc::new(Refunds {
             instances,
             lookups: LookupCache::new(&config.server.cache),
             storage,
-            idempotency_required: config.idempotency.required,
             batches: config.batches.clone(),
             batch_work: Arc::new(tokio::sync::Notify::new()),
+            request_timeout: config.server.request_timeout,
+        });
+        let state = Arc::new(AppState {
+            service: service.clone(),
+            idempotency_required: config.idempotency.required,
             body_limit: config.server.body_limit,
             request_timeout: config.server.request_timeout,
         });
-        let clients = load_clients(&config)?;
         let client_limiter = config
             .server
             .client_rate_limit
             .as_ref()
             .map(ClientLimiter::new);
         let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
-        let batch_worker = crate::batches::worker::spawn(Arc::downgrade(&state), worker_stop);
+        let batch_worker = worker::spawn(Arc::downgrade(&service), worker_stop);
         let drain_limit = config.server.request_timeout;
         let reconciler = reconcile::spawn(
-            Arc::downgrade(&state),
+            Arc::downgrade(&service),
             config.reconcile.interval,
             config.idempotency.retention,
         );
@@ -169,12 +174,14 @@ impl Drop for Server {
 
 /// Validates a config fully (vendor settings, credentials, client keys) without serving anything.
 pub async fn check(config: &Config) -> Result<Instances, ConfigError> {
-    load_clients(config)?;
-    instances::build_all(&config.providers, SandboxMode::CheckOnly).await
+    let instances = instances::build_all(&config.providers, SandboxMode::CheckOnly).await?;
+    load_clients(config, &instances)?;
+    Ok(instances)
 }
 
-fn load_clients(config: &Config) -> Result<Arc<ClientKeys>, ConfigError> {
-    ClientKeys::load(&config.clients)
+fn load_clients(config: &Config, instances: &Instances) -> Result<Arc<ClientKeys>, ConfigError> {
+    let names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).collect();
+    ClientKeys::load(&config.clients, &names)
         .map(Arc::new)
         .map_err(|(key, message)| ConfigError::new(&config.origin, key, message))
 }

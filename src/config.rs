@@ -3,6 +3,7 @@
 //! figment. Everything is validated at start-up and every error names its key.
 
 mod batches;
+mod clients;
 mod error;
 mod instance;
 mod server;
@@ -18,6 +19,7 @@ use figment::Figment;
 use serde::Deserialize;
 
 pub use batches::BatchConfig;
+pub use clients::ClientConfig;
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use server::ServerConfig;
@@ -35,7 +37,7 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     pub reconcile: ReconcileConfig,
     pub batches: BatchConfig,
-    pub clients: Vec<crate::clients::ClientConfig>,
+    pub clients: Vec<ClientConfig>,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -55,7 +57,7 @@ struct RawConfig {
     #[serde(default)]
     batches: BatchConfig,
     #[serde(default)]
-    clients: Vec<crate::clients::ClientConfig>,
+    clients: Vec<ClientConfig>,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }

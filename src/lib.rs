@@ -34,16 +34,15 @@
 
 pub mod api;
 pub mod app;
-pub mod batches;
+pub mod backoff;
 pub mod cli;
-pub mod clients;
 pub mod config;
 pub mod instances;
-pub mod ledger;
 pub mod loopback;
 pub mod outbound;
 pub mod registry;
 pub mod replay;
 pub mod sandbox_host;
+pub mod service;
 pub mod storage;
 pub mod traffic;

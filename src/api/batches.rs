@@ -1,27 +1,68 @@
-//! The bulk refund endpoints.
+//! The bulk refund endpoints: parse the batch and its items, claim the idempotency key,
+//! hand the batch to the service, render its report.
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::body::read_json;
+use super::answer::Answer;
+use super::body::{pointer_of, read_json, strip_position};
+use super::idempotency::{self, Claimed};
 use super::problem::{ApiError, Problem};
 use super::query::Params;
-use super::refunds::idempotency_key;
-use super::AppState;
-use crate::batches::report::{item_report, report, BatchReport, ItemReport};
-use crate::batches::submit::{submit, CreateBatchBody};
-use crate::clients::ClientId;
-use crate::ledger::create::{request_hash, storage_unavailable};
+use super::refund_input::CreateRefundBody;
+use super::{AppState, Caller};
+use crate::service::batches::new_batch_id;
+use crate::service::create::NewRefund;
+use crate::service::error::FieldFault;
+use crate::service::report::{BatchReport, ItemReport};
 
 /// Bytes allowed per batch item on top of the server's body limit.
 const BYTES_PER_ITEM: usize = 1024;
+
+/// `POST /v1/refund-batches` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBatchBody {
+    /// Canonical create bodies (as for `POST /v1/refunds`), across provider instances; or a
+    /// single vendor-native event-wide item (`target.event` + `all_for_event`) where the
+    /// provider advertises `bulk`.
+    #[schema(value_type = Vec<CreateRefundBody>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// One item parsed as a create body would be, its faults rooted under `/items/<index>`.
+fn parse_item(index: usize, item: &serde_json::Value) -> Result<NewRefund, FieldFault> {
+    let fault = |error: ApiError| {
+        let (pointer, detail) = match error {
+            ApiError::Validation {
+                message, pointer, ..
+            } => (pointer.unwrap_or_default(), message),
+            other => (String::new(), other.to_string()),
+        };
+        FieldFault {
+            pointer: format!("/items/{index}{pointer}"),
+            code: "validation_failed".into(),
+            detail,
+        }
+    };
+    serde_path_to_error::deserialize::<_, CreateRefundBody>(item)
+        .map_err(|e| {
+            let message = e.inner().to_string();
+            fault(ApiError::field(
+                pointer_of(e.path(), &message),
+                strip_position(&message),
+            ))
+        })?
+        .into_new()
+        .map_err(fault)
+}
 
 #[utoipa::path(post, path = "/v1/refund-batches", tag = "batches",
     request_body = CreateBatchBody,
@@ -32,34 +73,61 @@ const BYTES_PER_ITEM: usize = 1024;
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers, state.idempotency_required)?;
+    let key = idempotency::key(&headers, state.idempotency_required)?;
+    let service = &state.service;
     let limit = state
         .body_limit
-        .max(state.batches.max_items.saturating_mul(BYTES_PER_ITEM));
+        .max(service.batches.max_items.saturating_mul(BYTES_PER_ITEM));
     let (body, json): (CreateBatchBody, serde_json::Value) =
         read_json(&headers, body, limit).await?;
-    let answer = submit(&state, &client, &body, key.as_deref(), &request_hash(&json)).await?;
+    let parsed = body
+        .items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| parse_item(index, item))
+        .collect();
+    let items = service.check_batch(&client, parsed)?;
+    let mut id = new_batch_id();
+    if let Some(key) = key.as_deref() {
+        let hash = idempotency::request_hash(&json);
+        match idempotency::claim(service, &client, key, &hash, &id).await? {
+            Claimed::Fresh => {}
+            Claimed::Replayed(answer) => return Ok(answer.into_response()),
+            Claimed::TakenOver(previous) => {
+                // The previous holder died; the batch is stored whole or not at all.
+                if let Some(previous) = previous {
+                    if service.has_batch(&client, &previous).await? {
+                        let report = service.batch(&client, &previous).await?;
+                        let answer = Answer::json(StatusCode::ACCEPTED, &report);
+                        idempotency::store(service, &client, key, &answer).await;
+                        return Ok(answer.into_response());
+                    }
+                    id = previous;
+                }
+            }
+        }
+    }
+    let report = match service
+        .store_batch(&client, &id, key.as_deref(), &items)
+        .await
+    {
+        Ok(report) => report,
+        Err(e) => {
+            if let Some(key) = key.as_deref() {
+                idempotency::release(service, &client, key).await;
+            }
+            return Err(e.into());
+        }
+    };
+    let answer = Answer::json(StatusCode::ACCEPTED, &report);
+    if let Some(key) = key.as_deref() {
+        idempotency::store(service, &client, key, &answer).await;
+    }
     Ok(answer.into_response())
-}
-
-async fn load(state: &AppState, client: &ClientId, id: &str) -> Result<BatchReport, ApiError> {
-    let batch = state
-        .storage
-        .get_batch(id)
-        .await
-        .map_err(storage_unavailable)?
-        .filter(|batch| batch.client == client.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("no batch `{id}`")))?;
-    let items = state
-        .storage
-        .batch_items(id)
-        .await
-        .map_err(storage_unavailable)?;
-    Ok(report(&batch, &items))
 }
 
 #[utoipa::path(get, path = "/v1/refund-batches/{id}", tag = "batches",
@@ -67,10 +135,10 @@ async fn load(state: &AppState, client: &ClientId, id: &str) -> Result<BatchRepo
     responses((status = 200, body = BatchReport), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<BatchReport>, ApiError> {
-    Ok(Json(load(&state, &client, &id).await?))
+    Ok(Json(state.service.batch(&client, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/refund-batches/{id}/cancel", tag = "batches",
@@ -79,16 +147,10 @@ pub async fn get(
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<BatchReport>, ApiError> {
-    load(&state, &client, &id).await?;
-    state
-        .storage
-        .cancel_batch(&id)
-        .await
-        .map_err(storage_unavailable)?;
-    Ok(Json(load(&state, &client, &id).await?))
+    Ok(Json(state.service.cancel_batch(&client, &id).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -104,7 +166,7 @@ pub struct ItemPage {
     responses((status = 200, body = ItemPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn items(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ItemPage>, ApiError> {
@@ -119,22 +181,9 @@ pub async fn items(
     let after = params
         .parsed("starting_after", |v| v.parse::<i64>().ok(), "an item `seq`")?
         .unwrap_or(-1);
-    state
-        .storage
-        .get_batch(&id)
-        .await
-        .map_err(storage_unavailable)?
-        .filter(|batch| batch.client == client.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("no batch `{id}`")))?;
-    let mut rows = state
-        .storage
-        .batch_items_page(&id, after, limit + 1)
-        .await
-        .map_err(storage_unavailable)?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok(Json(ItemPage {
-        data: rows.iter().map(item_report).collect(),
-        has_more,
-    }))
+    let (data, has_more) = state
+        .service
+        .batch_items(&client, &id, after, limit)
+        .await?;
+    Ok(Json(ItemPage { data, has_more }))
 }

@@ -9,6 +9,9 @@ use refund_provider::{ErrorKind, Outcome, ProviderError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::service::error::FieldFault;
+use crate::service::ServiceError;
+
 /// Everything a request can fail with at the API layer.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -42,6 +45,12 @@ pub enum ApiError {
     ClientRateLimited(Duration),
     #[error("send a valid API key: `Authorization: Bearer <key>`")]
     Unauthenticated,
+    #[error("this client may not use provider instance `{name}`")]
+    ProviderForbidden {
+        name: String,
+        pointer: Option<String>,
+        parameter: Option<String>,
+    },
     #[error("creates need an `Idempotency-Key` header (a unique string per refund, reused only to retry it)")]
     IdempotencyKeyMissing,
     #[error("the `Idempotency-Key` header must be 1 to 255 visible ASCII characters")]
@@ -50,8 +59,9 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("a request with this Idempotency-Key is still being processed; retry after {0:?}")]
     IdempotencyKeyInFlight(Duration),
-    #[error("{0}")]
-    StorageUnavailable(String),
+    /// The ledger failed; what the database said stays in the log, not in the answer.
+    #[error("the ledger is unavailable right now; try again shortly")]
+    StorageUnavailable,
     #[error("{0}")]
     Conflict(String),
     /// Several fields at fault at once (a batch is refused whole, naming every bad item).
@@ -81,11 +91,74 @@ impl ApiError {
             parameter: Some(parameter.into()),
         }
     }
+
+    /// The same error, for a provider named by the query parameter `provider` rather than
+    /// by the body.
+    pub fn from_query(error: ServiceError) -> Self {
+        match ApiError::from(error) {
+            ApiError::UnknownProvider { name, .. } => ApiError::UnknownProvider {
+                name,
+                pointer: None,
+                parameter: Some("provider".into()),
+            },
+            ApiError::ProviderForbidden { name, .. } => ApiError::ProviderForbidden {
+                name,
+                pointer: None,
+                parameter: Some("provider".into()),
+            },
+            other => other,
+        }
+    }
 }
 
 impl From<ProviderError> for ApiError {
     fn from(e: ProviderError) -> Self {
         ApiError::Provider(e)
+    }
+}
+
+/// Every domain error, as the API answers it. A provider name at fault is a body field
+/// here (`/provider`); handlers that take it from the query say so themselves.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::UnknownProvider(name) => ApiError::UnknownProvider {
+                name,
+                pointer: Some("/provider".into()),
+                parameter: None,
+            },
+            ServiceError::ProviderForbidden(name) => ApiError::ProviderForbidden {
+                name,
+                pointer: Some("/provider".into()),
+                parameter: None,
+            },
+            ServiceError::NotFound(message) => ApiError::NotFound(message),
+            ServiceError::Invalid { pointer, message } => ApiError::field(pointer, message),
+            ServiceError::InvalidItems(faults) => {
+                ApiError::InvalidItems(faults.into_iter().map(FieldError::from).collect())
+            }
+            ServiceError::Provider(e) | ServiceError::Deferred { error: e, .. } => {
+                ApiError::Provider(e)
+            }
+            ServiceError::CreateFailed(e) => ApiError::CreateFailed(e),
+            ServiceError::KeyReused => ApiError::IdempotencyKeyReused,
+            ServiceError::KeyInFlight(wait) => ApiError::IdempotencyKeyInFlight(wait),
+            ServiceError::Final(message) => ApiError::Conflict(message),
+            ServiceError::Storage(e) => {
+                tracing::error!(error = %e, "ledger unavailable");
+                ApiError::StorageUnavailable
+            }
+        }
+    }
+}
+
+impl From<FieldFault> for FieldError {
+    fn from(f: FieldFault) -> Self {
+        FieldError {
+            pointer: f.pointer,
+            code: f.code,
+            detail: f.detail,
+        }
     }
 }
 
@@ -211,6 +284,14 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None, None)
             }
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized", None, None),
+            ApiError::ProviderForbidden {
+                pointer, parameter, ..
+            } => (
+                StatusCode::FORBIDDEN,
+                "provider_forbidden",
+                pointer.clone(),
+                parameter.clone(),
+            ),
             ApiError::IdempotencyKeyMissing => (
                 StatusCode::BAD_REQUEST,
                 "idempotency_key_missing",
@@ -235,7 +316,7 @@ impl ApiError {
                 None,
                 None,
             ),
-            ApiError::StorageUnavailable(_) => (
+            ApiError::StorageUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable",
                 None,
@@ -285,7 +366,7 @@ impl ApiError {
         if let ApiError::ClientRateLimited(wait) | ApiError::IdempotencyKeyInFlight(wait) = self {
             problem.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
         }
-        if let ApiError::StorageUnavailable(_) = self {
+        if let ApiError::StorageUnavailable = self {
             problem.retry_after = Some(5);
         }
         if let ApiError::CreateFailed(e) = self {

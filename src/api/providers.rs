@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::Json;
 use refund_provider::Capabilities;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
+use super::{AppState, Caller};
 use crate::traffic::circuit::CircuitState;
 use crate::traffic::outbound_limit::LimitState;
 
@@ -36,11 +36,14 @@ pub struct ProviderList {
 }
 
 #[utoipa::path(get, path = "/v1/providers", tag = "providers",
-    responses((status = 200, body = ProviderList, description = "Every configured provider instance")))]
-pub async fn list(State(state): State<Arc<AppState>>) -> Json<ProviderList> {
+    responses((status = 200, body = ProviderList, description = "The provider instances the calling client may use")))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    Extension(client): Extension<Caller>,
+) -> Json<ProviderList> {
     let data = state
-        .instances
-        .iter()
+        .service
+        .instances_for(&client)
         .map(|i| ProviderInfo {
             name: i.name.to_string(),
             kind: i.kind.to_string(),

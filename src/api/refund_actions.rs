@@ -13,40 +13,7 @@ use utoipa::ToSchema;
 
 use super::body::read_json;
 use super::problem::{ApiError, Problem};
-use super::AppState;
-use crate::clients::ClientId;
-use crate::ledger;
-use crate::ledger::create::storage_unavailable;
-use crate::storage::refunds::{LedgerRow, Settlement};
-
-async fn unknown_row(state: &AppState, client: &ClientId, id: &str) -> Result<LedgerRow, ApiError> {
-    let row = state
-        .storage
-        .get_refund(id)
-        .await
-        .map_err(storage_unavailable)?
-        .filter(|row| row.client == client.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("the ledger has no refund `{id}`")))?;
-    if row.status.is_final() {
-        return Err(ApiError::Conflict(format!(
-            "refund `{id}` is already {}; final statuses never change",
-            crate::storage::refunds::status_str(row.status)
-        )));
-    }
-    Ok(row)
-}
-
-async fn current(state: &AppState, client: &ClientId, id: &str) -> Result<Json<Refund>, ApiError> {
-    let row = state
-        .storage
-        .get_refund(id)
-        .await
-        .map_err(storage_unavailable)?;
-    let row = row
-        .filter(|row| row.client == client.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("the ledger has no refund `{id}`")))?;
-    Ok(Json(ledger::view::refund_of(&row)))
-}
+use super::{AppState, Caller};
 
 #[utoipa::path(post, path = "/v1/refunds/{id}/reconcile", tag = "refunds",
     params(("id" = String, Path)),
@@ -57,14 +24,10 @@ async fn current(state: &AppState, client: &ClientId, id: &str) -> Result<Json<R
     ))]
 pub async fn reconcile(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Refund>, ApiError> {
-    let row = unknown_row(&state, &client, &id).await?;
-    if row.status == RefundStatus::Unknown {
-        ledger::reconcile::settle(&state, &row).await?;
-    }
-    current(&state, &client, &id).await
+    Ok(Json(state.service.reconcile(&client, &id).await?))
 }
 
 /// `POST /v1/refunds/{id}/resolve` body.
@@ -88,42 +51,15 @@ pub struct ResolveBody {
     ))]
 pub async fn resolve(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Refund>, ApiError> {
     let (body, _): (ResolveBody, _) = read_json(&headers, body, state.body_limit).await?;
-    if !body.status.is_final() {
-        return Err(ApiError::field(
-            "/status",
-            "resolve to a final status: succeeded, partially_succeeded, failed or canceled",
-        ));
-    }
-    if body.note.trim().is_empty() || body.note.chars().count() > 1000 {
-        return Err(ApiError::field(
-            "/note",
-            "say how the outcome was established (1 to 1000 characters)",
-        ));
-    }
-    unknown_row(&state, &client, &id).await?;
-    let settlement = Settlement {
-        status: body.status,
-        code: Some("resolved".into()),
-        detail: Some("settled by an operator".into()),
-        refund: None,
-        vendor_error: None,
-        resolution_note: Some(body.note),
-    };
-    if !state
-        .storage
-        .settle(&id, &settlement)
-        .await
-        .map_err(storage_unavailable)?
-    {
-        return Err(ApiError::Conflict(format!(
-            "refund `{id}` became final meanwhile"
-        )));
-    }
-    current(&state, &client, &id).await
+    let refund = state
+        .service
+        .resolve(&client, &id, body.status, body.note)
+        .await?;
+    Ok(Json(refund))
 }

@@ -4,13 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use refund_provider::{
-    Capabilities, Currency, ErrorKind, Money, MoneyError, ProviderError, RefundRequest, Target,
-};
+use refund_provider::{Currency, Money, MoneyError, RefundRequest, Target};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::problem::ApiError;
+use crate::service::create::NewRefund;
 
 const MAX_REASON_CHARS: usize = 500;
 const MAX_METADATA_KEYS: usize = 20;
@@ -43,31 +42,10 @@ pub struct AmountInput {
 }
 
 impl CreateRefundBody {
-    /// Checks the canonical rules and the provider's declared capabilities.
-    pub fn into_request(self, capabilities: &Capabilities) -> Result<RefundRequest, ApiError> {
+    /// Checks the canonical input rules (exact money, lengths). What the provider can take
+    /// is the service's to check (`Refunds::check`), for the API and batches alike.
+    pub fn into_new(self) -> Result<NewRefund, ApiError> {
         let amount = self.amount.map(parse_amount).transpose()?;
-        match &amount {
-            None if !capabilities.full_refund_without_amount
-                && !capabilities.vendor_computed_amounts =>
-            {
-                return Err(ApiError::field("/amount", "this provider needs an amount"));
-            }
-            Some(money)
-                if !capabilities.currencies.is_empty()
-                    && !capabilities.currencies.contains(&money.currency()) =>
-            {
-                let accepted: Vec<&str> =
-                    capabilities.currencies.iter().map(Currency::code).collect();
-                return Err(ApiError::Provider(
-                    ProviderError::new(
-                        ErrorKind::CurrencyNotSupported,
-                        format!("this provider refunds in {} only", accepted.join(", ")),
-                    )
-                    .at("/amount/currency"),
-                ));
-            }
-            _ => {}
-        }
         if let Some(reason) = &self.reason {
             if reason.chars().count() > MAX_REASON_CHARS {
                 return Err(ApiError::field(
@@ -96,12 +74,15 @@ impl CreateRefundBody {
                 ));
             }
         }
-        Ok(RefundRequest {
-            target: self.target,
-            amount,
-            reason: self.reason,
-            metadata: self.metadata,
-            gateway_reference: None,
+        Ok(NewRefund {
+            provider: self.provider,
+            request: RefundRequest {
+                target: self.target,
+                amount,
+                reason: self.reason,
+                metadata: self.metadata,
+                gateway_reference: None,
+            },
         })
     }
 }

@@ -4,24 +4,26 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use refund_provider::chrono::DateTime;
-use refund_provider::{ProviderError, Refund, RefundId, RefundStatus, Target};
+use refund_provider::{Refund, RefundId, RefundStatus, Target};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::answer::Answer;
 use super::body::read_json;
+use super::client_limit::policy_item;
+use super::idempotency::{self, Claimed};
 use super::problem::{ApiError, Problem};
 use super::query::Params;
 use super::refund_input::CreateRefundBody;
-use super::AppState;
-use crate::clients::ClientId;
+use super::{AppState, Caller};
 use crate::instances::Instance;
-use crate::ledger;
+use crate::service::create::Origin;
+use crate::service::{new_refund_id, Client, ServiceError};
 use crate::storage::refunds::LedgerFilter;
-use crate::traffic::client_limit::policy_item;
 use crate::traffic::lookup_cache::CacheStatus;
 
 const MAX_PAGE: i64 = 100;
@@ -46,42 +48,71 @@ pub struct RefundList {
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers, state.idempotency_required)?;
+    let key = idempotency::key(&headers, state.idempotency_required)?;
     let (body, json): (CreateRefundBody, serde_json::Value) =
         read_json(&headers, body, state.body_limit).await?;
-    let instance = instance(&state, &body.provider, Some("/provider"), None)?;
-    let capabilities = instance.provider.capabilities();
-    if !capabilities.create {
-        return Err(ApiError::Provider(ProviderError::unsupported(format!(
-            "`{}` ({}) cannot create refunds",
-            instance.name, instance.kind
-        ))));
+    let service = &state.service;
+    let checked = service.check(&client, body.into_new()?)?;
+    let instance = checked.instance;
+    let hash = idempotency::request_hash(&json);
+    let mut id = new_refund_id();
+    if let Some(key) = key.as_deref() {
+        match idempotency::claim(service, &client, key, &hash, &id).await? {
+            Claimed::Fresh => {}
+            Claimed::Replayed(answer) => {
+                return Ok(with_provider_policy(instance, answer.into_response()))
+            }
+            Claimed::TakenOver(previous) => {
+                // The previous holder died. If it had recorded its intent, the vendor may
+                // have been called: its refund is the answer. Else go on under its id.
+                if let Some(previous) = previous {
+                    match service.resume(&client, &previous).await? {
+                        Some(refund) => {
+                            let answer = refund_answer(&refund);
+                            idempotency::store(service, &client, key, &answer).await;
+                            return Ok(with_provider_policy(instance, answer.into_response()));
+                        }
+                        None => id = previous,
+                    }
+                }
+            }
+        }
     }
-    let request = body.into_request(capabilities)?;
-    let hash = ledger::create::request_hash(&json);
-    let answer =
-        ledger::create::create(&state, &client, instance, request, key.as_deref(), &hash).await?;
+    let origin = Origin::Request {
+        id,
+        idempotency_key: key.as_deref(),
+        request_hash: Some(&hash),
+    };
+    let answer = match service.create(&client, checked, origin).await {
+        Ok(refund) => refund_answer(&refund),
+        Err(e @ ServiceError::CreateFailed(_)) => Answer::of_error(&e.into()),
+        Err(e) => {
+            // Nothing reached the vendor (the intent could not be written): the key is
+            // given back so the client may retry.
+            if let Some(key) = key.as_deref() {
+                idempotency::release(service, &client, key).await;
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some(key) = key.as_deref() {
+        idempotency::store(service, &client, key, &answer).await;
+    }
     Ok(with_provider_policy(instance, answer.into_response()))
 }
 
-/// The `Idempotency-Key` header, checked.
-pub fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, ApiError> {
-    match headers.get("idempotency-key") {
-        None if required => Err(ApiError::IdempotencyKeyMissing),
-        None => Ok(None),
-        Some(value) => {
-            let key = value
-                .to_str()
-                .map_err(|_| ApiError::IdempotencyKeyInvalid)?;
-            let ok = (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
-            ok.then(|| Some(key.to_string()))
-                .ok_or(ApiError::IdempotencyKeyInvalid)
-        }
-    }
+/// 201 with the refund; 202 when its outcome is unknown (settled later by a lookup).
+fn refund_answer(refund: &Refund) -> Answer {
+    let status = if refund.status == RefundStatus::Unknown {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
+    Answer::json(status, refund)
 }
 
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds",
@@ -94,7 +125,7 @@ pub fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<Str
     ))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -102,41 +133,23 @@ pub async fn get(
     let params = Params::parse(query.as_deref(), &["include"])?;
     let include_raw = params.include_raw()?;
     let id = RefundId::from_string(id);
-    if id.is_ledger() {
-        let (refund, cache) = ledger::reads::get(
-            &state,
-            &client,
-            id.as_str(),
-            wants_live(&headers),
-            include_raw,
-        )
-        .await?;
-        let mut response = Json(refund).into_response();
-        if let Some(cache) = cache {
-            set_cache_status(&mut response, cache);
-        }
-        return Ok(response);
-    }
-    let not_found = || ApiError::NotFound(format!("no refund has the id `{id}`"));
-    let (instance_name, vendor_ref) = id.decode_vendor().ok_or_else(not_found)?;
-    let instance = state
-        .instances
-        .get(instance_name.as_str())
-        .ok_or_else(not_found)?;
-    if !instance.provider.capabilities().get {
-        return Err(ApiError::Provider(ProviderError::unsupported(format!(
-            "`{}` ({}) cannot look refunds up",
-            instance.name, instance.kind
-        ))));
-    }
     let (mut refund, cache) = state
-        .lookups
-        .get(instance, &vendor_ref, wants_live(&headers))
+        .service
+        .get(&client, &id, wants_live(&headers))
         .await?;
     if !include_raw {
         refund.raw = None;
     }
-    Ok(lookup_response(instance, cache, Json(refund)))
+    let mut response = Json(&refund).into_response();
+    if let Some(cache) = cache {
+        set_cache_status(&mut response, cache);
+        if !id.is_ledger() {
+            if let Some(instance) = state.service.instances.get(refund.provider.as_str()) {
+                response = with_provider_policy(instance, response);
+            }
+        }
+    }
+    Ok(response)
 }
 
 const TARGET_PARAMS: &[&str] = &["order", "payment", "ticket", "venue", "booking", "event"];
@@ -168,7 +181,7 @@ const LEDGER_PARAMS: &[&str] = &[
     ))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    Extension(client): Extension<ClientId>,
+    Extension(client): Extension<Caller>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -180,7 +193,7 @@ pub async fn list(
         .collect();
     let params = Params::parse(query.as_deref(), &known)?;
     if TARGET_PARAMS.iter().any(|p| params.has(p)) {
-        vendor_list(&state, &params, &headers).await
+        vendor_list(&state, &client, &params, &headers).await
     } else {
         ledger_list(&state, &client, &params).await
     }
@@ -188,6 +201,7 @@ pub async fn list(
 
 async fn vendor_list(
     state: &AppState,
+    client: &Client,
     params: &Params,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -201,13 +215,6 @@ async fn vendor_list(
     let provider = params
         .single("provider")?
         .ok_or_else(|| ApiError::parameter("provider", "`provider` is required with a target"))?;
-    let instance = instance(state, &provider, None, Some("provider"))?;
-    if !instance.provider.capabilities().list {
-        return Err(ApiError::Provider(ProviderError::unsupported(format!(
-            "`{}` ({}) cannot list refunds",
-            instance.name, instance.kind
-        ))));
-    }
     let target = Target {
         order: params.single("order")?,
         payments: params.all("payment"),
@@ -217,38 +224,40 @@ async fn vendor_list(
         event: params.single("event")?,
         all_for_event: false,
     };
-    let (mut refunds, cache) = state
-        .lookups
-        .list(instance, &target, wants_live(headers))
+    let service = &state.service;
+    let (mut refunds, cache) = service
+        .list_target(client, &provider, &target, wants_live(headers))
         .await
-        .map_err(|e| {
+        .map_err(|e| match e {
             // Target pointers are body pointers; for a list the field is a query parameter.
-            match e
+            ServiceError::Provider(e) => match e
                 .pointer
                 .as_deref()
                 .and_then(|p| p.strip_prefix("/target/"))
             {
                 Some(field) => ApiError::parameter(field.trim_end_matches('s'), e.message),
                 None => ApiError::Provider(e),
-            }
+            },
+            other => ApiError::from_query(other),
         })?;
     if !include_raw {
         refunds.iter_mut().for_each(|r| r.raw = None);
     }
-    ledger::reads::use_ledger_ids(state, &instance.name, &mut refunds).await;
-    Ok(lookup_response(
-        instance,
-        cache,
-        Json(RefundList {
-            data: refunds,
-            has_more: None,
-        }),
-    ))
+    let body = Json(RefundList {
+        data: refunds,
+        has_more: None,
+    });
+    let mut response = body.into_response();
+    set_cache_status(&mut response, cache);
+    if let Some(instance) = service.instances.get(&provider) {
+        response = with_provider_policy(instance, response);
+    }
+    Ok(response)
 }
 
 async fn ledger_list(
     state: &AppState,
-    client: &ClientId,
+    client: &Client,
     params: &Params,
 ) -> Result<Response, ApiError> {
     let time = |name: &str| {
@@ -263,7 +272,7 @@ async fn ledger_list(
         )
     };
     let filter = LedgerFilter {
-        client: Some(client.as_str().to_string()),
+        client: None,
         provider: params.single("provider")?,
         status: params.parsed(
             "status",
@@ -282,7 +291,7 @@ async fn ledger_list(
             "a number from 1 to 100",
         )?
         .unwrap_or(DEFAULT_PAGE);
-    let (data, has_more) = ledger::reads::list(state, &filter, limit).await?;
+    let (data, has_more) = state.service.list_ledger(client, filter, limit).await?;
     Ok(Json(RefundList {
         data,
         has_more: Some(has_more),
@@ -307,12 +316,6 @@ fn set_cache_status(response: &mut Response, cache: CacheStatus) {
     );
 }
 
-fn lookup_response(instance: &Instance, cache: CacheStatus, body: impl IntoResponse) -> Response {
-    let mut response = with_provider_policy(instance, body.into_response());
-    set_cache_status(&mut response, cache);
-    response
-}
-
 /// Names the provider's own pace next to the client's limit, so the limits a client is
 /// shown are never looser than what the vendor account allows.
 fn with_provider_policy(instance: &Instance, mut response: Response) -> Response {
@@ -324,20 +327,4 @@ fn with_provider_policy(instance: &Instance, mut response: Response) -> Response
         }
     }
     response
-}
-
-pub fn instance<'a>(
-    state: &'a AppState,
-    name: &str,
-    pointer: Option<&str>,
-    parameter: Option<&str>,
-) -> Result<&'a Instance, ApiError> {
-    state
-        .instances
-        .get(name)
-        .ok_or_else(|| ApiError::UnknownProvider {
-            name: name.to_string(),
-            pointer: pointer.map(str::to_string),
-            parameter: parameter.map(str::to_string),
-        })
 }

@@ -34,6 +34,8 @@ pub struct BatchRow {
 #[derive(Debug, Clone)]
 pub struct ClaimedItem {
     pub batch_id: String,
+    /// The client that submitted the batch.
+    pub client: String,
     pub seq: i64,
     pub body: String,
     pub refund_id: String,
@@ -229,6 +231,7 @@ impl Storage {
             tx.commit().await?;
             return Ok(Some(ClaimedItem {
                 batch_id,
+                client,
                 seq,
                 body,
                 refund_id,

@@ -1,11 +1,15 @@
 //! Ledger rows: one per refund the gateway makes. A row is written as an **intent** before
 //! the vendor is called and completed with the **outcome** after; `settle` is the only
-//! place a status changes, and it lets only `pending` and `unknown` rows change, so nothing
-//! ever leaves `succeeded`, `partially_succeeded`, `failed` or `canceled`.
+//! place a status changes (a crash's interrupted intents included), and it lets only
+//! `pending` and `unknown` rows change, so nothing ever leaves `succeeded`,
+//! `partially_succeeded`, `failed` or `canceled`. Why a row is in its status is stored as a
+//! typed `StatusReason` (code, message, and the vendor's status, code and words), never as
+//! a rendered HTTP answer.
 
 use std::collections::BTreeMap;
 
-use refund_provider::{Money, Refund, RefundStatus, Target};
+use refund_provider::{Money, Refund, RefundStatus, StatusReason, Target};
+use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -34,12 +38,84 @@ pub struct Intent {
 #[derive(Debug, Clone)]
 pub struct Settlement {
     pub status: RefundStatus,
-    pub code: Option<String>,
-    pub detail: Option<String>,
+    /// Why, when the status alone does not say (kept as the row's `status_reason`).
+    pub reason: Option<StatusReason>,
     /// The vendor's view of the refund, when it gave one.
     pub refund: Option<Refund>,
-    pub vendor_error: Option<serde_json::Value>,
     pub resolution_note: Option<String>,
+}
+
+impl Settlement {
+    /// A status with a reason of our own (no vendor words).
+    pub fn because(status: RefundStatus, code: &str, message: impl Into<String>) -> Settlement {
+        Settlement {
+            status,
+            reason: Some(StatusReason {
+                code: code.to_string(),
+                message: message.into(),
+                vendor_status: None,
+                vendor_code: None,
+                vendor_message: None,
+            }),
+            refund: None,
+            resolution_note: None,
+        }
+    }
+
+    /// The vendor's own view, with its status.
+    pub fn from_vendor(refund: Refund) -> Settlement {
+        Settlement {
+            status: refund.status,
+            reason: None,
+            refund: Some(refund),
+            resolution_note: None,
+        }
+    }
+}
+
+/// Which rows a settlement applies to.
+#[derive(Debug, Clone, Copy)]
+pub enum Settle<'a> {
+    /// One refund, if it is still `pending` or `unknown`.
+    Refund(&'a str),
+    /// Every `pending` row whose vendor call outlived its lease without an outcome: the
+    /// gateway stopped (or lost the database) mid-call.
+    Interrupted,
+}
+
+/// The vendor's part of a status reason, as stored in `vendor_error`. Older rows stored a
+/// whole problem body there; the aliases read those too.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct VendorWords {
+    #[serde(
+        default,
+        alias = "vendor_status",
+        skip_serializing_if = "Option::is_none"
+    )]
+    status: Option<u16>,
+    #[serde(
+        default,
+        alias = "vendor_code",
+        skip_serializing_if = "Option::is_none"
+    )]
+    code: Option<String>,
+    #[serde(
+        default,
+        alias = "vendor_message",
+        skip_serializing_if = "Option::is_none"
+    )]
+    message: Option<String>,
+}
+
+impl VendorWords {
+    fn of(reason: &StatusReason) -> Option<VendorWords> {
+        let words = VendorWords {
+            status: reason.vendor_status,
+            code: reason.vendor_code.clone(),
+            message: reason.vendor_message.clone(),
+        };
+        (words.status.is_some() || words.code.is_some() || words.message.is_some()).then_some(words)
+    }
 }
 
 /// A ledger row, as read.
@@ -55,11 +131,10 @@ pub struct LedgerRow {
     pub metadata: BTreeMap<String, String>,
     pub batch_id: Option<String>,
     pub status: RefundStatus,
-    pub code: Option<String>,
-    pub detail: Option<String>,
+    /// Why the row is in its status, when the status alone does not say.
+    pub status_reason: Option<StatusReason>,
     pub vendor_reference: Option<String>,
     pub refund: Option<Refund>,
-    pub vendor_error: Option<serde_json::Value>,
     pub resolution_note: Option<String>,
     pub settle_attempts: i64,
     pub created_at: i64,
@@ -120,7 +195,24 @@ fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
         _ => None,
     };
     let refund: Option<String> = row.try_get("refund")?;
-    let vendor_error: Option<String> = row.try_get("vendor_error")?;
+    let vendor: VendorWords = match row.try_get::<Option<String>, _>("vendor_error")? {
+        Some(text) => from_json(&text, "vendor_error")?,
+        None => VendorWords::default(),
+    };
+    let status_reason = row
+        .try_get::<Option<String>, _>("status_code")?
+        .map(|code| -> Result<StatusReason, StorageError> {
+            Ok(StatusReason {
+                code,
+                message: row
+                    .try_get::<Option<String>, _>("status_detail")?
+                    .unwrap_or_default(),
+                vendor_status: vendor.status,
+                vendor_code: vendor.code.clone(),
+                vendor_message: vendor.message.clone(),
+            })
+        })
+        .transpose()?;
     Ok(LedgerRow {
         id: row.try_get("id")?,
         client: row.try_get("client")?,
@@ -132,13 +224,9 @@ fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
         metadata: from_json(&row.try_get::<String, _>("metadata")?, "metadata")?,
         batch_id: row.try_get("batch_id")?,
         status: parse_status(&row.try_get::<String, _>("status")?)?,
-        code: row.try_get("status_code")?,
-        detail: row.try_get("status_detail")?,
+        status_reason,
         vendor_reference: row.try_get("vendor_reference")?,
         refund: refund.map(|r| from_json(&r, "refund")).transpose()?,
-        vendor_error: vendor_error
-            .map(|e| from_json(&e, "vendor_error"))
-            .transpose()?,
         resolution_note: row.try_get("resolution_note")?,
         settle_attempts: row.try_get("settle_attempts")?,
         created_at: row.try_get("created_at")?,
@@ -184,33 +272,46 @@ impl Storage {
         Ok(())
     }
 
-    /// The one place a refund's status changes. Returns false when the row was already
-    /// final (the change is refused) or does not exist.
-    pub async fn settle(&self, id: &str, s: &Settlement) -> Result<bool, StorageError> {
+    /// The one place a refund's status changes. Returns how many rows changed: none when
+    /// the row was already final (the change is refused) or does not exist.
+    pub async fn settle(&self, which: Settle<'_>, s: &Settlement) -> Result<u64, StorageError> {
         let vendor_reference = s
             .refund
             .as_ref()
             .map(|r| r.vendor_reference.as_str().to_string())
             .filter(|r| !r.is_empty());
-        let result = sqlx::query(
+        let rows = match which {
+            Settle::Refund(_) => "id = $9 AND status IN ('pending', 'unknown')",
+            Settle::Interrupted => {
+                "in_flight_until IS NOT NULL AND in_flight_until < $8 AND status = 'pending'"
+            }
+        };
+        let sql = format!(
             "UPDATE refunds SET status = $1, status_code = $2, status_detail = $3, \
              vendor_reference = COALESCE($4, vendor_reference), refund = COALESCE($5, refund), \
-             vendor_error = COALESCE($6, vendor_error), resolution_note = COALESCE($7, resolution_note), \
-             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 \
-             WHERE id = $9 AND status IN ('pending', 'unknown')",
-        )
-        .bind(status_str(s.status))
-        .bind(&s.code)
-        .bind(&s.detail)
-        .bind(vendor_reference)
-        .bind(s.refund.as_ref().map(json))
-        .bind(s.vendor_error.as_ref().map(json))
-        .bind(&s.resolution_note)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+             vendor_error = $6, resolution_note = COALESCE($7, resolution_note), \
+             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 WHERE {rows}"
+        );
+        let query = sqlx::query(&sql)
+            .bind(status_str(s.status))
+            .bind(s.reason.as_ref().map(|r| r.code.clone()))
+            .bind(s.reason.as_ref().map(|r| r.message.clone()))
+            .bind(vendor_reference)
+            .bind(s.refund.as_ref().map(json))
+            .bind(
+                s.reason
+                    .as_ref()
+                    .and_then(VendorWords::of)
+                    .map(|w| json(&w)),
+            )
+            .bind(&s.resolution_note)
+            .bind(now_ms());
+        let query = match which {
+            Settle::Refund(id) => query.bind(id),
+            Settle::Interrupted => query,
+        };
+        let result = query.execute(&self.pool).await?;
+        Ok(result.rows_affected())
     }
 
     /// Keeps the vendor's latest view of a refund whose status did not change.
@@ -267,22 +368,6 @@ impl Storage {
         rows.iter().map(read_row).collect()
     }
 
-    /// Rows whose vendor call outlived its lease without an outcome: the gateway stopped
-    /// (or lost the database) mid-call. They become `unknown`, for the reconciler.
-    pub async fn mark_interrupted(&self) -> Result<u64, StorageError> {
-        let now = now_ms();
-        let result = sqlx::query(
-            "UPDATE refunds SET status = 'unknown', status_code = 'interrupted', \
-             status_detail = 'the gateway stopped before the vendor''s answer was recorded', \
-             in_flight_until = NULL, updated_at = $1 \
-             WHERE in_flight_until IS NOT NULL AND in_flight_until < $1 AND status = 'pending'",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected())
-    }
-
     /// Unknown refunds whose next settle attempt is due.
     pub async fn due_unknowns(&self, limit: i64) -> Result<Vec<LedgerRow>, StorageError> {
         let rows = sqlx::query(&format!(
@@ -316,13 +401,14 @@ impl Storage {
         Ok(())
     }
 
-    /// The ledger ids of those of `references` that refunds of ours carry, so a vendor
-    /// listing shows our refunds under the ids clients were given.
+    /// `(vendor reference, ledger id, client)` of those of `references` that refunds of
+    /// ours carry, so a vendor listing shows each client its own refunds under the ids it
+    /// was given.
     pub async fn ids_by_vendor_reference(
         &self,
         provider: &str,
         references: &[String],
-    ) -> Result<Vec<(String, String)>, StorageError> {
+    ) -> Result<Vec<(String, String, String)>, StorageError> {
         if references.is_empty() {
             return Ok(Vec::new());
         }
@@ -330,7 +416,7 @@ impl Storage {
             .map(|i| format!("${}", i + 2))
             .collect();
         let sql = format!(
-            "SELECT id, vendor_reference FROM refunds WHERE provider = $1 AND vendor_reference IN ({})",
+            "SELECT id, client, vendor_reference FROM refunds WHERE provider = $1 AND vendor_reference IN ({})",
             placeholders.join(", ")
         );
         let mut query = sqlx::query(&sql).bind(provider);
@@ -339,7 +425,13 @@ impl Storage {
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("vendor_reference")?, r.try_get("id")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("vendor_reference")?,
+                    r.try_get("id")?,
+                    r.try_get("client")?,
+                ))
+            })
             .collect()
     }
 

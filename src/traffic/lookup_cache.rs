@@ -2,6 +2,11 @@
 //! every refund in them is final. Concurrent identical lookups share one vendor call
 //! (moka's `try_get_with` coalesces them); errors are never cached; a create invalidates
 //! every cached lookup of its target. Creates are never cached.
+//!
+//! An entry also keeps which of its refunds the gateway made (their ledger ids and
+//! clients), filled once by the caller when the entry is made: a cached answer needs no
+//! database work, and a create on the target drops the entry, so the next lookup finds
+//! the new refund and its id together.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,9 +35,23 @@ struct Key {
     lookup: Lookup,
 }
 
+/// A refund the gateway made, found in a vendor answer: its ledger id and its client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerId {
+    pub id: String,
+    pub client: String,
+}
+
+/// One lookup's answer: the vendor's refunds, and for each the gateway's own id if it made it.
+#[derive(Debug)]
+pub struct Listing {
+    pub refunds: Vec<Refund>,
+    pub ledger_ids: Vec<Option<LedgerId>>,
+}
+
 #[derive(Clone)]
 struct Entry {
-    refunds: Arc<Vec<Refund>>,
+    listing: Arc<Listing>,
     /// The targets these refunds belong to, for invalidation by a create.
     targets: Arc<Vec<String>>,
     ttl: Duration,
@@ -101,6 +120,7 @@ impl LookupCache {
         LookupCache { cache }
     }
 
+    /// One vendor refund by its reference.
     pub async fn get(
         &self,
         instance: &Instance,
@@ -118,19 +138,27 @@ impl LookupCache {
             .await
             .map(|refund| vec![refund])
         };
-        let (mut refunds, status) = self.lookup(instance, key, live, fetch).await?;
-        let refund = refunds.pop().ok_or_else(|| {
+        let ids = |_: &[Refund]| async { Vec::new() };
+        let (listing, status) = self.lookup(instance, key, live, fetch, ids).await?;
+        let refund = listing.refunds.first().cloned().ok_or_else(|| {
             ProviderError::new(refund_provider::ErrorKind::NotFound, "no such refund")
         })?;
         Ok((refund, status))
     }
 
-    pub async fn list(
+    /// The vendor's refunds of a target; `ledger_ids` names those the gateway made, and
+    /// runs only when the answer comes from the vendor.
+    pub async fn list<I, IFut>(
         &self,
         instance: &Instance,
         target: &Target,
         live: bool,
-    ) -> Result<(Vec<Refund>, CacheStatus), ProviderError> {
+        ledger_ids: I,
+    ) -> Result<(Arc<Listing>, CacheStatus), ProviderError>
+    where
+        I: FnOnce(&[Refund]) -> IFut,
+        IFut: std::future::Future<Output = Vec<Option<LedgerId>>>,
+    {
         let key = Key {
             instance: instance.name.clone(),
             lookup: Lookup::List(serde_json::to_string(target).unwrap_or_default()),
@@ -138,22 +166,25 @@ impl LookupCache {
         let fetch = || async {
             with_retries(&instance.traffic.retry, || instance.provider.list(target)).await
         };
-        self.lookup(instance, key, live, fetch).await
+        self.lookup(instance, key, live, fetch, ledger_ids).await
     }
 
-    async fn lookup<F, Fut>(
+    async fn lookup<F, Fut, I, IFut>(
         &self,
         instance: &Instance,
         key: Key,
         live: bool,
         fetch: F,
-    ) -> Result<(Vec<Refund>, CacheStatus), ProviderError>
+        ledger_ids: I,
+    ) -> Result<(Arc<Listing>, CacheStatus), ProviderError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<Refund>, ProviderError>>,
+        I: FnOnce(&[Refund]) -> IFut,
+        IFut: std::future::Future<Output = Vec<Option<LedgerId>>>,
     {
         let ttls = &instance.traffic.cache;
-        let into_entry = |refunds: Vec<Refund>| {
+        let into_entry = |refunds: Vec<Refund>, ledger_ids: Vec<Option<LedgerId>>| {
             let all_final = refunds.iter().all(|r| r.status.is_final());
             let mut targets: Vec<String> = refunds
                 .iter()
@@ -166,7 +197,10 @@ impl LookupCache {
             }
             let bytes = serde_json::to_vec(&refunds).map(|b| b.len()).unwrap_or(0);
             Entry {
-                refunds: Arc::new(refunds),
+                listing: Arc::new(Listing {
+                    refunds,
+                    ledger_ids,
+                }),
                 targets: Arc::new(targets),
                 ttl: if all_final { ttls.final_ttl } else { ttls.ttl },
                 weight: u32::try_from(bytes)
@@ -174,17 +208,22 @@ impl LookupCache {
                     .max(MIN_ENTRY_WEIGHT),
             }
         };
+        let fill = || async {
+            let refunds = fetch().await?;
+            let ids = ledger_ids(&refunds).await;
+            Ok::<_, ProviderError>(into_entry(refunds, ids))
+        };
         if live {
-            let entry = into_entry(fetch().await?);
+            let entry = fill().await?;
             self.cache.insert(key, entry.clone()).await;
-            return Ok((entry.refunds.as_ref().clone(), CacheStatus::Bypass));
+            return Ok((entry.listing, CacheStatus::Bypass));
         }
         let missed = AtomicBool::new(false);
         let entry = self
             .cache
             .try_get_with(key.clone(), async {
                 missed.store(true, Ordering::SeqCst);
-                fetch().await.map(into_entry)
+                fill().await
             })
             .await
             .map_err(|e: Arc<ProviderError>| e.as_ref().clone())?;
@@ -193,7 +232,7 @@ impl LookupCache {
         } else {
             CacheStatus::Hit
         };
-        Ok((entry.refunds.as_ref().clone(), status))
+        Ok((entry.listing, status))
     }
 
     /// Drops every cached lookup of `instance` that concerns `target`.

@@ -8,6 +8,9 @@ use refund_provider::{ErrorKind, ProviderError};
 
 use crate::config::RetryConfig;
 
+/// No single wait between lookup tries is longer than this, however many tries.
+const MAX_WAIT: Duration = Duration::from_secs(10);
+
 /// Temporary failures worth another try. An open circuit or our own limiter (both carry a
 /// Retry-After) are not: retrying would only spin against them.
 fn retryable(error: &ProviderError) -> bool {
@@ -27,9 +30,7 @@ where
     loop {
         match call().await {
             Err(e) if attempt < policy.attempts && retryable(&e) => {
-                let backoff = policy.backoff * 2u32.saturating_pow(attempt - 1);
-                // Full jitter: spread concurrent retries over the whole window.
-                let wait = backoff.mul_f64(fastrand::f64());
+                let wait = crate::backoff::delay(attempt - 1, policy.backoff, MAX_WAIT);
                 tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %e, "retrying lookup");
                 tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
                 attempt += 1;

@@ -19,7 +19,7 @@ pub mod target;
 pub mod transport;
 pub mod vendor_response;
 
-pub use capabilities::Capabilities;
+pub use capabilities::{Capabilities, Operation};
 pub use error::{ErrorKind, Outcome, ProviderError, VendorFault};
 pub use ids::{InstanceName, RefundId, VendorRef};
 pub use money::{Currency, Money, MoneyError};

@@ -10,34 +10,34 @@ use std::time::Duration;
 use refund_provider::chrono::{TimeZone, Utc};
 use refund_provider::{Refund, RefundStatus};
 
-use super::create::storage_unavailable;
-use crate::api::problem::ApiError;
-use crate::api::AppState;
+use super::create::interrupted;
+use super::{Refunds, ServiceError};
+use crate::backoff;
 use crate::instances::Instance;
 use crate::storage::now_ms;
-use crate::storage::refunds::{LedgerRow, Settlement};
+use crate::storage::refunds::{LedgerRow, Settle, Settlement};
 
 /// Vendor clocks and ours differ: a vendor refund may carry a time slightly before our intent.
 const CLOCK_SKEW_MS: i64 = 120_000;
-/// How long to wait before asking again, doubling per attempt up to the cap.
-const FIRST_RETRY_MS: i64 = 2_000;
-const MAX_RETRY_MS: i64 = 300_000;
+/// How long to wait before asking again: the one backoff rule, from this first wait up to the cap.
+const FIRST_RETRY: Duration = Duration::from_secs(2);
+const MAX_RETRY: Duration = Duration::from_secs(300);
 /// A vendor that cannot be read is asked about again only this rarely (its row waits for an operator).
 const UNREADABLE_RETRY_MS: i64 = 3_600_000;
 
 fn backoff(attempts: i64) -> i64 {
-    let exp = attempts.clamp(0, 16) as u32;
-    (FIRST_RETRY_MS.saturating_mul(1 << exp)).min(MAX_RETRY_MS)
+    let attempt = u32::try_from(attempts.max(0)).unwrap_or(u32::MAX);
+    backoff::delay(attempt, FIRST_RETRY, MAX_RETRY).as_millis() as i64
 }
 
 /// Tries once to settle an unknown refund; returns what the row became.
-pub async fn settle(state: &AppState, row: &LedgerRow) -> Result<(), ApiError> {
+pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError> {
     let storage = &state.storage;
     let defer = |detail: String, after: i64| async move {
         storage
             .defer_settle(&row.id, now_ms() + after, &detail)
             .await
-            .map_err(storage_unavailable)
+            .map_err(ServiceError::from)
     };
     let Some(instance) = state.instances.get(&row.provider) else {
         return defer(
@@ -59,8 +59,14 @@ pub async fn settle(state: &AppState, row: &LedgerRow) -> Result<(), ApiError> {
         )
         .await;
     }
-    let vendor_refunds = match state.lookups.list(instance, &row.target, true).await {
-        Ok((refunds, _)) => refunds,
+    let listing = state
+        .lookups
+        .list(instance, &row.target, true, |refunds| {
+            state.ledger_ids(instance, super::reads::vendor_references(refunds))
+        })
+        .await;
+    let vendor_refunds = match listing {
+        Ok((listing, _)) => listing.refunds.clone(),
         Err(e) => {
             return defer(
                 format!(
@@ -72,54 +78,34 @@ pub async fn settle(state: &AppState, row: &LedgerRow) -> Result<(), ApiError> {
             .await;
         }
     };
-    let claimed = storage
-        .claimed_vendor_references(&row.provider)
-        .await
-        .map_err(storage_unavailable)?;
+    let claimed = storage.claimed_vendor_references(&row.provider).await?;
     let unclaimed: Vec<&Refund> = vendor_refunds
         .iter()
         .filter(|r| !claimed.iter().any(|c| c == r.vendor_reference.as_str()))
         .collect();
     if let Some((found, how)) = find_match(row, instance, &unclaimed) {
-        let settlement = Settlement {
-            status: found.status,
-            code: Some("reconciled".into()),
-            detail: Some(format!("settled by a vendor lookup: found {how}")),
-            refund: Some(found.clone()),
-            vendor_error: None,
-            resolution_note: None,
-        };
-        storage
-            .settle(&row.id, &settlement)
-            .await
-            .map_err(storage_unavailable)?;
+        let mut settlement = Settlement::because(
+            found.status,
+            "reconciled",
+            format!("settled by a vendor lookup: found {how}"),
+        );
+        settlement.refund = Some(found.clone());
+        storage.settle(Settle::Refund(&row.id), &settlement).await?;
         return Ok(());
     }
     let window_ms = instance.settle_window.as_millis() as i64;
     if now_ms() >= row.created_at + window_ms {
-        let settlement = Settlement {
-            status: RefundStatus::Failed,
-            code: Some("not_applied".into()),
-            detail: Some(format!(
+        let settlement = Settlement::because(
+            RefundStatus::Failed,
+            "not_applied",
+            format!(
                 "the vendor shows no such refund {} s after it was sent: it was not applied",
                 window_ms / 1000
-            )),
-            refund: None,
-            vendor_error: None,
-            resolution_note: None,
-        };
-        let settled = storage
-            .settle(&row.id, &settlement)
-            .await
-            .map_err(storage_unavailable)?;
+            ),
+        );
+        let settled = storage.settle(Settle::Refund(&row.id), &settlement).await? == 1;
         // A batch item proven not applied is safe to try again (a new refund, a new id).
-        if settled
-            && row.batch_id.is_some()
-            && storage
-                .retry_not_applied(&row.id)
-                .await
-                .map_err(storage_unavailable)?
-        {
+        if settled && row.batch_id.is_some() && storage.retry_not_applied(&row.id).await? {
             state.batch_work.notify_one();
         }
         return Ok(());
@@ -182,7 +168,7 @@ fn find_match<'a>(
 /// The background reconciler: marks interrupted intents unknown, settles what is due,
 /// purges expired idempotency keys. Runs until the state is dropped.
 pub fn spawn(
-    state: std::sync::Weak<AppState>,
+    state: std::sync::Weak<Refunds>,
     every: Duration,
     key_retention: Duration,
 ) -> tokio::task::JoinHandle<()> {
@@ -200,28 +186,84 @@ pub fn spawn(
     })
 }
 
-pub async fn run_once(state: &AppState, key_retention: Duration) -> Result<(), ApiError> {
+pub async fn run_once(state: &Refunds, key_retention: Duration) -> Result<(), ServiceError> {
     let storage = &state.storage;
-    let interrupted = storage
-        .mark_interrupted()
-        .await
-        .map_err(storage_unavailable)?;
-    if interrupted > 0 {
-        tracing::warn!(
-            count = interrupted,
-            "refunds interrupted mid-call are now unknown"
-        );
+    let count = storage.settle(Settle::Interrupted, &interrupted()).await?;
+    if count > 0 {
+        tracing::warn!(count, "refunds interrupted mid-call are now unknown");
     }
-    for row in storage
-        .due_unknowns(50)
-        .await
-        .map_err(storage_unavailable)?
-    {
+    for row in storage.due_unknowns(50).await? {
         settle(state, &row).await?;
     }
-    storage
-        .purge_keys(key_retention.as_millis() as i64)
-        .await
-        .map_err(storage_unavailable)?;
+    storage.purge_keys(key_retention.as_millis() as i64).await?;
     Ok(())
+}
+
+impl Refunds {
+    /// `client`'s refund `id`, if it is not final yet.
+    async fn open_row(&self, client: &super::Client, id: &str) -> Result<LedgerRow, ServiceError> {
+        let row = self
+            .own_row(client, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("the ledger has no refund `{id}`")))?;
+        if row.status.is_final() {
+            return Err(ServiceError::Final(format!(
+                "refund `{id}` is already {}; final statuses never change",
+                crate::storage::refunds::status_str(row.status)
+            )));
+        }
+        Ok(row)
+    }
+
+    /// Settles an `unknown` refund now by a vendor lookup (still `unknown` if the vendor
+    /// does not show it yet), and answers it as it then stands.
+    pub async fn reconcile(
+        &self,
+        client: &super::Client,
+        id: &str,
+    ) -> Result<Refund, ServiceError> {
+        let row = self.open_row(client, id).await?;
+        if row.status == RefundStatus::Unknown {
+            settle(self, &row).await?;
+        }
+        self.current(client, id).await
+    }
+
+    /// An operator settles a refund the vendor cannot be asked about, to a final status.
+    pub async fn resolve(
+        &self,
+        client: &super::Client,
+        id: &str,
+        status: RefundStatus,
+        note: String,
+    ) -> Result<Refund, ServiceError> {
+        if !status.is_final() {
+            return Err(ServiceError::invalid(
+                "/status",
+                "resolve to a final status: succeeded, partially_succeeded, failed or canceled",
+            ));
+        }
+        if note.trim().is_empty() || note.chars().count() > 1000 {
+            return Err(ServiceError::invalid(
+                "/note",
+                "say how the outcome was established (1 to 1000 characters)",
+            ));
+        }
+        self.open_row(client, id).await?;
+        let mut settlement = Settlement::because(status, "resolved", "settled by an operator");
+        settlement.resolution_note = Some(note);
+        if self.storage.settle(Settle::Refund(id), &settlement).await? == 0 {
+            return Err(ServiceError::Final(format!(
+                "refund `{id}` became final meanwhile"
+            )));
+        }
+        self.current(client, id).await
+    }
+
+    async fn current(&self, client: &super::Client, id: &str) -> Result<Refund, ServiceError> {
+        self.own_row(client, id)
+            .await?
+            .map(|row| super::view::refund_of(&row))
+            .ok_or_else(|| ServiceError::NotFound(format!("the ledger has no refund `{id}`")))
+    }
 }

@@ -11,16 +11,13 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use refund_provider::{ErrorKind, Outcome, ProviderError};
-
-use crate::api::refund_input::CreateRefundBody;
-use crate::api::AppState;
+use super::create::{NewRefund, Origin};
+use super::{new_refund_id, Client, Refunds, ServiceError};
 use crate::instances::Instance;
-use crate::ledger::create::settlement_of;
-use crate::ledger::new_refund_id;
-use crate::storage::batches::{ClaimedItem, MAX_ATTEMPTS};
+use crate::storage::batches::ClaimedItem;
 use crate::storage::now_ms;
-use crate::storage::refunds::Intent;
+use crate::storage::refunds::{Intent, Settle, Settlement};
+use refund_provider::RefundStatus;
 
 /// How long the worker sleeps when there is nothing to claim (a submit wakes it at once).
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -29,10 +26,7 @@ const RECOVERY_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs until `stop` turns true, then claims nothing more and returns once the items it has
 /// in flight are finished: a graceful stop leaves no refund `unknown`.
-pub fn spawn(
-    state: Weak<AppState>,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: Weak<Refunds>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let owner = format!("worker-{}", ulid::Ulid::new());
         let mut in_flight: HashMap<String, Arc<AtomicUsize>> = HashMap::new();
@@ -65,11 +59,8 @@ pub fn spawn(
                             claimed_any = true;
                             counter.fetch_add(1, Ordering::SeqCst);
                             let (state, counter) = (state.clone(), counter.clone());
-                            let name = instance.name.to_string();
                             tokio::spawn(async move {
-                                if let Some(instance) = state.instances.get(&name) {
-                                    work(&state, instance, item).await;
-                                }
+                                work(&state, item).await;
                                 counter.fetch_sub(1, Ordering::SeqCst);
                                 state.batch_work.notify_one();
                             });
@@ -115,28 +106,27 @@ async fn drain(in_flight: &HashMap<String, Arc<AtomicUsize>>) {
 }
 
 /// A claim's lease: longer than the item can take (queue wait, then the vendor call).
-fn lease(state: &AppState, instance: &Instance) -> Duration {
+fn lease(state: &Refunds, instance: &Instance) -> Duration {
     instance.traffic.limit.max_wait() * 2 + instance.timeout * 2 + state.batches.lease_margin
 }
 
 async fn claim(
-    state: &AppState,
+    state: &Refunds,
     instance: &Instance,
     owner: &str,
 ) -> Result<Option<ClaimedItem>, crate::storage::StorageError> {
     let provider = instance.name.to_string();
     let intent = |refund_id: &str, batch_id: &str, client: &str, body: &str| {
-        let body: CreateRefundBody = serde_json::from_str(body).ok()?;
-        let request = body.into_request(instance.provider.capabilities()).ok()?;
+        let new: NewRefund = serde_json::from_str(body).ok()?;
         Some(Intent {
             id: refund_id.to_string(),
             client: client.to_string(),
             provider: provider.clone(),
             provider_kind: instance.kind.to_string(),
-            target: request.target,
-            amount: request.amount,
-            reason: request.reason,
-            metadata: request.metadata,
+            target: new.request.target,
+            amount: new.request.amount,
+            reason: new.request.reason,
+            metadata: new.request.metadata,
             idempotency_key: None,
             request_hash: None,
             batch_id: Some(batch_id.to_string()),
@@ -155,79 +145,65 @@ async fn claim(
         .await
 }
 
-/// Why a failed item goes back in line instead of failing: nothing was applied, and trying
-/// again later may work.
-enum Again {
-    /// Our own limiter or an open circuit held it back: not a try at all.
-    HeldBack(Duration),
-    /// The vendor failed transiently before applying anything (a read before the refund
-    /// timed out, a 5xx on it): a try, counted against `MAX_ATTEMPTS`.
-    Transient(Duration),
-}
-
-fn again(error: &ProviderError, attempts: i64) -> Option<Again> {
-    if error.outcome != Outcome::NotApplied {
-        return None;
-    }
-    let wait = error.retry_after.unwrap_or(Duration::from_secs(1));
-    match error.kind {
-        ErrorKind::RateLimited => Some(Again::HeldBack(wait)),
-        ErrorKind::Unavailable if error.retry_after.is_some() => Some(Again::HeldBack(wait)),
-        ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::BadResponse
-            if attempts + 1 < MAX_ATTEMPTS =>
-        {
-            Some(Again::Transient(
-                wait * 2u32.pow(attempts.clamp(0, 8) as u32),
-            ))
-        }
-        _ => None,
-    }
-}
-
-async fn work(state: &AppState, instance: &Instance, item: ClaimedItem) {
+/// Works one claimed item through the same create as `POST /v1/refunds`.
+async fn work(state: &Refunds, item: ClaimedItem) {
     let storage = &state.storage;
-    let request = serde_json::from_str::<CreateRefundBody>(&item.body)
-        .map_err(|e| ProviderError::invalid("", format!("the stored item no longer reads: {e}")))
-        .and_then(|body| {
-            body.into_request(instance.provider.capabilities())
-                .map_err(|e| ProviderError::invalid("", e.to_string()))
-        });
-    let result = match request {
-        Ok(mut request) => {
-            request.gateway_reference = Some(item.refund_id.clone());
-            let result = instance.provider.create(&request).await;
-            state
-                .lookups
-                .invalidate_target(&instance.name, &request.target);
-            result
-        }
-        Err(e) => Err(e),
+    let client = Client::named(&item.client);
+    let origin = Origin::BatchItem {
+        id: item.refund_id.clone(),
+        attempts: item.attempts,
     };
-    if let Some(again) = result.as_ref().err().and_then(|e| again(e, item.attempts)) {
-        let (wait, counted) = match again {
-            Again::HeldBack(wait) => (wait, false),
-            Again::Transient(wait) => (wait, true),
-        };
-        let not_before = now_ms() + wait.as_millis() as i64;
-        if let Err(e) = storage
-            .requeue_item(
-                &item.batch_id,
-                item.seq,
-                &item.refund_id,
-                not_before,
-                counted,
-            )
-            .await
-        {
-            tracing::warn!(error = %e, "could not put a batch item back in line");
+    let result = match serde_json::from_str::<NewRefund>(&item.body) {
+        Ok(new) => match state.check(&client, new) {
+            Ok(checked) => state.create(&client, checked, origin).await,
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(ServiceError::invalid(
+            "",
+            format!("the stored item no longer reads: {e}"),
+        )),
+    };
+    match result {
+        Err(ServiceError::Deferred { wait, counted, .. }) => {
+            let not_before = now_ms() + wait.as_millis() as i64;
+            if let Err(e) = storage
+                .requeue_item(
+                    &item.batch_id,
+                    item.seq,
+                    &item.refund_id,
+                    not_before,
+                    counted,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not put a batch item back in line");
+            }
+            return;
         }
-        return;
-    }
-    let (settlement, _) = settlement_of(&result);
-    if let Err(e) = storage.settle(&item.refund_id, &settlement).await {
-        // The claim's lease runs out; recovery makes the refund unknown: never lost.
-        tracing::error!(error = %e, refund = %item.refund_id, "could not record a batch item's outcome");
-        return;
+        // Refused before it was sent (the stored item no longer fits its provider): the
+        // item fails with the reason, and the queue moves on.
+        Err(
+            e @ (ServiceError::Invalid { .. }
+            | ServiceError::Provider(_)
+            | ServiceError::UnknownProvider(_)
+            | ServiceError::ProviderForbidden(_)),
+        ) => {
+            let failed = Settlement::because(RefundStatus::Failed, "not_applied", e.to_string());
+            if let Err(e) = storage
+                .settle(Settle::Refund(&item.refund_id), &failed)
+                .await
+            {
+                tracing::error!(error = %e, refund = %item.refund_id, "could not record a batch item's failure");
+                return;
+            }
+        }
+        // Settled by `create` (or left to the lease and the reconciler when the ledger failed).
+        Ok(_) | Err(ServiceError::CreateFailed(_)) => {}
+        Err(e) => {
+            // The claim's lease runs out; recovery makes the refund unknown: never lost.
+            tracing::error!(error = %e, refund = %item.refund_id, "could not record a batch item's outcome");
+            return;
+        }
     }
     if let Err(e) = storage.finish_item(&item.batch_id, item.seq).await {
         tracing::error!(error = %e, batch = %item.batch_id, seq = item.seq, "could not finish a batch item");

@@ -17,10 +17,9 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::api::problem::ApiError;
-use crate::clients::ClientId;
+use super::problem::ApiError;
+use super::Caller;
 use crate::config::ClientLimitConfig;
-use crate::ledger::DEFAULT_CLIENT;
 
 type KeyedLimiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -80,8 +79,8 @@ pub fn policy_item(name: &str, quota: u32, window_secs: f64) -> String {
 
 /// The bucket of a request: its client where clients have keys, else its address.
 fn bucket(request: &Request) -> String {
-    match request.extensions().get::<ClientId>() {
-        Some(client) if client.as_str() != DEFAULT_CLIENT => format!("client:{}", client.as_str()),
+    match request.extensions().get::<Caller>() {
+        Some(client) if !client.is_open() => format!("client:{}", client.name()),
         _ => {
             let ip = request
                 .extensions()

@@ -1,9 +1,10 @@
 //! Who is calling. With `[[clients]]` configured, every `/v1` request must carry one of
-//! their API keys (`Authorization: Bearer <key>`); the client's name then scopes its
-//! idempotency keys, its ledger rows and batches, and its rate limit. Without clients the
-//! gateway is open (the sandbox default) and everyone is the one client `default`.
+//! their API keys (`Authorization: Bearer <key>`), and the request runs as that client
+//! (its name scopes keys, ledger rows and batches; its `providers` list bounds the
+//! instances it may use). Without clients the gateway is open (the sandbox default) and
+//! everyone is the one client `default`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -11,36 +12,18 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use refund_provider::secrecy::ExposeSecret;
-use refund_provider::SecretRef;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::problem::ApiError;
-use crate::ledger::DEFAULT_CLIENT;
-
-/// `[[clients]]`: a name and where its API key is.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientConfig {
-    pub name: String,
-    pub key: SecretRef,
-}
-
-/// The calling client, put into each request's extensions by `authenticate`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ClientId(pub String);
-
-impl ClientId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+use super::problem::ApiError;
+use super::Caller;
+use crate::config::ClientConfig;
+use crate::service::Client;
 
 /// The configured clients, by the SHA-256 of their key: keys are never kept in the clear,
 /// and looking a digest up reveals nothing about how close a wrong key came.
-#[derive(Default)]
 pub struct ClientKeys {
-    by_digest: HashMap<[u8; 32], String>,
+    by_digest: HashMap<[u8; 32], Caller>,
+    open: Caller,
 }
 
 fn digest(key: &str) -> [u8; 32] {
@@ -48,8 +31,12 @@ fn digest(key: &str) -> [u8; 32] {
 }
 
 impl ClientKeys {
-    /// Resolves every client's key; the error names the client and why.
-    pub fn load(clients: &[ClientConfig]) -> Result<ClientKeys, (String, String)> {
+    /// Resolves every client's key and checks its provider list against the configured
+    /// instances; the error names the key at fault and why.
+    pub fn load(
+        clients: &[ClientConfig],
+        instances: &[&str],
+    ) -> Result<ClientKeys, (String, String)> {
         let mut by_digest = HashMap::new();
         for (i, client) in clients.iter().enumerate() {
             let at = format!("clients[{i}]");
@@ -65,6 +52,21 @@ impl ClientKeys {
                     "1-64 characters of letters, digits, `-` or `_`".into(),
                 ));
             }
+            let providers = match &client.providers {
+                None => None,
+                Some(names) => {
+                    if let Some(unknown) = names.iter().find(|n| !instances.contains(&n.as_str())) {
+                        return Err((
+                            format!("{at}.providers"),
+                            format!(
+                                "no provider instance is named `{unknown}`; configured: {}",
+                                instances.join(", ")
+                            ),
+                        ));
+                    }
+                    Some(names.iter().cloned().collect::<BTreeSet<_>>())
+                }
+            };
             let key = client.key.resolve().map_err(|m| (format!("{at}.key"), m))?;
             if key.expose_secret().len() < 16 {
                 return Err((
@@ -72,23 +74,27 @@ impl ClientKeys {
                     "an API key must be at least 16 characters".into(),
                 ));
             }
+            let caller = Arc::new(Client::new(client.name.clone(), providers));
             if by_digest
-                .insert(digest(key.expose_secret()), client.name.clone())
+                .insert(digest(key.expose_secret()), caller)
                 .is_some()
             {
                 return Err((format!("{at}.key"), "two clients share this key".into()));
             }
         }
-        Ok(ClientKeys { by_digest })
+        Ok(ClientKeys {
+            by_digest,
+            open: Arc::new(Client::open()),
+        })
     }
 
     pub fn is_open(&self) -> bool {
         self.by_digest.is_empty()
     }
 
-    fn identify(&self, request: &Request) -> Result<ClientId, ApiError> {
+    fn identify(&self, request: &Request) -> Result<Caller, ApiError> {
         if self.is_open() {
-            return Ok(ClientId(DEFAULT_CLIENT.into()));
+            return Ok(self.open.clone());
         }
         let presented = request
             .headers()
@@ -98,7 +104,7 @@ impl ClientKeys {
             .ok_or(ApiError::Unauthenticated)?;
         self.by_digest
             .get(&digest(presented.trim()))
-            .map(|name| ClientId(name.clone()))
+            .cloned()
             .ok_or(ApiError::Unauthenticated)
     }
 }
@@ -116,9 +122,7 @@ pub async fn authenticate(
             next.run(request).await
         }
         Err(_) if open_path => {
-            request
-                .extensions_mut()
-                .insert(ClientId(DEFAULT_CLIENT.into()));
+            request.extensions_mut().insert(keys.open.clone());
             next.run(request).await
         }
         Err(e) => e.into_response(),

@@ -2,7 +2,7 @@
 //! is one, with the ledger's id, status and reason on top.
 
 use refund_provider::chrono::{DateTime, TimeZone, Utc};
-use refund_provider::{InstanceName, Refund, RefundId, StatusReason, VendorRef};
+use refund_provider::{InstanceName, Refund, RefundId, VendorRef};
 
 use crate::storage::refunds::LedgerRow;
 
@@ -25,21 +25,7 @@ pub fn refund_of(row: &LedgerRow) -> Refund {
     });
     refund.id = RefundId::from_string(row.id.clone());
     refund.status = row.status;
-    let vendor = |field: &str| {
-        row.vendor_error
-            .as_ref()
-            .map(|e| e[field].clone())
-            .filter(|v| !v.is_null())
-    };
-    refund.status_reason = row.code.as_ref().map(|code| StatusReason {
-        code: code.clone(),
-        message: row.detail.clone().unwrap_or_default(),
-        vendor_status: vendor("vendor_status")
-            .and_then(|v| v.as_u64())
-            .and_then(|v| u16::try_from(v).ok()),
-        vendor_code: vendor("vendor_code").and_then(|v| v.as_str().map(str::to_string)),
-        vendor_message: vendor("vendor_message").and_then(|v| v.as_str().map(str::to_string)),
-    });
+    refund.status_reason = row.status_reason.clone();
     refund.metadata = row.metadata.clone();
     refund.batch_id = row.batch_id.clone();
     if refund.amount.is_none() {

@@ -1,10 +1,11 @@
 //! A final answer to a create (a refund or a batch), as sent and as stored for idempotent
-//! replays.
+//! replays: the status and the rendered body.
 
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
-use crate::api::problem::{problem_response, ApiError};
+use super::problem::{problem_response, ApiError};
 
 pub struct Answer {
     pub status: StatusCode,
@@ -22,6 +23,14 @@ impl Answer {
         Answer {
             status,
             body,
+            replayed: false,
+        }
+    }
+
+    pub fn json(status: StatusCode, value: &impl Serialize) -> Answer {
+        Answer {
+            status,
+            body: serde_json::to_vec(value).unwrap_or_default(),
             replayed: false,
         }
     }

@@ -1,0 +1,179 @@
+//! Bulk refunds: a batch is checked whole (every item as a create would be, and against the
+//! other items: no target twice), refused naming every item at fault, or stored whole with
+//! its items queued for the worker. Reads and cancels are scoped to the submitting client.
+
+use std::collections::HashMap;
+
+use super::create::NewRefund;
+use super::error::FieldFault;
+use super::report::{item_report, report, BatchReport, ItemReport};
+use super::{Client, Refunds, ServiceError};
+use crate::storage::batches::{BatchRow, NewItem};
+
+/// How many item faults one answer lists at most.
+const MAX_REPORTED_ERRORS: usize = 100;
+
+/// A batch id: time-ordered, prefixed.
+pub fn new_batch_id() -> String {
+    format!("rb_{}", ulid::Ulid::new().to_string().to_ascii_lowercase())
+}
+
+/// Re-roots a fault of one item under `/items/<index>`.
+fn item_fault(index: usize, error: ServiceError) -> FieldFault {
+    let at = |pointer: Option<&str>| format!("/items/{index}{}", pointer.unwrap_or_default());
+    match error {
+        ServiceError::Invalid { pointer, message } => FieldFault {
+            pointer: at(Some(&pointer)),
+            code: "validation_failed".into(),
+            detail: message,
+        },
+        ServiceError::Provider(e) => FieldFault {
+            pointer: at(e.pointer.as_deref()),
+            code: e.kind.code().into(),
+            detail: e.message,
+        },
+        ServiceError::UnknownProvider(name) => FieldFault {
+            pointer: at(Some("/provider")),
+            code: "unknown_provider".into(),
+            detail: format!("no provider instance is named `{name}`"),
+        },
+        ServiceError::ProviderForbidden(name) => FieldFault {
+            pointer: at(Some("/provider")),
+            code: "provider_forbidden".into(),
+            detail: format!("this client may not use provider instance `{name}`"),
+        },
+        other => FieldFault {
+            pointer: at(None),
+            code: "validation_failed".into(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+impl Refunds {
+    /// Checks every item (each either parsed or already at fault); returns the items to
+    /// store, or every fault found, up to `MAX_REPORTED_ERRORS`.
+    pub fn check_batch(
+        &self,
+        client: &Client,
+        items: Vec<Result<NewRefund, FieldFault>>,
+    ) -> Result<Vec<NewItem>, ServiceError> {
+        let max_items = self.batches.max_items;
+        if items.is_empty() || items.len() > max_items {
+            return Err(ServiceError::invalid(
+                "/items",
+                format!(
+                    "a batch holds 1 to {max_items} items; this one has {}",
+                    items.len()
+                ),
+            ));
+        }
+        let mut faults = Vec::new();
+        let mut accepted = Vec::new();
+        let mut targets: HashMap<String, usize> = HashMap::new();
+        for (index, item) in items.into_iter().enumerate() {
+            let checked = item.and_then(|new| {
+                let checked = self
+                    .check(client, new.clone())
+                    .map_err(|e| item_fault(index, e))?;
+                Ok((checked.instance.name.to_string(), new))
+            });
+            match checked {
+                Ok((provider, new)) => {
+                    let key = format!(
+                        "{provider}\u{0}{}",
+                        serde_json::to_string(&new.request.target).unwrap_or_default()
+                    );
+                    if let Some(first) = targets.insert(key, index) {
+                        faults.push(FieldFault {
+                            pointer: format!("/items/{index}/target"),
+                            code: "duplicate_target".into(),
+                            detail: format!("the same provider and target as /items/{first}: one refund per target per batch"),
+                        });
+                    }
+                    accepted.push(NewItem {
+                        provider,
+                        body: serde_json::to_string(&new).unwrap_or_default(),
+                    });
+                }
+                Err(fault) => faults.push(fault),
+            }
+            if faults.len() >= MAX_REPORTED_ERRORS {
+                break;
+            }
+        }
+        if faults.is_empty() {
+            Ok(accepted)
+        } else {
+            Err(ServiceError::InvalidItems(faults))
+        }
+    }
+
+    /// Stores a checked batch whole under `id`, queues its items and wakes the worker.
+    pub async fn store_batch(
+        &self,
+        client: &Client,
+        id: &str,
+        key: Option<&str>,
+        items: &[NewItem],
+    ) -> Result<BatchReport, ServiceError> {
+        self.storage
+            .insert_batch(id, client.name(), key, items)
+            .await?;
+        self.batch_work.notify_one();
+        self.batch(client, id).await
+    }
+
+    async fn own_batch(&self, client: &Client, id: &str) -> Result<BatchRow, ServiceError> {
+        self.storage
+            .get_batch(id)
+            .await?
+            .filter(|batch| batch.client == client.name())
+            .ok_or_else(|| ServiceError::NotFound(format!("no batch `{id}`")))
+    }
+
+    /// Whether `client` has a batch `id` (a batch whose submitter died may be stored).
+    pub async fn has_batch(&self, client: &Client, id: &str) -> Result<bool, ServiceError> {
+        match self.own_batch(client, id).await {
+            Ok(_) => Ok(true),
+            Err(ServiceError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The batch's report: counts, amounts, rate and time left.
+    pub async fn batch(&self, client: &Client, id: &str) -> Result<BatchReport, ServiceError> {
+        let batch = self.own_batch(client, id).await?;
+        let items = self.storage.batch_items(id).await?;
+        Ok(report(&batch, &items))
+    }
+
+    /// Stops a batch: no queued item starts any more; items in flight finish.
+    pub async fn cancel_batch(
+        &self,
+        client: &Client,
+        id: &str,
+    ) -> Result<BatchReport, ServiceError> {
+        self.own_batch(client, id).await?;
+        self.storage.cancel_batch(id).await?;
+        self.batch(client, id).await
+    }
+
+    /// A page of a batch's items after `after_seq`, and whether more follow.
+    pub async fn batch_items(
+        &self,
+        client: &Client,
+        id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<(Vec<ItemReport>, bool), ServiceError> {
+        self.own_batch(client, id).await?;
+        let mut rows = self
+            .storage
+            .batch_items_page(id, after_seq, limit + 1)
+            .await?;
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok((rows.iter().map(item_report).collect(), has_more))
+    }
+}

@@ -1,0 +1,66 @@
+//! Everything the refund service can fail with. Each variant is a fact about the domain;
+//! `api::problem` maps each to an HTTP status and a stable problem code, once.
+
+use std::time::Duration;
+
+use refund_provider::ProviderError;
+
+use crate::storage::StorageError;
+
+/// One field at fault, in an answer that names several (a batch refused whole).
+#[derive(Debug, Clone)]
+pub struct FieldFault {
+    pub pointer: String,
+    pub code: String,
+    pub detail: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no provider instance is named `{0}`; GET /v1/providers lists them")]
+    UnknownProvider(String),
+    #[error("this client may not use provider instance `{0}`")]
+    ProviderForbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A canonical rule broken by a body field.
+    #[error("{message}")]
+    Invalid { pointer: String, message: String },
+    /// Several fields at fault at once (a batch is refused whole, naming every bad item).
+    #[error("{} item(s) of the request are invalid; see `errors`", .0.len())]
+    InvalidItems(Vec<FieldFault>),
+    /// A provider refused or failed, with nothing applied at the vendor (a lookup, or a
+    /// create refused before it was sent).
+    #[error("{}", .0.message)]
+    Provider(ProviderError),
+    /// A create that was sent failed; the error's outcome says whether the vendor may have
+    /// applied it.
+    #[error("{}", .0.message)]
+    CreateFailed(ProviderError),
+    /// A batch item's create was held back or failed transiently before anything was
+    /// applied: it goes back in line after `wait` (`counted`: the try counts).
+    #[error("{}", .error.message)]
+    Deferred {
+        error: ProviderError,
+        wait: Duration,
+        counted: bool,
+    },
+    #[error("this Idempotency-Key was used with a different request body")]
+    KeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry after {0:?}")]
+    KeyInFlight(Duration),
+    /// A refund whose status is final cannot change again.
+    #[error("{0}")]
+    Final(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError {
+    pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Reading refunds, scoped to the calling client: a ledger refund by its `rfg_` id (its
+//! own only), refreshed from the vendor through the lookup cache where the vendor can be
+//! read; a vendor refund by its `rf_` id; a target's refunds at the vendor, showing the
+//! caller's own refunds under the ids their creates returned; and pages of the ledger.
+
+use std::sync::Arc;
+
+use refund_provider::{Operation, Refund, RefundId, RefundStatus, Target, VendorRef};
+
+use super::view::refund_of;
+use super::{Client, Refunds, ServiceError};
+use crate::instances::Instance;
+use crate::storage::refunds::{LedgerFilter, LedgerRow, Settle, Settlement};
+use crate::traffic::lookup_cache::{CacheStatus, LedgerId, Listing};
+
+impl Refunds {
+    fn require(&self, instance: &Instance, operation: Operation) -> Result<(), ServiceError> {
+        let who = format!("`{}` ({})", instance.name, instance.kind);
+        instance
+            .provider
+            .capabilities()
+            .require(operation, &who)
+            .map_err(ServiceError::Provider)
+    }
+
+    /// One refund by id; `None` cache status when the vendor was not asked.
+    pub async fn get(
+        &self,
+        client: &Client,
+        id: &RefundId,
+        live: bool,
+    ) -> Result<(Refund, Option<CacheStatus>), ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("no refund has the id `{id}`"));
+        if id.is_ledger() {
+            let row = self
+                .own_row(client, id.as_str())
+                .await?
+                .ok_or_else(not_found)?;
+            let (row, cache) = self.refresh(row, live).await;
+            let mut refund = refund_of(&row);
+            refund.raw = row.refund.and_then(|r| r.raw);
+            return Ok((refund, cache));
+        }
+        let (instance_name, vendor_ref) = id.decode_vendor().ok_or_else(not_found)?;
+        let instance = self
+            .instance_for(client, instance_name.as_str())
+            .map_err(|e| match e {
+                ServiceError::UnknownProvider(_) => not_found(),
+                other => other,
+            })?;
+        self.require(instance, Operation::Get)?;
+        let (refund, cache) = self
+            .lookups
+            .get(instance, &vendor_ref, live)
+            .await
+            .map_err(ServiceError::Provider)?;
+        Ok((refund, Some(cache)))
+    }
+
+    /// A ledger row of `client`'s.
+    pub async fn own_row(
+        &self,
+        client: &Client,
+        id: &str,
+    ) -> Result<Option<LedgerRow>, ServiceError> {
+        Ok(self
+            .storage
+            .get_refund(id)
+            .await?
+            .filter(|row| row.client == client.name()))
+    }
+
+    /// Brings a row up to date with the vendor's view, settling it if the vendor's status
+    /// moved on. A failed refresh is not an error: the ledger's record stands.
+    async fn refresh(&self, row: LedgerRow, live: bool) -> (LedgerRow, Option<CacheStatus>) {
+        let Some(instance) = self.instances.get(&row.provider) else {
+            return (row, None);
+        };
+        let Some(reference) = row.vendor_reference.clone() else {
+            return (row, None);
+        };
+        if !instance.provider.capabilities().get || row.status == RefundStatus::Unknown {
+            return (row, None);
+        }
+        match self
+            .lookups
+            .get(instance, &VendorRef::new(reference), live)
+            .await
+        {
+            Ok((fresh, cache)) => {
+                let saved = if fresh.status != row.status && !row.status.is_final() {
+                    self.storage
+                        .settle(Settle::Refund(&row.id), &Settlement::from_vendor(fresh))
+                        .await
+                        .map(|_| ())
+                } else {
+                    self.storage.refresh_snapshot(&row.id, &fresh).await
+                };
+                if let Err(e) = saved {
+                    tracing::warn!(error = %e, refund = %row.id, "could not save a refreshed refund");
+                }
+                let row = match self.storage.get_refund(&row.id).await {
+                    Ok(Some(updated)) => updated,
+                    _ => row,
+                };
+                (row, Some(cache))
+            }
+            Err(e) => {
+                tracing::warn!(refund = %row.id, error = %e, "vendor refresh failed; answering from the ledger");
+                (row, None)
+            }
+        }
+    }
+
+    /// The refunds the vendor knows for `target`, as `client` may see them: its own under
+    /// their ledger ids, everyone else's under vendor ids.
+    pub async fn list_target(
+        &self,
+        client: &Client,
+        provider: &str,
+        target: &Target,
+        live: bool,
+    ) -> Result<(Vec<Refund>, CacheStatus), ServiceError> {
+        let instance = self.instance_for(client, provider)?;
+        self.require(instance, Operation::List)?;
+        let (listing, cache) = self
+            .lookups
+            .list(instance, target, live, |refunds| {
+                self.ledger_ids(instance, vendor_references(refunds))
+            })
+            .await
+            .map_err(ServiceError::Provider)?;
+        Ok((view_for(client, &listing), cache))
+    }
+
+    /// Which of a vendor answer's refunds the gateway made. Without the ledger (it is
+    /// down) the vendor's ids stand: a lookup needs no ledger.
+    pub(crate) async fn ledger_ids(
+        &self,
+        instance: &Instance,
+        references: Vec<String>,
+    ) -> Vec<Option<LedgerId>> {
+        let found = match self
+            .storage
+            .ids_by_vendor_reference(instance.name.as_str(), &references)
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "ledger unavailable; vendor ids kept in a listing");
+                Vec::new()
+            }
+        };
+        references
+            .iter()
+            .map(|reference| {
+                found
+                    .iter()
+                    .find(|(r, _, _)| r == reference)
+                    .map(|(_, id, client)| LedgerId {
+                        id: id.clone(),
+                        client: client.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// A page of `client`'s ledger, newest first, and whether more follow.
+    pub async fn list_ledger(
+        &self,
+        client: &Client,
+        mut filter: LedgerFilter,
+        limit: i64,
+    ) -> Result<(Vec<Refund>, bool), ServiceError> {
+        filter.client = Some(client.name().to_string());
+        let mut rows = self.storage.list_refunds(&filter, limit + 1).await?;
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok((rows.iter().map(refund_of).collect(), has_more))
+    }
+}
+
+/// The vendor references of a vendor answer's refunds.
+pub(crate) fn vendor_references(refunds: &[Refund]) -> Vec<String> {
+    refunds
+        .iter()
+        .map(|r| r.vendor_reference.as_str().to_string())
+        .collect()
+}
+
+/// A listing as one client sees it: a refund carries its ledger id only for the client
+/// that made it.
+fn view_for(client: &Client, listing: &Arc<Listing>) -> Vec<Refund> {
+    listing
+        .refunds
+        .iter()
+        .zip(listing.ledger_ids.iter().chain(std::iter::repeat(&None)))
+        .map(|(refund, ours)| {
+            let mut refund = refund.clone();
+            if let Some(ours) = ours.as_ref().filter(|o| o.client == client.name()) {
+                refund.id = RefundId::from_string(ours.id.clone());
+            }
+            refund
+        })
+        .collect()
+}
