@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::answer::Answer;
 use super::body::{pointer_of, read_json, strip_position};
 use super::idempotency::{self, Claimed};
-use super::problem::{ApiError, Problem};
+use super::problem::{self, ApiError, Problem};
 use super::query::Params;
 use super::refund_input::CreateRefundBody;
 use super::{AppState, Caller};
@@ -22,6 +22,7 @@ use crate::service::batches::new_batch_id;
 use crate::service::create::NewRefund;
 use crate::service::error::FieldFault;
 use crate::service::report::{BatchReport, ItemReport};
+use crate::service::ServiceError;
 
 /// Bytes allowed per batch item on top of the server's body limit.
 const BYTES_PER_ITEM: usize = 1024;
@@ -90,7 +91,9 @@ pub async fn create(
         .enumerate()
         .map(|(index, item)| parse_item(index, item))
         .collect();
-    let items = service.check_batch(&client, parsed)?;
+    let items = service
+        .check_batch(&client, parsed)
+        .map_err(forbidden_first)?;
     let mut id = new_batch_id();
     if let Some(key) = key.as_deref() {
         let hash = idempotency::request_hash(&json);
@@ -102,7 +105,7 @@ pub async fn create(
                 if let Some(previous) = previous {
                     if service.has_batch(&client, &previous).await? {
                         let report = service.batch(&client, &previous).await?;
-                        let answer = Answer::json(StatusCode::ACCEPTED, &report);
+                        let answer = Answer::json(problem::created(false), &report);
                         idempotency::store(service, &client, key, &answer).await;
                         return Ok(answer.into_response());
                     }
@@ -123,11 +126,26 @@ pub async fn create(
             return Err(e.into());
         }
     };
-    let answer = Answer::json(StatusCode::ACCEPTED, &report);
+    let answer = Answer::json(problem::created(false), &report);
     if let Some(key) = key.as_deref() {
         idempotency::store(service, &client, key, &answer).await;
     }
     Ok(answer.into_response())
+}
+
+/// A batch naming an instance the client may not use is forbidden whole (403), not merely
+/// invalid: the answer names the first such item.
+fn forbidden_first(error: ServiceError) -> ApiError {
+    if let ServiceError::InvalidItems(faults) = &error {
+        if let Some(fault) = faults.iter().find(|f| f.code == "provider_forbidden") {
+            return ApiError::ProviderForbidden {
+                name: fault.detail.clone(),
+                pointer: Some(fault.pointer.clone()),
+                parameter: None,
+            };
+        }
+    }
+    error.into()
 }
 
 #[utoipa::path(get, path = "/v1/refund-batches/{id}", tag = "batches",

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use super::answer::Answer;
@@ -81,7 +81,7 @@ pub async fn claim(
     match claim {
         Claim::Fresh => Ok(Claimed::Fresh),
         Claim::Replay { status, body } => Ok(Claimed::Replayed(Answer {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            status: super::problem::stored(status),
             body: body.into_bytes(),
             replayed: true,
         })),

@@ -426,3 +426,19 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// The success status of a create: 201 when the outcome is known, 202 when it is not yet
+/// (a refund whose vendor outcome is unknown, a batch queued for the worker). Chosen here
+/// with the error statuses, so every status the API answers comes from this file.
+pub fn created(outcome_known: bool) -> StatusCode {
+    if outcome_known {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    }
+}
+
+/// A status stored with an idempotent answer, read back for a replay.
+pub fn stored(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}

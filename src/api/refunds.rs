@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use refund_provider::chrono::DateTime;
@@ -16,7 +16,7 @@ use super::answer::Answer;
 use super::body::read_json;
 use super::client_limit::policy_item;
 use super::idempotency::{self, Claimed};
-use super::problem::{ApiError, Problem};
+use super::problem::{self, ApiError, Problem};
 use super::query::Params;
 use super::refund_input::CreateRefundBody;
 use super::{AppState, Caller};
@@ -107,12 +107,10 @@ pub async fn create(
 
 /// 201 with the refund; 202 when its outcome is unknown (settled later by a lookup).
 fn refund_answer(refund: &Refund) -> Answer {
-    let status = if refund.status == RefundStatus::Unknown {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::CREATED
-    };
-    Answer::json(status, refund)
+    Answer::json(
+        problem::created(refund.status != RefundStatus::Unknown),
+        refund,
+    )
 }
 
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds",

@@ -37,10 +37,11 @@ fn item_fault(index: usize, error: ServiceError) -> FieldFault {
             code: "unknown_provider".into(),
             detail: format!("no provider instance is named `{name}`"),
         },
+        // The detail is the instance's name: the API answers such a batch 403 naming it.
         ServiceError::ProviderForbidden(name) => FieldFault {
             pointer: at(Some("/provider")),
             code: "provider_forbidden".into(),
-            detail: format!("this client may not use provider instance `{name}`"),
+            detail: name,
         },
         other => FieldFault {
             pointer: at(None),

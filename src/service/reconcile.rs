@@ -223,6 +223,9 @@ impl Refunds {
         id: &str,
     ) -> Result<Refund, ServiceError> {
         let row = self.open_row(client, id).await?;
+        if !client.may_use(&row.provider) {
+            return Err(ServiceError::ProviderForbidden(row.provider));
+        }
         if row.status == RefundStatus::Unknown {
             settle(self, &row).await?;
         }
