@@ -1,22 +1,23 @@
 //! refund-gateway: one canonical refund API in front of ticketing vendors.
 //!
-//! A client request enters the API (`api`), is validated into a canonical request, and is
-//! handed to the provider instance it names. A create is first made durable (`ledger`): its
-//! idempotency key is claimed and its intent written to the database (`storage`) before the
-//! vendor is called, and its outcome after. The provider (a vendor crate under `providers/`)
-//! translates the request into vendor requests, which leave through that instance's guarded
-//! transport (`traffic`: circuit breaker, outbound pace; then `outbound`); the vendor's answer
-//! becomes a canonical refund or a `ProviderError`, which `api::problem` turns into
-//! problem+json. Lookups go through the lookup cache instead of the ledger; batches are
-//! stored whole and worked by `batches::worker`; `ledger::reconcile` settles unknown
-//! outcomes by looking, never by resending.
+//! A client request enters the API (`api`): it is authenticated, parsed and validated into
+//! canonical types, and handed with the calling client to the refund service
+//! (`service::Refunds`), the domain. The service checks it against the provider's declared
+//! capabilities and the client's allowed instances, makes a create durable (its intent in
+//! `storage` before the vendor is called, its outcome after), and calls the provider (a
+//! vendor crate under `providers/`), which translates to vendor requests leaving through the
+//! instance's guarded transport (`traffic`: circuit breaker, outbound pace; then `outbound`).
+//! Lookups go through the lookup cache; batches are stored whole and worked by
+//! `service::worker` through the same create; `service::reconcile` settles unknown outcomes
+//! by looking, never by resending. Errors travel as `ServiceError` and become problem+json
+//! in `api::problem`, the only place that chooses HTTP statuses.
 //!
 //! ```text
-//!  client ──HTTP──▶ api (routes, body, problem+json)
-//!                    │ canonical RefundRequest / Target / RefundId
-//!         creates ───┼──▶ ledger (idempotency key, intent ─▶ vendor ─▶ outcome) ◀─▶ storage (SQLite / PostgreSQL)
-//!         batches ───┼──▶ batches (submit; worker claims items with a lease)  ◀─▶ storage
-//!         lookups ───┴──▶ traffic::lookup_cache ─▶ lookup_retry
+//!  client ──HTTP──▶ api (auth, parsing, idempotency keys, problem+json)
+//!                    │ Client + canonical request
+//!                    ▼
+//!                  service::Refunds (create, reads, batches, reconcile) ◀─▶ storage (SQLite / PostgreSQL)
+//!                    │               └─▶ traffic::lookup_cache ─▶ lookup_retry
 //!                    ▼
 //!                  Provider (providers/<vendor>: wire, auth, mapping)
 //!                    │ VendorRequest
@@ -27,10 +28,11 @@
 //!          vendor API │ sandbox_host (sandbox = true) │ replay (tests, `replay` command)
 //! ```
 //!
-//! Invariants: only provider crates know vendor wire formats; only `registry` names
-//! vendors; only `api::problem` chooses HTTP statuses for errors; only
-//! `storage::refunds::settle` changes a refund's status, and never a final one; no create
-//! reaches a vendor without its intent row, and none whose outcome is unknown is resent.
+//! Invariants (checked by `tests/api/layering.rs`): nothing below `api` names it or any
+//! HTTP type; only `api::problem` chooses HTTP statuses; only `registry` names vendors; only
+//! provider crates know vendor wire formats; only `storage::refunds::settle` changes a
+//! refund's status, and never a final one; no create reaches a vendor without its intent
+//! row, and none whose outcome is unknown is resent.
 
 pub mod api;
 pub mod app;
