@@ -223,7 +223,7 @@ async fn vendor_list(
         all_for_event: false,
     };
     let service = &state.service;
-    let (mut refunds, cache) = service
+    let (listing, cache) = service
         .list_target(client, &provider, &target, wants_live(headers))
         .await
         .map_err(|e| match e {
@@ -238,14 +238,19 @@ async fn vendor_list(
             },
             other => ApiError::from_query(other),
         })?;
-    if !include_raw {
-        refunds.iter_mut().for_each(|r| r.raw = None);
-    }
-    let body = Json(RefundList {
-        data: refunds,
-        has_more: None,
-    });
-    let mut response = body.into_response();
+    let mut response = if include_raw {
+        Json(RefundList {
+            data: listing.refunds(),
+            has_more: None,
+        })
+        .into_response()
+    } else {
+        // The same document as `RefundList` without `has_more`, from pre-rendered refunds.
+        let mut body = b"{\"data\":".to_vec();
+        body.extend(listing.json_without_raw());
+        body.push(b'}');
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
     set_cache_status(&mut response, cache);
     if let Some(instance) = service.instances.get(&provider) {
         response = with_provider_policy(instance, response);

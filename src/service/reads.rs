@@ -120,7 +120,7 @@ impl Refunds {
         provider: &str,
         target: &Target,
         live: bool,
-    ) -> Result<(Vec<Refund>, CacheStatus), ServiceError> {
+    ) -> Result<(TargetListing, CacheStatus), ServiceError> {
         let instance = self.instance_for(client, provider)?;
         self.require(instance, Operation::List)?;
         let (listing, cache) = self
@@ -130,7 +130,11 @@ impl Refunds {
             })
             .await
             .map_err(ServiceError::Provider)?;
-        Ok((view_for(client, &listing), cache))
+        let listing = TargetListing {
+            listing,
+            client: client.name().to_string(),
+        };
+        Ok((listing, cache))
     }
 
     /// Which of a vendor answer's refunds the gateway made. Without the ledger (it is
@@ -188,19 +192,58 @@ pub(crate) fn vendor_references(refunds: &[Refund]) -> Vec<String> {
         .collect()
 }
 
-/// A listing as one client sees it: a refund carries its ledger id only for the client
-/// that made it.
-fn view_for(client: &Client, listing: &Arc<Listing>) -> Vec<Refund> {
-    listing
-        .refunds
-        .iter()
-        .zip(listing.ledger_ids.iter().chain(std::iter::repeat(&None)))
-        .map(|(refund, ours)| {
-            let mut refund = refund.clone();
-            if let Some(ours) = ours.as_ref().filter(|o| o.client == client.name()) {
-                refund.id = RefundId::from_string(ours.id.clone());
+/// A target's refunds as one client may see them: a refund carries its ledger id only for
+/// the client that made it.
+pub struct TargetListing {
+    listing: Arc<Listing>,
+    client: String,
+}
+
+impl TargetListing {
+    /// The id `client` is shown for refund `index`, when it is its own.
+    fn own_id(&self, index: usize) -> Option<&str> {
+        self.listing
+            .ledger_ids
+            .get(index)?
+            .as_ref()
+            .filter(|ours| ours.client == self.client)
+            .map(|ours| ours.id.as_str())
+    }
+
+    /// The refunds, vendor payloads included.
+    pub fn refunds(&self) -> Vec<Refund> {
+        (0..self.listing.refunds.len())
+            .map(|i| self.refund(i))
+            .collect()
+    }
+
+    fn refund(&self, index: usize) -> Refund {
+        let mut refund = self.listing.refunds[index].clone();
+        if let Some(id) = self.own_id(index) {
+            refund.id = RefundId::from_string(id.to_string());
+        }
+        refund
+    }
+
+    /// The refunds as a JSON array, without vendor payloads. Refunds that are not the
+    /// client's own are copied from the bytes the cache entry rendered once.
+    pub fn json_without_raw(&self) -> Vec<u8> {
+        let rendered = self.listing.rendered();
+        let mut out = Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
+        out.push(b'[');
+        for (i, bytes) in rendered.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
             }
-            refund
-        })
-        .collect()
+            if self.own_id(i).is_some() {
+                let mut refund = self.refund(i);
+                refund.raw = None;
+                out.extend(serde_json::to_vec(&refund).unwrap_or_default());
+            } else {
+                out.extend_from_slice(bytes);
+            }
+        }
+        out.push(b']');
+        out
+    }
 }

@@ -9,9 +9,10 @@
 //! the new refund and its id together.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use moka::future::Cache;
 use moka::Expiry;
 use refund_provider::{InstanceName, ProviderError, Refund, Target, VendorRef};
@@ -47,6 +48,33 @@ pub struct LedgerId {
 pub struct Listing {
     pub refunds: Vec<Refund>,
     pub ledger_ids: Vec<Option<LedgerId>>,
+    rendered: OnceLock<Vec<Bytes>>,
+}
+
+impl Listing {
+    pub fn new(refunds: Vec<Refund>, ledger_ids: Vec<Option<LedgerId>>) -> Listing {
+        Listing {
+            refunds,
+            ledger_ids,
+            rendered: OnceLock::new(),
+        }
+    }
+
+    /// Each refund as JSON, without its vendor payload and under its vendor id, rendered
+    /// once per entry: answers served from the cache copy these bytes instead of cloning
+    /// and serializing the refunds again.
+    pub fn rendered(&self) -> &[Bytes] {
+        self.rendered.get_or_init(|| {
+            self.refunds
+                .iter()
+                .map(|refund| {
+                    let mut refund = refund.clone();
+                    refund.raw = None;
+                    Bytes::from(serde_json::to_vec(&refund).unwrap_or_default())
+                })
+                .collect()
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -197,10 +225,7 @@ impl LookupCache {
             }
             let bytes = serde_json::to_vec(&refunds).map(|b| b.len()).unwrap_or(0);
             Entry {
-                listing: Arc::new(Listing {
-                    refunds,
-                    ledger_ids,
-                }),
+                listing: Arc::new(Listing::new(refunds, ledger_ids)),
                 targets: Arc::new(targets),
                 ttl: if all_final { ttls.final_ttl } else { ttls.ttl },
                 weight: u32::try_from(bytes)
