@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: the request path allocates many small, short-lived buffers (headers, query
+/// parameters, cache keys), which it serves faster than the system allocator, with less
+/// contention between the runtime's threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -131,21 +131,23 @@ pub async fn get(
     let params = Params::parse(query.as_deref(), &["include"])?;
     let include_raw = params.include_raw()?;
     let id = RefundId::from_string(id);
-    let (mut refund, cache) = state
+    let (found, cache) = state
         .service
         .get(&client, &id, wants_live(&headers))
         .await?;
-    if !include_raw {
-        refund.raw = None;
-    }
-    let mut response = Json(&refund).into_response();
+    let instance = (!id.is_ledger())
+        .then(|| state.service.instances.get(found.provider()))
+        .flatten();
+    let mut response = if include_raw {
+        Json(found.into_refund()).into_response()
+    } else {
+        json_bytes(found.json_without_raw())
+    };
     if let Some(cache) = cache {
         set_cache_status(&mut response, cache);
-        if !id.is_ledger() {
-            if let Some(instance) = state.service.instances.get(refund.provider.as_str()) {
-                response = with_provider_policy(instance, response);
-            }
-        }
+    }
+    if let Some(instance) = instance {
+        response = with_provider_policy(instance, response);
     }
     Ok(response)
 }
@@ -246,10 +248,7 @@ async fn vendor_list(
         .into_response()
     } else {
         // The same document as `RefundList` without `has_more`, from pre-rendered refunds.
-        let mut body = b"{\"data\":".to_vec();
-        body.extend(listing.json_without_raw());
-        body.push(b'}');
-        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        json_bytes(listing.document_without_raw())
     };
     set_cache_status(&mut response, cache);
     if let Some(instance) = service.instances.get(&provider) {
@@ -300,6 +299,11 @@ async fn ledger_list(
         has_more: Some(has_more),
     })
     .into_response())
+}
+
+/// A JSON answer from bytes rendered earlier.
+fn json_bytes(body: bytes::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `Cache-Control: no-cache` asks for a live lookup.

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use refund_provider::{Operation, Refund, RefundId, RefundStatus, Target, VendorRef};
 
 use super::view::refund_of;
@@ -29,7 +31,7 @@ impl Refunds {
         client: &Client,
         id: &RefundId,
         live: bool,
-    ) -> Result<(Refund, Option<CacheStatus>), ServiceError> {
+    ) -> Result<(Fetched, Option<CacheStatus>), ServiceError> {
         let not_found = || ServiceError::NotFound(format!("no refund has the id `{id}`"));
         if id.is_ledger() {
             let row = self
@@ -39,7 +41,7 @@ impl Refunds {
             let (row, cache) = self.refresh(row, live).await;
             let mut refund = refund_of(&row);
             refund.raw = row.refund.and_then(|r| r.raw);
-            return Ok((refund, cache));
+            return Ok((Fetched::Ledger(Box::new(refund)), cache));
         }
         let (instance_name, vendor_ref) = id.decode_vendor().ok_or_else(not_found)?;
         let instance = self
@@ -49,12 +51,12 @@ impl Refunds {
                 other => other,
             })?;
         self.require(instance, Operation::Get)?;
-        let (refund, cache) = self
+        let (listing, cache) = self
             .lookups
-            .get(instance, &vendor_ref, live)
+            .get_listing(instance, &vendor_ref, live)
             .await
             .map_err(ServiceError::Provider)?;
-        Ok((refund, Some(cache)))
+        Ok((Fetched::Vendor(listing), Some(cache)))
     }
 
     /// A ledger row of `client`'s.
@@ -225,12 +227,16 @@ impl TargetListing {
         refund
     }
 
-    /// The refunds as a JSON array, without vendor payloads. Refunds that are not the
-    /// client's own are copied from the bytes the cache entry rendered once.
-    pub fn json_without_raw(&self) -> Vec<u8> {
+    /// The listing document `{"data":[...]}`, without vendor payloads. When none of the
+    /// refunds is the client's own, it is the bytes the cache entry rendered once; else
+    /// the others are copied from the entry's rendered refunds.
+    pub fn document_without_raw(&self) -> Bytes {
+        let owns_none = (0..self.listing.refunds.len()).all(|i| self.own_id(i).is_none());
+        if owns_none {
+            return self.listing.document();
+        }
         let rendered = self.listing.rendered();
-        let mut out = Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
-        out.push(b'[');
+        let mut out = b"{\"data\":[".to_vec();
         for (i, bytes) in rendered.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -243,7 +249,43 @@ impl TargetListing {
                 out.extend_from_slice(bytes);
             }
         }
-        out.push(b']');
-        out
+        out.extend_from_slice(b"]}");
+        Bytes::from(out)
+    }
+}
+
+/// One refund found by id: from the ledger, or a vendor's refund as the cache holds it.
+pub enum Fetched {
+    Ledger(Box<Refund>),
+    Vendor(Arc<Listing>),
+}
+
+impl Fetched {
+    /// The refund, vendor payload included.
+    pub fn into_refund(self) -> Refund {
+        match self {
+            Fetched::Ledger(refund) => *refund,
+            Fetched::Vendor(listing) => listing.refunds[0].clone(),
+        }
+    }
+
+    pub fn provider(&self) -> &str {
+        match self {
+            Fetched::Ledger(refund) => refund.provider.as_str(),
+            Fetched::Vendor(listing) => listing.refunds[0].provider.as_str(),
+        }
+    }
+
+    /// The refund as JSON without its vendor payload; a vendor refund's is the bytes its
+    /// cache entry rendered once.
+    pub fn json_without_raw(&self) -> Bytes {
+        match self {
+            Fetched::Ledger(refund) => {
+                let mut refund = refund.clone();
+                refund.raw = None;
+                Bytes::from(serde_json::to_vec(&refund).unwrap_or_default())
+            }
+            Fetched::Vendor(listing) => listing.rendered()[0].clone(),
+        }
     }
 }

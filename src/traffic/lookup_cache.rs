@@ -49,6 +49,7 @@ pub struct Listing {
     pub refunds: Vec<Refund>,
     pub ledger_ids: Vec<Option<LedgerId>>,
     rendered: OnceLock<Vec<Bytes>>,
+    document: OnceLock<Bytes>,
 }
 
 impl Listing {
@@ -57,7 +58,27 @@ impl Listing {
             refunds,
             ledger_ids,
             rendered: OnceLock::new(),
+            document: OnceLock::new(),
         }
+    }
+
+    /// The listing document `{"data":[...]}` of `rendered`, made once per entry.
+    pub fn document(&self) -> Bytes {
+        self.document
+            .get_or_init(|| {
+                let rendered = self.rendered();
+                let mut out = Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 10);
+                out.extend_from_slice(b"{\"data\":[");
+                for (i, bytes) in rendered.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(bytes);
+                }
+                out.extend_from_slice(b"]}");
+                Bytes::from(out)
+            })
+            .clone()
     }
 
     /// Each refund as JSON, without its vendor payload and under its vendor id, rendered
@@ -155,6 +176,17 @@ impl LookupCache {
         vendor_ref: &VendorRef,
         live: bool,
     ) -> Result<(Refund, CacheStatus), ProviderError> {
+        let (listing, status) = self.get_listing(instance, vendor_ref, live).await?;
+        Ok((listing.refunds[0].clone(), status))
+    }
+
+    /// One vendor refund by its reference, as the cache entry holds it (exactly one refund).
+    pub async fn get_listing(
+        &self,
+        instance: &Instance,
+        vendor_ref: &VendorRef,
+        live: bool,
+    ) -> Result<(Arc<Listing>, CacheStatus), ProviderError> {
         let key = Key {
             instance: instance.name.clone(),
             lookup: Lookup::Get(vendor_ref.clone()),
@@ -168,10 +200,13 @@ impl LookupCache {
         };
         let ids = |_: &[Refund]| async { Vec::new() };
         let (listing, status) = self.lookup(instance, key, live, fetch, ids).await?;
-        let refund = listing.refunds.first().cloned().ok_or_else(|| {
-            ProviderError::new(refund_provider::ErrorKind::NotFound, "no such refund")
-        })?;
-        Ok((refund, status))
+        if listing.refunds.is_empty() {
+            return Err(ProviderError::new(
+                refund_provider::ErrorKind::NotFound,
+                "no such refund",
+            ));
+        }
+        Ok((listing, status))
     }
 
     /// The vendor's refunds of a target; `ledger_ids` names those the gateway made, and
