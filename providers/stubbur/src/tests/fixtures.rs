@@ -197,7 +197,10 @@ async fn every_documented_error() {
 async fn vendor_garbage() {
     let tk = json!({"tickets": ["tk-1001-0201"]});
     let html = one("garbage-html-502", tk.clone(), None).await.unwrap_err();
-    assert_eq!(html.kind, ErrorKind::BadResponse);
+    assert_eq!(
+        (html.kind, html.outcome),
+        (ErrorKind::Unavailable, Outcome::Unknown)
+    );
     assert!(html.vendor.unwrap().message.contains("502 - Web server"));
     let cut = one("garbage-truncated-json", tk.clone(), None)
         .await
