@@ -171,7 +171,7 @@ async fn run_vendor(folder: PathBuf) -> VendorReport {
             return report;
         }
     };
-    let instance = match Instance::new(&report.vendor, &manifest) {
+    let instance = match Instance::new(&report.vendor, &manifest.instance) {
         Ok(i) => i,
         Err(e) => {
             report.problems.push(e);
@@ -197,7 +197,10 @@ async fn run_vendor(folder: PathBuf) -> VendorReport {
         .collect();
     for planned in &plan.cases {
         let label = format!("{} [{}]", planned.label(), planned.fixtures.join(", "));
-        let outcome = run_case(&instance, &folder, planned, manifest.create_call()).await;
+        let outcome = match Instance::new(&report.vendor, &planned.instance) {
+            Ok(instance) => run_case(&instance, &folder, planned, manifest.create_call()).await,
+            Err(e) => Err(e),
+        };
         *report.counts.entry(planned.phase).or_default() += 1;
         report.ran.push((label, outcome));
     }
@@ -214,12 +217,12 @@ struct Instance {
 }
 
 impl Instance {
-    fn new(folder: &str, manifest: &Manifest) -> Result<Instance, String> {
+    fn new(folder: &str, table: &serde_json::Map<String, Value>) -> Result<Instance, String> {
         let name = InstanceName::new(folder)
             .map_err(|e| format!("the folder name is the instance name: {e}"))?;
         let mut settings = String::new();
         let mut secrets = Vec::new();
-        for (key, value) in &manifest.instance {
+        for (key, value) in table {
             if ["base_url", "timeout", "connect_timeout", "sandbox"].contains(&key.as_str()) {
                 return Err(format!(
                     "[instance] must not set `{key}`: the suite sets it for each case"

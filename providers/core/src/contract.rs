@@ -272,7 +272,8 @@ pub struct LookupSection {
 
 /// One case of a vendor: the fixtures to load (by file name without `.json`; the last one
 /// shows the fault, those before it are the calls that come first), optionally another
-/// request than the section's default; or why the case does not apply to this vendor.
+/// request than the section's default and instance settings that replace the manifest's
+/// (e.g. another auth mode); or why the case does not apply to this vendor.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseEntry {
@@ -288,6 +289,9 @@ pub struct CaseEntry {
     pub get: Option<String>,
     #[serde(default)]
     pub list: Option<BTreeMap<String, String>>,
+    /// Keys of `[instance]` to set differently for this case.
+    #[serde(default)]
+    pub instance: serde_json::Map<String, Value>,
 }
 
 /// Which vendor requests are refund creations: the method, the path (a `*` stands for one
@@ -339,6 +343,8 @@ pub struct PlannedCase {
     pub case: Case,
     pub fixtures: Vec<String>,
     pub request: CanonicalRequest,
+    /// The manifest's `[instance]` with the case's own settings applied.
+    pub instance: serde_json::Map<String, Value>,
 }
 
 /// A case the manifest declares not applicable, and why.
@@ -476,11 +482,14 @@ impl Manifest {
                 }
             }
         };
+        let mut instance = self.instance.clone();
+        instance.extend(entry.instance.clone());
         Ok(Some(PlannedCase {
             phase,
             case,
             fixtures: entry.fixtures.clone(),
             request,
+            instance,
         }))
     }
 
@@ -644,9 +653,11 @@ mod tests {
         let mut cases = all(Phase::Create, &[]);
         cases.insert(
             "not_found".into(),
-            json!({"fixtures": ["e404"], "body": {"target": {"order": "9"}}}),
+            json!({"fixtures": ["e404"], "body": {"target": {"order": "9"}},
+                   "instance": {"auth": {"mode": "other"}}}),
         );
-        let m = manifest(Some(create_section(cases)), None);
+        let mut m = manifest(Some(create_section(cases)), None);
+        m.instance.insert("auth".into(), json!({"mode": "usual"}));
         let plan = m.plan(&caps(true, false, false)).unwrap();
         let nf = plan
             .cases
@@ -658,6 +669,12 @@ mod tests {
             CanonicalRequest::Create(json!({"target": {"order": "9"}}))
         );
         assert_eq!(nf.label(), "create.not_found");
+        assert_eq!(
+            Value::Object(nf.instance.clone()),
+            json!({"kind": "demo", "auth": {"mode": "other"}})
+        );
+        let other = plan.cases.iter().find(|c| c.case == Case::Timeout).unwrap();
+        assert_eq!(other.instance["auth"], json!({"mode": "usual"}));
     }
 
     #[test]
@@ -718,6 +735,7 @@ mod tests {
             case,
             fixtures: (0..n).map(|i| format!("f{i}")).collect(),
             request: CanonicalRequest::Create(json!({})),
+            instance: Default::default(),
         };
         let after = planned(Case::ResetAfterCreate, 2);
         assert_eq!(
