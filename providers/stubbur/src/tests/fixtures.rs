@@ -1,5 +1,6 @@
-//! The provider against every recorded exchange in `fixtures/stubbur/`: each request must
-//! be the recorded one, and each answer must map to the canonical result stated here.
+//! The provider against every recorded exchange in `fixtures/stubbur/`, through the core's
+//! `FixtureTransport`: each request must be the recorded one, and each answer must map to
+//! the canonical result stated here.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use refund_provider::{
 };
 use serde_json::{json, Value};
 
-use super::support::{provider, secret_file, FixtureTransport};
+use super::{fixtures, provider, secret_file};
 
 fn request(target: Value, reason: Option<&str>) -> RefundRequest {
     serde_json::from_value(json!({ "target": target, "reason": reason })).unwrap()
@@ -25,10 +26,10 @@ fn credentials() -> Value {
 
 async fn run(
     config: Value,
-    fixtures: &[&str],
+    names: &[&str],
     requests: &[RefundRequest],
 ) -> Vec<Result<Refund, ProviderError>> {
-    let transport = FixtureTransport::new(fixtures);
+    let transport = fixtures(names);
     let p = provider(config, false, transport.clone() as Arc<_>);
     let mut out = Vec::new();
     for r in requests {
