@@ -144,6 +144,23 @@ impl VendorReport {
                 self.not_applicable.join("; ")
             ));
         }
+        for phase in [Phase::Create, Phase::Lookup] {
+            let cases: Vec<String> = self
+                .ran
+                .iter()
+                .filter(|(label, _)| label.starts_with(&format!("{}.", phase.name())))
+                .map(|(label, outcome)| {
+                    let name = label.split([' ', '.']).nth(1).unwrap_or(label);
+                    match outcome {
+                        Ok(()) => name.to_string(),
+                        Err(_) => format!("{name} (FAILED)"),
+                    }
+                })
+                .collect();
+            if !cases.is_empty() {
+                line.push_str(&format!("\n    {}: {}", phase.name(), cases.join(", ")));
+            }
+        }
         line
     }
 }
@@ -412,13 +429,12 @@ async fn run_case(
 
 /// What the canonical API must answer for a case.
 enum Expected {
-    /// A problem+json answer. `code: None` is any code but `provider_bad_response`, and
-    /// `status: 0` any 4xx: the vendor stated an error of its own (HTTP 200 with an error
-    /// body), whose kind depends on what it said.
-    Problem {
-        status: u16,
-        code: Option<&'static str>,
-    },
+    /// A problem+json answer with this status and code.
+    Problem { status: u16, code: &'static str },
+    /// The vendor stated an error of its own (HTTP 200 with an error body): a 4xx problem
+    /// whose code depends on what it said, but never `provider_bad_response` (its words
+    /// were read, not taken for garbage).
+    VendorError,
     /// A create the vendor may have applied: 202, the refund in status `unknown`.
     Unknown { code: &'static str },
 }
@@ -429,47 +445,44 @@ fn expected(planned: &PlannedCase) -> Expected {
     match planned.case {
         Case::Unauthorized | Case::Forbidden => Problem {
             status: 502,
-            code: Some("provider_unauthorized"),
+            code: "provider_unauthorized",
         },
         Case::NotFound => Problem {
             status: 404,
-            code: Some("not_found"),
+            code: "not_found",
         },
         Case::RateLimited => Problem {
             status: 503,
-            code: Some("provider_rate_limited"),
+            code: "provider_rate_limited",
         },
         Case::Html5xx if create => Unknown {
             code: "provider_unavailable",
         },
         Case::Html5xx => Problem {
             status: 502,
-            code: Some("provider_unavailable"),
+            code: "provider_unavailable",
         },
         Case::TruncatedJson if create => Unknown {
             code: "provider_bad_response",
         },
         Case::TruncatedJson => Problem {
             status: 502,
-            code: Some("provider_bad_response"),
+            code: "provider_bad_response",
         },
         Case::ConnectionReset | Case::ResetBeforeCreate => Problem {
             status: 502,
-            code: Some("provider_unavailable"),
+            code: "provider_unavailable",
         },
         Case::ResetAfterCreate => Unknown {
             code: "provider_unavailable",
         },
-        Case::ErrorBody200 => Problem {
-            status: 0,
-            code: None,
-        },
+        Case::ErrorBody200 => Expected::VendorError,
         Case::Timeout if create => Unknown {
             code: "provider_timeout",
         },
         Case::Timeout => Problem {
             status: 504,
-            code: Some("provider_timeout"),
+            code: "provider_timeout",
         },
     }
 }
@@ -491,26 +504,20 @@ fn check_answer(planned: &PlannedCase, fault: &Exchange, r: &ApiResponse) -> Vec
         _ => Some(fault.response.status),
     };
     let (status_field, message_field) = match expected(planned) {
-        Expected::Problem { status, code } => {
-            let status_ok = if status == 0 {
-                (400..500).contains(&r.status)
-            } else {
-                r.status == status
+        expectation @ (Expected::Problem { .. } | Expected::VendorError) => {
+            let (ok, wanted) = match expectation {
+                Expected::Problem { status, code } => (
+                    r.status == status && r.code() == code,
+                    format!("{status} {code}"),
+                ),
+                _ => (
+                    (400..500).contains(&r.status)
+                        && !r.code().is_empty()
+                        && r.code() != "provider_bad_response",
+                    "a 4xx problem with the vendor's own error (not provider_bad_response)".into(),
+                ),
             };
-            let code_ok = match code {
-                Some(c) => r.code() == c,
-                None => !r.code().is_empty() && r.code() != "provider_bad_response",
-            };
-            let wanted = match (status, code) {
-                (0, _) => "a 4xx problem with the vendor's own error (not provider_bad_response)"
-                    .to_string(),
-                (s, Some(c)) => format!("{s} {c}"),
-                (s, None) => s.to_string(),
-            };
-            want(
-                status_ok && code_ok,
-                format!("expected {wanted}, got {}", outline(r)),
-            );
+            want(ok, format!("expected {wanted}, got {}", outline(r)));
             want(
                 r.header("content-type") == Some("application/problem+json"),
                 format!(
