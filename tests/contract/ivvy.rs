@@ -1,8 +1,10 @@
 //! iVvy through the whole gateway over loopback HTTP: the replay vendor serves
 //! `fixtures/ivvy/`, and every assertion is made at the canonical API. The last tests use
 //! the iVvy sandbox, which verifies each request's signature over real HTTP.
+//! The faults every vendor shares (401, 403, 404, 429, HTML 5xx, truncated JSON, resets,
+//! HTTP 200 with an error body, timeouts) are cases of the shared suite (`shared.rs`, from
+//! `fixtures/<vendor>/contract.toml`); this file keeps what is particular to this vendor.
 
-use refund_provider::{InstanceName, RefundId, VendorRef};
 use serde_json::{json, Value};
 
 use crate::support::{assert_problem, secret_file, ApiResponse, ReplayVendor, TestGateway};
@@ -203,80 +205,6 @@ async fn each_refund_error_code_has_its_own_canonical_code() {
         5,
         "each specific code maps to its own canonical code"
     );
-}
-
-#[tokio::test]
-async fn stale_request_is_an_unauthorized_vendor_answer() {
-    let r = create(&["add-refund-stale-request-401-23005"], "25.00").await;
-    assert_problem(&r, 502, "provider_unauthorized");
-    assert_eq!(r.body["vendor_status"], 401);
-    assert_eq!(r.body["vendor_code"], "23005");
-    assert_eq!(r.body["outcome"], "not_applied");
-}
-
-#[tokio::test]
-async fn an_error_body_with_http_200_is_an_error() {
-    let r = create(&["add-refund-error-body-http-200"], "500.00").await;
-    assert_problem(&r, 422, "amount_exceeds_refundable");
-    assert_eq!(r.body["vendor_status"], 200);
-    assert_eq!(r.body["vendor_code"], "24146");
-}
-
-#[tokio::test]
-async fn unknown_booking_is_not_found() {
-    let vendor = replay(&["add-refund-booking-not-found-404"]).await;
-    let gw = gateway(&vendor).await;
-    let r = gw
-        .post("/v1/refunds", create_body("999", Some("10.00")))
-        .await;
-    assert_problem(&r, 404, "not_found");
-    assert_eq!(r.body["vendor_code"], "404");
-    vendor.assert_clean();
-}
-
-#[tokio::test]
-async fn vendor_429_passes_retry_after_on() {
-    let r = create(&["add-refund-rate-limited-429"], "15.00").await;
-    assert_problem(&r, 503, "provider_rate_limited");
-    assert_eq!(r.header("retry-after"), Some("30"));
-    assert_eq!(r.body["retry_after"], 30);
-    assert_eq!(r.body["outcome"], "not_applied");
-}
-
-#[tokio::test]
-async fn html_5xx_page_leaves_the_outcome_unknown() {
-    let r = create(&["add-refund-server-error-html-503"], "20.00").await;
-    crate::support::assert_unknown_outcome(&r, "provider_unavailable", Some(503));
-    assert!(r.body["status_reason"]["vendor_message"]
-        .as_str()
-        .unwrap()
-        .contains("503 Service"));
-}
-
-#[tokio::test]
-async fn truncated_json_is_a_bad_response_with_unknown_outcome() {
-    let r = create(&["add-refund-truncated-json"], "30.00").await;
-    crate::support::assert_unknown_outcome(&r, "provider_bad_response", Some(200));
-}
-
-#[tokio::test]
-async fn connection_reset_leaves_the_outcome_unknown() {
-    let r = create(&["add-refund-connection-reset"], "35.00").await;
-    crate::support::assert_unknown_outcome(&r, "provider_unavailable", None);
-}
-
-#[tokio::test]
-async fn lookup_of_an_unknown_invoice_is_not_found() {
-    let vendor = replay(&["get-invoice-not-found-24137"]).await;
-    let gw = gateway(&vendor).await;
-    let id = RefundId::for_vendor(
-        &InstanceName::new("iv").unwrap(),
-        &VendorRef::new("venue/2/booking/2/refunds/9999:1"),
-    );
-    let r = gw.get(&format!("/v1/refunds/{id}")).await;
-    assert_problem(&r, 404, "not_found");
-    assert_eq!(r.body["vendor_code"], "24137");
-    vendor.assert_clean();
 }
 
 #[tokio::test]

@@ -8,5 +8,6 @@ mod fourvenues;
 mod ivvy;
 mod paylogic;
 mod replay_diff;
+mod shared;
 mod stubbur;
 mod ticketmatic;

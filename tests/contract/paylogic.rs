@@ -1,6 +1,9 @@
 //! Paylogic through the whole gateway over loopback HTTP: the replay vendor serves
 //! `fixtures/paylogic/`, and every assertion is made at the canonical API. Paylogic is
 //! lookup-only: a create is answered 501 without any vendor request.
+//! The faults every vendor shares (401, 403, 404, 429, HTML 5xx, truncated JSON, resets,
+//! HTTP 200 with an error body, timeouts) are cases of the shared suite (`shared.rs`, from
+//! `fixtures/<vendor>/contract.toml`); this file keeps what is particular to this vendor.
 
 use refund_provider::{InstanceName, RefundId, VendorRef};
 use serde_json::{json, Value};
@@ -215,61 +218,6 @@ async fn get_with_a_cognito_token() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["raw"]["uid"], DOC_UID);
     vendor.assert_clean();
-}
-
-#[tokio::test]
-async fn vendor_401_is_an_operator_problem() {
-    let r = get(&["get_401"], DOC_UID, "en").await;
-    assert_problem(&r, 502, "provider_unauthorized");
-    assert_eq!(r.body["vendor_status"], 401);
-    assert_eq!(r.body["vendor_message"], "Invalid username/password.");
-    assert!(!r.text.contains("k>?~secret") && !r.text.contains("c2hvcC1hcHA6"));
-}
-
-#[tokio::test]
-async fn vendor_404_is_not_found() {
-    let r = get(&["get_404"], "0000000000000000000000000000dead", "en").await;
-    assert_problem(&r, 404, "not_found");
-    assert_eq!(r.body["vendor_status"], 404);
-    assert_eq!(r.body["vendor_code"], "not_found");
-    assert_eq!(r.body["vendor_message"], "Not found.");
-}
-
-#[tokio::test]
-async fn vendor_429_passes_retry_after_on() {
-    let vendor = replay(&["list_429"]).await;
-    let gw = gateway(&vendor, "en").await;
-    let r = gw.get(&list_path(DOC_ORDER)).await;
-    assert_problem(&r, 503, "provider_rate_limited");
-    assert_eq!(r.header("retry-after"), Some("30"));
-    assert_eq!(r.body["retry_after"], 30);
-    assert_eq!(r.body["vendor_status"], 429);
-    vendor.assert_clean();
-}
-
-#[tokio::test]
-async fn html_5xx_page_is_unavailable() {
-    let r = get(&["get_503_html"], DOC_UID, "en").await;
-    assert_problem(&r, 502, "provider_unavailable");
-    assert_eq!(r.body["vendor_status"], 503);
-    let message = r.body["vendor_message"].as_str().unwrap();
-    assert!(
-        message.contains("503 Service Temporarily Unavailable"),
-        "{message}"
-    );
-}
-
-#[tokio::test]
-async fn truncated_json_is_a_bad_response() {
-    let r = get(&["get_truncated_json"], DOC_UID, "en").await;
-    assert_problem(&r, 502, "provider_bad_response");
-    assert_eq!(r.body["vendor_status"], 200);
-}
-
-#[tokio::test]
-async fn connection_reset_is_unavailable() {
-    let r = get(&["get_reset"], DOC_UID, "en").await;
-    assert_problem(&r, 502, "provider_unavailable");
 }
 
 #[tokio::test]

@@ -6,8 +6,10 @@
 //! none, and the gateway knows vendors only through its one registry.
 
 pub mod capabilities;
+pub mod contract;
 pub mod error;
 pub mod fixture;
+pub mod fixture_transport;
 pub mod ids;
 pub mod money;
 pub mod provider;

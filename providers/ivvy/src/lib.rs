@@ -14,7 +14,7 @@ mod vendor_ref;
 mod wire;
 
 #[cfg(test)]
-mod e2e_tests;
+mod tests;
 
 use std::sync::Arc;
 

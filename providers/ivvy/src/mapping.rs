@@ -318,5 +318,4 @@ pub fn parse_timestamp(value: Option<&str>) -> Option<DateTime<Utc>> {
 }
 
 #[cfg(test)]
-#[path = "mapping_tests.rs"]
 mod tests;

@@ -182,5 +182,4 @@ fn snippet(raw: &serde_json::Value) -> String {
 }
 
 #[cfg(test)]
-#[path = "mapping_tests.rs"]
 mod tests;

@@ -186,5 +186,4 @@ impl Sandbox for PaylogicSandbox {
 }
 
 #[cfg(test)]
-#[path = "sandbox_tests.rs"]
 mod tests;

@@ -1,11 +1,13 @@
-//! Provider-level tests without sockets: the provider driven against its own sandbox
-//! through an in-crate transport, and against recorded fixtures and scripted answers.
+//! The provider end to end without sockets: against its own sandbox (`sandbox.rs`, through
+//! the core's `InProcessTransport`) and against the recorded fixtures and scripted answers
+//! (`fixtures.rs`, through the core's `FixtureTransport`). The builders both use are here.
 
 use super::*;
 use std::sync::Mutex;
 
-use refund_provider::fixture::{Exchange, Fault};
-use refund_provider::http::{HeaderMap, HeaderValue};
+use refund_provider::fixture_transport::FixtureTransport;
+use refund_provider::http::HeaderValue;
+use refund_provider::sandbox::InProcessTransport;
 use refund_provider::{
     RefundId, RefundStatus, SandboxRequest, SecretRef, Transport, TransportError, VendorRequest,
     VendorResponse,
@@ -17,28 +19,29 @@ use crate::sandbox::PaylogicSandbox;
 
 type Handler = Box<dyn Fn(&VendorRequest) -> Result<VendorResponse, TransportError> + Send + Sync>;
 
-/// Sends every request to a handler and remembers the URLs requested.
-struct FnTransport {
+/// Scripted vendor answers (a `next` link that loops, pages without end, a wrong shape):
+/// each request goes to a closure; the URLs requested are kept.
+struct Scripted {
     handler: Handler,
     urls: Mutex<Vec<String>>,
 }
 
 #[async_trait]
-impl Transport for FnTransport {
+impl Transport for Scripted {
     async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
         self.urls.lock().unwrap().push(request.url.clone());
         (self.handler)(&request)
     }
 }
 
-impl FnTransport {
+impl Scripted {
     fn new(
         handler: impl Fn(&VendorRequest) -> Result<VendorResponse, TransportError>
             + Send
             + Sync
             + 'static,
     ) -> Arc<Self> {
-        Arc::new(FnTransport {
+        Arc::new(Scripted {
             handler: Box::new(handler),
             urls: Mutex::new(Vec::new()),
         })
@@ -47,79 +50,56 @@ impl FnTransport {
     fn urls(&self) -> Vec<String> {
         self.urls.lock().unwrap().clone()
     }
+}
 
-    /// The provider's own sandbox, as the gateway would serve it.
-    fn sandbox() -> Arc<Self> {
-        let sandbox = PaylogicSandbox::seeded();
-        Self::new(move |r| Ok(sandbox.handle(&to_sandbox(r))))
-    }
+/// The sandbox as the gateway serves it: its links are absolute, built from the `Host`
+/// header the gateway's HTTP server passes on, which an in-process call has not; this adds
+/// the sandbox's, and keeps the path and query of each request.
+struct WithHost {
+    sandbox: PaylogicSandbox,
+    requested: Mutex<Vec<String>>,
+}
 
-    /// Answers with the recorded response of a fixture, checking path, query and the
-    /// recorded exact headers first.
-    fn fixture(name: &'static str, text: &'static str) -> Arc<Self> {
-        let exchange = Exchange::parse(name, text);
-        Self::new(move |r| {
-            let got = to_sandbox(r);
-            let expected = &exchange.request;
-            assert_eq!(got.method.as_str(), expected.method, "{name}");
-            assert_eq!(got.path, expected.path, "{name}");
-            let query: std::collections::BTreeMap<String, String> = got
-                .query
-                .as_deref()
-                .map(|q| {
-                    url::form_urlencoded::parse(q.as_bytes())
-                        .into_owned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            assert_eq!(query, expected.query, "{name}");
-            for (header, value) in &expected.headers {
-                if let refund_provider::fixture::HeaderExpectation::Exact(v) = value {
-                    assert_eq!(got.header(header), Some(v.as_str()), "{name}: {header}");
-                }
-            }
-            let recorded = &exchange.response;
-            if recorded.fault == Some(Fault::Reset) {
-                return Err(TransportError::Broken("connection reset".into()));
-            }
-            let mut headers = HeaderMap::new();
-            for (k, v) in &recorded.headers {
-                headers.insert(
-                    refund_provider::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                    HeaderValue::from_str(v).unwrap(),
-                );
-            }
-            let body = match (&recorded.body_text, &recorded.body) {
-                (Some(text), _) => text.clone(),
-                (None, Some(json)) => json.to_string(),
-                (None, None) => String::new(),
-            };
-            Ok(VendorResponse {
-                status: recorded.status,
-                headers,
-                body: body.into(),
-            })
-        })
+impl Sandbox for WithHost {
+    fn handle(&self, request: &SandboxRequest) -> VendorResponse {
+        let mut request = request.clone();
+        let host = SANDBOX_BASE.trim_start_matches("http://");
+        request
+            .headers
+            .insert("host", HeaderValue::from_str(host).unwrap());
+        let query = request.query.as_deref().map(|q| format!("?{q}"));
+        self.requested.lock().unwrap().push(format!(
+            "{}{}",
+            request.path,
+            query.unwrap_or_default()
+        ));
+        self.sandbox.handle(&request)
     }
 }
 
-/// The request as the sandbox's HTTP server would see it (with the Host header).
-fn to_sandbox(request: &VendorRequest) -> SandboxRequest {
-    let url = url::Url::parse(&request.url).unwrap();
-    let mut headers = request.headers.clone();
-    let host = format!(
-        "{}:{}",
-        url.host_str().unwrap(),
-        url.port_or_known_default().unwrap()
-    );
-    headers.insert("host", HeaderValue::from_str(&host).unwrap());
-    SandboxRequest {
-        method: request.method.clone(),
-        path: url.path().to_string(),
-        query: url.query().map(str::to_string),
-        headers,
-        body: request.body.clone().unwrap_or_default(),
-    }
+type SandboxTransport = InProcessTransport<WithHost>;
+
+/// The provider's own sandbox at `SANDBOX_BASE`, through the core's in-process transport.
+fn sandbox_transport() -> Arc<SandboxTransport> {
+    Arc::new(InProcessTransport::new(
+        SANDBOX_BASE,
+        WithHost {
+            sandbox: PaylogicSandbox::seeded(),
+            requested: Mutex::new(Vec::new()),
+        },
+    ))
+}
+
+/// Path and query of every request the sandbox answered.
+fn requested(t: &SandboxTransport) -> Vec<String> {
+    t.sandbox().requested.lock().unwrap().clone()
+}
+
+/// The recorded exchanges `fixtures/paylogic/<name>.json` at the live base URL, through
+/// the core's fixture transport.
+fn fixtures(names: &[&str]) -> Arc<FixtureTransport> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/paylogic");
+    Arc::new(FixtureTransport::load(LIVE_BASE, dir, names))
 }
 
 const SANDBOX_BASE: &str = "http://127.0.0.1:7070";
@@ -168,18 +148,5 @@ fn order(value: &str) -> Target {
     }
 }
 
-macro_rules! fixture {
-    ($name:literal) => {
-        FnTransport::fixture(
-            $name,
-            include_str!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../fixtures/paylogic/",
-                $name
-            )),
-        )
-    };
-}
-
-mod recorded;
-mod walkthrough;
+mod fixtures;
+mod sandbox;

@@ -9,10 +9,11 @@ use crate::wire::{ErrorResponse, RefundResult, ResponseStatus};
 
 /// The error for a non-2xx answer. A ServiceStack body maps by status: 400/405/409 ->
 /// rejected, 401/403 -> unauthorized, 404 -> not found, 429 -> rate limited (with
-/// Retry-After), 5xx -> unavailable with an unknown outcome. A body that is not JSON is a
-/// bad response; an empty body, or JSON without `responseStatus`, falls back to its status.
+/// Retry-After), 5xx -> unavailable with an unknown outcome. A body that is not JSON (an
+/// HTML page from a proxy), an empty one, or JSON without `responseStatus` falls back to its
+/// status, as for every vendor (the shared contract suite's `html_5xx` case).
 pub fn from_response(response: &VendorResponse) -> ProviderError {
-    if response.body.iter().all(u8::is_ascii_whitespace) {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&response.body).is_err() {
         return unexpected_status(response);
     }
     let body: ErrorResponse = match read_json(response) {
@@ -145,13 +146,16 @@ mod tests {
     }
 
     #[test]
-    fn garbage_is_a_bad_response() {
+    fn a_body_that_is_not_json_leaves_the_status_to_decide() {
         let e = from_response(&response(502, "<html><body>Bad Gateway</body></html>"));
-        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert_eq!(
+            (e.kind, e.outcome),
+            (ErrorKind::Unavailable, Outcome::Unknown)
+        );
         assert_eq!(e.vendor.unwrap().status, Some(502));
         assert_eq!(
             from_response(&response(500, "{\"a\":")).kind,
-            ErrorKind::BadResponse
+            ErrorKind::Unavailable
         );
         assert_eq!(
             from_response(&response(404, "{}")).kind,

@@ -238,5 +238,4 @@ fn vendor_status(result: &RefundResult) -> String {
 }
 
 #[cfg(test)]
-#[path = "mapping_tests.rs"]
 mod tests;

@@ -1,9 +1,10 @@
 //! Ticketmatic's failed answers -> `ProviderError`: the documented error body
 //! `{code, message, applicationcode, applicationdata}` keeps the vendor's status, code and
-//! words; a 429 carries `Retry-After` and a queue-status body; anything that is not JSON
-//! (an HTML error page, a truncated body) is a `BadResponse`.
+//! words; a 429 carries `Retry-After` and a queue-status body; a body that is not JSON (an
+//! HTML error page from a proxy, plain text) is classified by the status alone, as for every
+//! vendor (a 5xx is `Unavailable`; the shared contract suite's `html_5xx` case).
 
-use refund_provider::vendor_response::{body_snippet, read_json, status_error};
+use refund_provider::vendor_response::{body_snippet, status_error, unexpected_status};
 use refund_provider::{ErrorKind, ProviderError, VendorFault, VendorResponse};
 
 use crate::wire::ErrorBody;
@@ -21,9 +22,8 @@ pub fn from_response(response: &VendorResponse) -> ProviderError {
             })
             .retry_after(response.retry_after());
     }
-    let value: serde_json::Value = match read_json(response) {
-        Ok(value) => value,
-        Err(error) => return error,
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&response.body) else {
+        return unexpected_status(response);
     };
     let body: ErrorBody = serde_json::from_value(value).unwrap_or_default();
     let code = body
@@ -118,12 +118,21 @@ mod tests {
     }
 
     #[test]
-    fn garbage_is_a_bad_response() {
+    fn a_body_that_is_not_json_leaves_the_status_to_decide() {
         let e = from_response(&response(502, "<html><body>Bad Gateway</body></html>"));
-        assert_eq!(e.kind, ErrorKind::BadResponse);
-        assert_eq!(e.vendor.unwrap().status, Some(502));
+        assert_eq!(
+            (e.kind, e.outcome),
+            (ErrorKind::Unavailable, Outcome::Unknown)
+        );
+        let v = e.vendor.unwrap();
+        assert_eq!(
+            (v.status, v.message.as_str()),
+            (Some(502), "<html><body>Bad Gateway</body></html>")
+        );
         let e = from_response(&response(500, "Internal Server Error"));
-        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        let e = from_response(&response(403, "<html>Forbidden</html>"));
+        assert_eq!(e.kind, ErrorKind::Unauthorized);
         // JSON but not the error shape: the status decides, the snippet is the message.
         let e = from_response(&response(400, r#"["odd"]"#));
         assert_eq!(e.kind, ErrorKind::Rejected);

@@ -68,41 +68,4 @@ fn capabilities(config: &TicketmaticConfig) -> Capabilities {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use refund_provider::secrecy::SecretString;
-    use refund_provider::{
-        async_trait, Currency, InstanceName, Transport, TransportError, VendorRequest,
-        VendorResponse,
-    };
-
-    struct Unreachable;
-
-    #[async_trait]
-    impl Transport for Unreachable {
-        async fn send(&self, _: VendorRequest) -> Result<VendorResponse, TransportError> {
-            Err(TransportError::Connect("test".into()))
-        }
-    }
-
-    #[test]
-    fn debug_output_hides_credentials() {
-        let signer = auth::Signer::new(
-            "demo",
-            SecretString::from("access-key-value-1"),
-            SecretString::from("secret-key-value-2"),
-        );
-        let client = client::Client::new("http://x", "demo", signer, Arc::new(Unreachable));
-        let config: TicketmaticConfig = serde_json::from_str(r#"{"account": "demo"}"#).unwrap();
-        let provider = TicketmaticProvider::new(
-            InstanceName::new("tm").unwrap(),
-            Currency::EUR,
-            capabilities(&config),
-            client,
-        );
-        let debug = format!("{provider:?} {config:?}");
-        assert!(debug.contains("demo"));
-        assert!(!debug.contains("access-key-value-1"), "{debug}");
-        assert!(!debug.contains("secret-key-value-2"), "{debug}");
-    }
-}
+mod tests;

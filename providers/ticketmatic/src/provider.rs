@@ -3,8 +3,8 @@
 //! read the order and map its refund payments.
 
 use refund_provider::{
-    async_trait, Capabilities, Currency, ErrorKind, InstanceName, Money, Provider, ProviderError,
-    Refund, RefundRequest, Target, VendorRef,
+    async_trait, Capabilities, Currency, ErrorKind, InstanceName, Money, Outcome, Provider,
+    ProviderError, Refund, RefundRequest, Target, VendorRef,
 };
 
 use crate::client::Client;
@@ -69,14 +69,17 @@ impl Provider for TicketmaticProvider {
         };
         self.check_currency(request.amount.as_ref())?;
 
-        let before = self
-            .client
-            .get_order(order_id)
-            .await
-            .map_err(|e| match e.kind {
+        let before = self.client.get_order(order_id).await.map_err(|e| {
+            // The refund call is not sent yet: whatever failed, nothing was applied.
+            let e = ProviderError {
+                outcome: Outcome::NotApplied,
+                ..e
+            };
+            match e.kind {
                 ErrorKind::NotFound => e.at("/target/order"),
                 _ => e,
-            })?;
+            }
+        })?;
         let chosen = selection::choose_payment(&before, named)?;
         let amount = selection::amount_to_refund(request.amount.as_ref(), &chosen, self.currency)?;
         let payment_id = chosen.payment.id;

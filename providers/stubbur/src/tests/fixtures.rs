@@ -1,5 +1,6 @@
-//! The provider against every recorded exchange in `fixtures/stubbur/`: each request must
-//! be the recorded one, and each answer must map to the canonical result stated here.
+//! The provider against every recorded exchange in `fixtures/stubbur/`, through the core's
+//! `FixtureTransport`: each request must be the recorded one, and each answer must map to
+//! the canonical result stated here.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use refund_provider::{
 };
 use serde_json::{json, Value};
 
-use super::support::{provider, secret_file, FixtureTransport};
+use super::{fixtures, provider, secret_file};
 
 fn request(target: Value, reason: Option<&str>) -> RefundRequest {
     serde_json::from_value(json!({ "target": target, "reason": reason })).unwrap()
@@ -25,10 +26,10 @@ fn credentials() -> Value {
 
 async fn run(
     config: Value,
-    fixtures: &[&str],
+    names: &[&str],
     requests: &[RefundRequest],
 ) -> Vec<Result<Refund, ProviderError>> {
-    let transport = FixtureTransport::new(fixtures);
+    let transport = fixtures(names);
     let p = provider(config, false, transport.clone() as Arc<_>);
     let mut out = Vec::new();
     for r in requests {
@@ -197,7 +198,10 @@ async fn every_documented_error() {
 async fn vendor_garbage() {
     let tk = json!({"tickets": ["tk-1001-0201"]});
     let html = one("garbage-html-502", tk.clone(), None).await.unwrap_err();
-    assert_eq!(html.kind, ErrorKind::BadResponse);
+    assert_eq!(
+        (html.kind, html.outcome),
+        (ErrorKind::Unavailable, Outcome::Unknown)
+    );
     assert!(html.vendor.unwrap().message.contains("502 - Web server"));
     let cut = one("garbage-truncated-json", tk.clone(), None)
         .await

@@ -1,23 +1,20 @@
-//! The provider driven against its own sandbox through an in-crate `Transport`, without
-//! sockets: create -> get -> list -> over-refund refused, and the config/Debug checks.
+//! The provider driven against its own sandbox through the core's `InProcessTransport`,
+//! without sockets: create -> get -> list -> over-refund refused, and the config/Debug
+//! checks.
 
 use std::sync::Arc;
 
 use refund_provider::rust_decimal::Decimal;
 use refund_provider::sandbox::InProcessTransport;
 use refund_provider::{
-    BuildContext, Currency, ErrorKind, InstanceName, Money, Outcome, Provider, RefundRequest,
-    RefundStatus, Target, Vendor,
+    BuildContext, ErrorKind, InstanceName, Outcome, Provider, RefundStatus, Vendor,
 };
 
+use super::{aud, booking, request};
 use crate::{Ivvy, IvvyConfig, IvvyProvider, IvvySandbox};
 
 /// Hands every request to the sandbox, as the gateway's loopback server would.
 type SandboxTransport = InProcessTransport<Arc<IvvySandbox>>;
-
-fn aud() -> Currency {
-    Currency::from_code("AUD").unwrap()
-}
 
 fn config() -> IvvyConfig {
     serde_json::from_value(serde_json::json!({})).unwrap()
@@ -25,31 +22,11 @@ fn config() -> IvvyConfig {
 
 fn provider() -> Arc<dyn Provider> {
     let sandbox = Arc::new(IvvySandbox::new(aud()));
-    let ctx = BuildContext {
-        instance: InstanceName::new("ivvy-sandbox").unwrap(),
-        base_url: "http://sandbox.invalid/".into(),
-        sandbox: true,
-        transport: Arc::new(SandboxTransport::new("http://sandbox.invalid", sandbox)),
-    };
-    Ivvy::build(config(), ctx).unwrap()
-}
-
-fn booking() -> Target {
-    Target {
-        venue: Some("2".into()),
-        booking: Some("2".into()),
-        ..Target::default()
-    }
-}
-
-fn request(amount: &str) -> RefundRequest {
-    RefundRequest {
-        target: booking(),
-        amount: Some(Money::parse(amount, aud()).unwrap()),
-        reason: Some("Function cancelled".into()),
-        metadata: Default::default(),
-        gateway_reference: Some("gw_test_1".into()),
-    }
+    super::provider(
+        config(),
+        true,
+        Arc::new(SandboxTransport::new(super::BASE, sandbox)),
+    )
 }
 
 #[tokio::test]
@@ -141,7 +118,7 @@ fn secrets_stay_out_of_debug_output() {
         base_url: "https://api.ap-southeast-2.ivvy.com".into(),
         sandbox: false,
         transport: Arc::new(SandboxTransport::new(
-            "http://sandbox.invalid",
+            super::BASE,
             Arc::new(IvvySandbox::new(aud())),
         )),
     };
@@ -160,7 +137,7 @@ fn a_live_instance_needs_its_credentials() {
         base_url: "https://api.ap-southeast-2.ivvy.com".into(),
         sandbox: false,
         transport: Arc::new(SandboxTransport::new(
-            "http://sandbox.invalid",
+            super::BASE,
             Arc::new(IvvySandbox::new(aud())),
         )),
     };

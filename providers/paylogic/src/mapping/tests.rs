@@ -20,7 +20,7 @@ const ORDER: &str = "https://shopping-api.paylogic.com/orders/a9211319a7bf4c1d82
 fn maps_the_doc_example() {
     let body = fixture(
         "get_requested.json",
-        include_str!("../../../fixtures/paylogic/get_requested.json"),
+        include_str!("../../../../fixtures/paylogic/get_requested.json"),
     );
     let refund = to_refund(&instance(), body.clone(), Some(ORDER), "en").unwrap();
     assert_eq!(refund.status, RefundStatus::Pending);
@@ -80,7 +80,7 @@ fn maps_the_doc_example() {
 fn completed_refund_in_dutch_falls_back_per_ticket() {
     let body = fixture(
         "get_completed.json",
-        include_str!("../../../fixtures/paylogic/get_completed.json"),
+        include_str!("../../../../fixtures/paylogic/get_completed.json"),
     );
     let refund = to_refund(&instance(), body, None, "nl").unwrap();
     assert_eq!(refund.status, RefundStatus::Succeeded);

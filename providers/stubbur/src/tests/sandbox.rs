@@ -3,7 +3,7 @@
 use refund_provider::{ErrorKind, LineStatus, RefundRequest, RefundStatus, VendorRef};
 use serde_json::json;
 
-use super::support::{concrete, paths, provider, sandbox_transport, secret_file};
+use super::{concrete, paths, provider, sandbox_transport, secret_file};
 
 fn request(target: serde_json::Value) -> RefundRequest {
     serde_json::from_value(json!({ "target": target, "reason": "sandbox" })).unwrap()

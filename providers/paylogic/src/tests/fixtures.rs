@@ -1,14 +1,15 @@
-//! The provider against recorded fixtures and scripted vendor answers.
+//! The provider against the recorded exchanges of `fixtures/paylogic/` (through the core's
+//! `FixtureTransport`) and against scripted vendor answers.
 
 use super::*;
 
 #[tokio::test]
 async fn fixtures_map_through_the_provider() {
-    let p = fixture_provider(fixture!("get_requested.json"), "en");
+    let p = fixture_provider(fixtures(&["get_requested"]), "en");
     let r = p.get(&VendorRef::new(DOC_UID)).await.unwrap();
     assert_eq!((r.status, r.lines.len()), (RefundStatus::Pending, 3));
 
-    let p = fixture_provider(fixture!("get_completed.json"), "de");
+    let p = fixture_provider(fixtures(&["get_completed"]), "de");
     let r = p
         .get(&VendorRef::new("b7e4c2a19d8f4e3ab6c5d4e3f2a1b0c9"))
         .await
@@ -16,7 +17,7 @@ async fn fixtures_map_through_the_provider() {
     assert_eq!(r.status, RefundStatus::Succeeded);
     assert_eq!(r.lines[0].description.as_deref(), Some("Wochenendpass"));
 
-    let p = fixture_provider(fixture!("get_failed.json"), "en");
+    let p = fixture_provider(fixtures(&["get_failed"]), "en");
     let r = p
         .get(&VendorRef::new("c1d2e3f4a5b64c7d8e9f0a1b2c3d4e5f"))
         .await
@@ -26,7 +27,7 @@ async fn fixtures_map_through_the_provider() {
         (RefundStatus::Failed, Some("failed / direct: failed"))
     );
 
-    let p = fixture_provider(fixture!("get_unknown_status.json"), "en");
+    let p = fixture_provider(fixtures(&["get_unknown_status"]), "en");
     let r = p
         .get(&VendorRef::new("d4c3b2a1f0e94d8c7b6a5f4e3d2c1b0a"))
         .await
@@ -39,7 +40,7 @@ async fn fixtures_map_through_the_provider() {
         )
     );
 
-    let p = fixture_provider(fixture!("list_one_page.json"), "en");
+    let p = fixture_provider(fixtures(&["list_one_page"]), "en");
     let listed = p.list(&order(DOC_ORDER)).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].target.order.as_deref(), Some(DOC_ORDER));
@@ -47,24 +48,20 @@ async fn fixtures_map_through_the_provider() {
 
 #[tokio::test]
 async fn recorded_failures_become_the_right_errors() {
-    let cases: [(Arc<FnTransport>, &str, ErrorKind); 5] = [
-        (fixture!("get_401.json"), DOC_UID, ErrorKind::Unauthorized),
+    let cases: [(Arc<FixtureTransport>, &str, ErrorKind); 5] = [
+        (fixtures(&["get_401"]), DOC_UID, ErrorKind::Unauthorized),
         (
-            fixture!("get_404.json"),
+            fixtures(&["get_404"]),
             "0000000000000000000000000000dead",
             ErrorKind::NotFound,
         ),
+        (fixtures(&["get_503_html"]), DOC_UID, ErrorKind::Unavailable),
         (
-            fixture!("get_503_html.json"),
-            DOC_UID,
-            ErrorKind::Unavailable,
-        ),
-        (
-            fixture!("get_truncated_json.json"),
+            fixtures(&["get_truncated_json"]),
             DOC_UID,
             ErrorKind::BadResponse,
         ),
-        (fixture!("get_reset.json"), DOC_UID, ErrorKind::Unavailable),
+        (fixtures(&["get_reset"]), DOC_UID, ErrorKind::Unavailable),
     ];
     for (t, uid, kind) in cases {
         let e = fixture_provider(t, "en")
@@ -73,7 +70,7 @@ async fn recorded_failures_become_the_right_errors() {
             .unwrap_err();
         assert_eq!(e.kind, kind, "{uid}: {e:?}");
     }
-    let e = fixture_provider(fixture!("list_429.json"), "en")
+    let e = fixture_provider(fixtures(&["list_429"]), "en")
         .list(&order(DOC_ORDER))
         .await
         .unwrap_err();
@@ -84,7 +81,7 @@ async fn recorded_failures_become_the_right_errors() {
             Some(std::time::Duration::from_secs(30))
         )
     );
-    let e = fixture_provider(fixture!("list_next_foreign_origin.json"), "en")
+    let e = fixture_provider(fixtures(&["list_next_foreign_origin"]), "en")
         .list(&order(DOC_ORDER))
         .await
         .unwrap_err();
@@ -98,7 +95,7 @@ async fn recorded_failures_become_the_right_errors() {
 
 #[tokio::test]
 async fn bad_references_and_targets_never_reach_the_vendor() {
-    let t = FnTransport::sandbox();
+    let t = fixtures(&[]);
     let p = fixture_provider(t.clone(), "en");
     for bad in ["", "../orders/x", "a/b", "4221 f0"] {
         let e = p.get(&VendorRef::new(bad)).await.unwrap_err();
@@ -114,7 +111,7 @@ async fn bad_references_and_targets_never_reach_the_vendor() {
     assert_eq!(e.pointer.as_deref(), Some("/target/tickets"));
     let e = p.list(&order("not an order")).await.unwrap_err();
     assert_eq!(e.pointer.as_deref(), Some("/target/order"));
-    assert!(t.urls().is_empty());
+    assert!(t.sent().is_empty());
 }
 
 fn page(next: Option<String>) -> Result<VendorResponse, TransportError> {
@@ -130,7 +127,7 @@ fn page(next: Option<String>) -> Result<VendorResponse, TransportError> {
 
 #[tokio::test]
 async fn pagination_cannot_loop_or_run_away() {
-    let looping = FnTransport::new(|r| page(Some(r.url.clone())));
+    let looping = Scripted::new(|r| page(Some(r.url.clone())));
     let e = fixture_provider(looping.clone(), "en")
         .list(&order(DOC_ORDER))
         .await
@@ -139,7 +136,7 @@ async fn pagination_cannot_loop_or_run_away() {
     assert_eq!(looping.urls().len(), 1);
 
     let counter = std::sync::atomic::AtomicUsize::new(0);
-    let endless = FnTransport::new(move |_| {
+    let endless = Scripted::new(move |_| {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         page(Some(format!("/refunds?page={}", n + 2)))
     });
@@ -150,7 +147,7 @@ async fn pagination_cannot_loop_or_run_away() {
     assert_eq!(e.kind, ErrorKind::BadResponse);
     assert_eq!(endless.urls().len(), MAX_PAGES);
 
-    let wrong_shape = FnTransport::new(|_| {
+    let wrong_shape = Scripted::new(|_| {
         Ok(refund_provider::sandbox::json_response(
             200,
             &json!({"_embedded": {"shop:refunds": {"uid": 1}}}),

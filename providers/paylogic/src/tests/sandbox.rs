@@ -1,10 +1,11 @@
-//! The provider against its own sandbox (through `FnTransport::sandbox`), and building it.
+//! The provider against its own sandbox (through the core's `InProcessTransport`), and
+//! building it.
 
 use super::*;
 
 #[tokio::test]
 async fn walks_through_the_sandbox_end_to_end() {
-    let t = FnTransport::sandbox();
+    let t = sandbox_transport();
     let provider = Paylogic::build(
         config(AuthConfig::default(), "nl"),
         ctx(true, SANDBOX_BASE, t.clone()),
@@ -18,7 +19,7 @@ async fn walks_through_the_sandbox_end_to_end() {
     .unwrap();
     let e = provider.create(&request).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unsupported);
-    assert!(t.urls().is_empty());
+    assert!(t.sent().is_empty());
     assert!(!provider.capabilities().create);
 
     let refund = provider.get(&VendorRef::new(DOC_UID)).await.unwrap();
@@ -52,9 +53,9 @@ async fn walks_through_the_sandbox_end_to_end() {
     );
     assert_eq!(listed[1].lines[0].description.as_deref(), Some("Parking"));
     assert!(
-        t.urls().last().unwrap().ends_with("&page=2"),
+        requested(&t).last().unwrap().ends_with("&page=2"),
         "{:?}",
-        t.urls()
+        requested(&t)
     );
 
     let e = provider
@@ -71,7 +72,7 @@ async fn wrong_credentials_are_unauthorized_and_never_printed() {
     };
     let provider = PaylogicProvider::new(
         &config(auth, "en"),
-        ctx(false, SANDBOX_BASE, FnTransport::sandbox()),
+        ctx(false, SANDBOX_BASE, sandbox_transport()),
     )
     .unwrap();
     let e = provider.get(&VendorRef::new(DOC_UID)).await.unwrap_err();
@@ -83,7 +84,7 @@ async fn wrong_credentials_are_unauthorized_and_never_printed() {
     let debug = format!("{provider:?} {e:?}");
     assert!(!debug.contains("not-the-sandbox-token"), "{debug}");
 
-    let basic = fixture_provider(FnTransport::sandbox(), "en");
+    let basic = fixture_provider(sandbox_transport(), "en");
     let debug = format!("{basic:?}");
     assert!(
         !debug.contains("k>?~secret") && !debug.contains("shop-app"),
@@ -96,7 +97,7 @@ fn build_needs_credentials_and_a_language() {
     let real = |auth, lang| {
         PaylogicProvider::new(
             &config(auth, lang),
-            ctx(false, LIVE_BASE, FnTransport::sandbox()),
+            ctx(false, LIVE_BASE, sandbox_transport()),
         )
     };
     let e = real(AuthConfig::default(), "en").unwrap_err();
@@ -113,7 +114,7 @@ fn build_needs_credentials_and_a_language() {
     assert_eq!(e.key, "language");
     let bad_base = PaylogicProvider::new(
         &config(AuthConfig::default(), "en"),
-        ctx(true, "ftp://x", FnTransport::sandbox()),
+        ctx(true, "ftp://x", sandbox_transport()),
     );
     assert_eq!(bad_base.unwrap_err().key, "base_url");
 }

@@ -16,7 +16,7 @@ fn fixture_result(text: &str) -> RefundResult {
     serde_json::from_value(Exchange::parse("fixture", text).response_body().clone()).unwrap()
 }
 
-const MIXED: &str = include_str!("../../../fixtures/stubbur/refund-event-mixed.json");
+const MIXED: &str = include_str!("../../../../fixtures/stubbur/refund-event-mixed.json");
 
 #[test]
 fn selections_translate() {

@@ -1,49 +1,34 @@
-//! The provider driven end to end against its own sandbox, without sockets: a test-only
-//! `Transport` hands each signed request to `TicketmaticSandbox::handle`. Proves
+//! The provider driven end to end against its own sandbox, without sockets: the core's
+//! `InProcessTransport` hands each signed request to `TicketmaticSandbox::handle`. Proves
 //! create -> get -> list -> over-refund refused, with the real signing and the sandbox's
-//! signature check in the loop.
+//! signature check in the loop; and that credentials never show in Debug output.
 
 use std::sync::Arc;
 
-use provider_ticketmatic::{Ticketmatic, TicketmaticConfig, TicketmaticSandbox};
 use refund_provider::http::Method;
 use refund_provider::sandbox::InProcessTransport;
+use refund_provider::secrecy::SecretString;
 use refund_provider::{
-    BuildContext, Currency, ErrorKind, InstanceName, Money, Provider, RefundRequest, RefundStatus,
-    Target, Vendor,
+    Currency, ErrorKind, InstanceName, Money, Provider, RefundRequest, RefundStatus, Target,
 };
 
-const BASE: &str = "http://sandbox.invalid";
+use super::{provider, request, BASE};
+use crate::{
+    auth, capabilities, client, TicketmaticConfig, TicketmaticProvider, TicketmaticSandbox,
+};
 
 type SandboxTransport = InProcessTransport<TicketmaticSandbox>;
 
-fn setup() -> (Arc<dyn Provider>, Arc<SandboxTransport>) {
-    let config: TicketmaticConfig = serde_json::from_str(r#"{"account": "demo"}"#).unwrap();
-    let transport = Arc::new(InProcessTransport::new(
+fn sandbox_transport() -> Arc<SandboxTransport> {
+    Arc::new(InProcessTransport::new(
         BASE,
         TicketmaticSandbox::seeded("demo"),
-    ));
-    let ctx = BuildContext {
-        instance: InstanceName::new("tm-sandbox").unwrap(),
-        base_url: format!("{BASE}/"),
-        sandbox: true,
-        transport: transport.clone(),
-    };
-    (Ticketmatic::build(config, ctx).unwrap(), transport)
+    ))
 }
 
-fn request(order: &str, payments: &[&str], amount: Option<&str>) -> RefundRequest {
-    RefundRequest {
-        target: Target {
-            order: Some(order.into()),
-            payments: payments.iter().map(|p| p.to_string()).collect(),
-            ..Target::default()
-        },
-        amount: amount.map(|a| Money::parse(a, Currency::EUR).unwrap()),
-        reason: Some("event cancelled".into()),
-        metadata: Default::default(),
-        gateway_reference: None,
-    }
+fn setup() -> (Arc<dyn Provider>, Arc<SandboxTransport>) {
+    let transport = sandbox_transport();
+    (provider(true, transport.clone()), transport)
 }
 
 #[tokio::test]
@@ -159,4 +144,25 @@ async fn unknown_things_are_not_found() {
         (err.kind, err.pointer.as_deref()),
         (ErrorKind::CurrencyNotSupported, Some("/amount/currency"))
     );
+}
+
+#[test]
+fn debug_output_hides_credentials() {
+    let signer = auth::Signer::new(
+        "demo",
+        SecretString::from("access-key-value-1"),
+        SecretString::from("secret-key-value-2"),
+    );
+    let client = client::Client::new("http://x", "demo", signer, sandbox_transport());
+    let config: TicketmaticConfig = serde_json::from_str(r#"{"account": "demo"}"#).unwrap();
+    let provider = TicketmaticProvider::new(
+        InstanceName::new("tm").unwrap(),
+        Currency::EUR,
+        capabilities(&config),
+        client,
+    );
+    let debug = format!("{provider:?} {config:?}");
+    assert!(debug.contains("demo"));
+    assert!(!debug.contains("access-key-value-1"), "{debug}");
+    assert!(!debug.contains("secret-key-value-2"), "{debug}");
 }

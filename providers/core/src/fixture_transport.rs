@@ -1,0 +1,538 @@
+//! The one in-process `Transport` that answers a provider from recorded fixtures
+//! (`fixtures/<vendor>/*.json`, format in `fixture.rs`), for the vendor crates' own tests.
+//! Each request must match a fixture not used yet, by the rules of the gateway's replay
+//! vendor (`src/replay/matcher.rs`): method, path, every listed query parameter and no
+//! other, the headers that matter, and the JSON body (`{{any}}` matches anything, numbers
+//! by value). It is answered with that fixture's recorded response; a request that matches
+//! none fails the test with the differences from every unused fixture.
+//!
+//! Differences from the replay vendor, which the contract tests use over real HTTP: header
+//! patterns (`{"matches": ..}`) are only checked for presence (this crate has no regex
+//! engine; the contract tests check them), and nothing sleeps: a recorded `delay_ms` of at
+//! least the `with_timeout` limit becomes `TransportError::Timeout { sent: true }`, as the
+//! gateway's transport would report it, and a shorter one is answered at once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde_json::Value;
+
+use crate::fixture::{Exchange, ExpectedRequest, Fault, HeaderExpectation, RecordedResponse};
+use crate::transport::{Transport, TransportError, VendorRequest, VendorResponse};
+
+/// The placeholder that matches any JSON value in an expected body.
+const ANY: &str = "{{any}}";
+
+/// A request the transport was sent, relative to its base URL.
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    pub method: Method,
+    /// Path relative to the base URL (e.g. `/demo/orders/1269434/refunds`).
+    pub path: String,
+    /// Decoded query parameters.
+    pub query: BTreeMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl SentRequest {
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+struct State {
+    /// Name, exchange, and whether it has answered.
+    fixtures: Vec<(String, Exchange, bool)>,
+    sent: Vec<SentRequest>,
+}
+
+pub struct FixtureTransport {
+    base: String,
+    timeout: Option<Duration>,
+    state: Mutex<State>,
+}
+
+impl FixtureTransport {
+    /// `base` is the base URL the provider was built with (fixture paths are relative to
+    /// it); each fixture answers once.
+    pub fn new(base: &str, fixtures: Vec<(String, Exchange)>) -> Self {
+        FixtureTransport {
+            base: base.trim_end_matches('/').to_string(),
+            timeout: None,
+            state: Mutex::new(State {
+                fixtures: fixtures.into_iter().map(|(n, e)| (n, e, false)).collect(),
+                sent: Vec::new(),
+            }),
+        }
+    }
+
+    /// `<dir>/<name>.json` for each of `names` (e.g. `dir` = the crate's
+    /// `../../fixtures/<vendor>`); panics with the path on a missing or malformed file.
+    pub fn load(base: &str, dir: impl AsRef<Path>, names: &[&str]) -> Self {
+        let dir = dir.as_ref();
+        let fixtures = names
+            .iter()
+            .map(|name| {
+                let path = dir.join(format!("{name}.json"));
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("fixture {} cannot be read: {e}", path.display()));
+                (name.to_string(), Exchange::parse(name, &text))
+            })
+            .collect();
+        Self::new(base, fixtures)
+    }
+
+    /// Fixtures compiled into the test (`(name, include_str!(..))` pairs).
+    pub fn from_texts(base: &str, texts: &[(&str, &str)]) -> Self {
+        let fixtures = texts
+            .iter()
+            .map(|(name, text)| (name.to_string(), Exchange::parse(name, text)))
+            .collect();
+        Self::new(base, fixtures)
+    }
+
+    /// A recorded answer delayed by at least `limit` is a timeout after sending.
+    pub fn with_timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Every request sent so far, in order.
+    pub fn sent(&self) -> Vec<SentRequest> {
+        self.lock().sent.clone()
+    }
+
+    /// The paths of every request sent so far, in order.
+    pub fn paths(&self) -> Vec<String> {
+        self.lock().sent.iter().map(|r| r.path.clone()).collect()
+    }
+
+    /// How many requests with `method` were sent.
+    pub fn sent_with(&self, method: &Method) -> usize {
+        self.lock()
+            .sent
+            .iter()
+            .filter(|r| r.method == method)
+            .count()
+    }
+
+    /// The names of the fixtures that have not answered.
+    pub fn unused(&self) -> Vec<String> {
+        self.lock()
+            .fixtures
+            .iter()
+            .filter(|(_, _, used)| !used)
+            .map(|(name, _, _)| name.clone())
+            .collect()
+    }
+
+    /// Panics unless every fixture answered exactly once.
+    pub fn assert_all_used(&self) {
+        let unused = self.unused();
+        assert!(unused.is_empty(), "fixtures never requested: {unused:?}");
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn relative(&self, url: &str) -> (String, BTreeMap<String, String>) {
+        let rest = url.strip_prefix(&self.base).unwrap_or_else(|| {
+            panic!(
+                "request to {url} is not under the fixtures' base URL {}",
+                self.base
+            )
+        });
+        match rest.split_once('?') {
+            Some((path, query)) => (path.to_string(), decode_query(query)),
+            None => (rest.to_string(), BTreeMap::new()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for FixtureTransport {
+    async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
+        let (path, query) = self.relative(&request.url);
+        let sent = SentRequest {
+            method: request.method.clone(),
+            path,
+            query,
+            headers: request.headers.clone(),
+            body: request.body.clone().unwrap_or_default(),
+        };
+        let (name, recorded) = {
+            let mut state = self.lock();
+            state.sent.push(sent.clone());
+            let found = state
+                .fixtures
+                .iter()
+                .position(|(_, e, used)| !used && diff(&e.request, &sent).is_empty());
+            match found {
+                Some(i) => {
+                    state.fixtures[i].2 = true;
+                    (
+                        state.fixtures[i].0.clone(),
+                        state.fixtures[i].1.response.clone(),
+                    )
+                }
+                None => panic!("{}", explain_mismatch(&sent, &state.fixtures)),
+            }
+        };
+        if let (Some(limit), Some(ms)) = (self.timeout, recorded.delay_ms) {
+            if Duration::from_millis(ms) >= limit {
+                return Err(TransportError::Timeout {
+                    after: limit,
+                    sent: true,
+                });
+            }
+        }
+        if recorded.fault == Some(Fault::Reset) {
+            return Err(TransportError::Broken(format!(
+                "connection reset by peer (fixture {name})"
+            )));
+        }
+        Ok(recorded_response(&recorded))
+    }
+}
+
+/// The HTTP answer a fixture recorded (`{{now:<format>}}` strings filled with the time).
+pub fn recorded_response(recorded: &RecordedResponse) -> VendorResponse {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &recorded.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    let body = match (&recorded.body_text, &recorded.body) {
+        (Some(text), _) => Bytes::from(text.clone()),
+        (None, Some(json)) => {
+            headers
+                .entry(http::header::CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static("application/json"));
+            Bytes::from(fill_times(json).to_string())
+        }
+        (None, None) => Bytes::new(),
+    };
+    VendorResponse {
+        status: recorded.status,
+        headers,
+        body,
+    }
+}
+
+/// Every way `sent` differs from `expected`, one line each; empty when it matches.
+fn diff(expected: &ExpectedRequest, sent: &SentRequest) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if !expected.method.eq_ignore_ascii_case(sent.method.as_str()) {
+        diffs.push(format!(
+            "method: expected {}, got {}",
+            expected.method, sent.method
+        ));
+    }
+    if expected.path != sent.path {
+        diffs.push(format!(
+            "path: expected {}, got {}",
+            expected.path, sent.path
+        ));
+    }
+    for (key, value) in &expected.query {
+        match sent.query.get(key) {
+            Some(v) if v == value => {}
+            Some(v) => diffs.push(format!("query {key}: expected {value:?}, got {v:?}")),
+            None => diffs.push(format!("query {key}: expected {value:?}, missing")),
+        }
+    }
+    for key in sent
+        .query
+        .keys()
+        .filter(|k| !expected.query.contains_key(*k))
+    {
+        diffs.push(format!("query {key}: not expected"));
+    }
+    for (name, expectation) in &expected.headers {
+        let got = sent
+            .headers
+            .get(name.to_ascii_lowercase().as_str())
+            .and_then(|v| v.to_str().ok());
+        // The value sent is never printed: it may carry a credential.
+        match (expectation, got) {
+            (HeaderExpectation::Exact(want), Some(g)) if want == g => {}
+            (HeaderExpectation::Matches { .. }, Some(_)) => {}
+            (HeaderExpectation::Exact(want), Some(_)) => diffs.push(format!(
+                "header {name}: expected {want:?}, got another value"
+            )),
+            (_, None) => diffs.push(format!("header {name}: missing")),
+        }
+    }
+    if let Some(expected_body) = &expected.body {
+        match serde_json::from_slice::<Value>(&sent.body) {
+            Ok(actual) => {
+                if let Some(at) = json_difference(expected_body, &actual, "") {
+                    diffs.push(format!(
+                        "body differs at `{at}`: expected {expected_body}, got {actual}"
+                    ));
+                }
+            }
+            Err(_) => diffs.push(format!(
+                "body: expected JSON, got {:?}",
+                String::from_utf8_lossy(&sent.body)
+            )),
+        }
+    }
+    diffs
+}
+
+/// The JSON pointer of the first place where `actual` differs from `expected`.
+fn json_difference(expected: &Value, actual: &Value, at: &str) -> Option<String> {
+    match (expected, actual) {
+        (Value::String(s), _) if s == ANY => None,
+        (Value::Object(e), Value::Object(a)) => {
+            let extra = a.keys().find(|k| !e.contains_key(*k));
+            if let Some(k) = extra {
+                return Some(format!("{at}/{k}"));
+            }
+            e.iter().find_map(|(k, v)| match a.get(k) {
+                Some(av) => json_difference(v, av, &format!("{at}/{k}")),
+                None => Some(format!("{at}/{k}")),
+            })
+        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
+            .iter()
+            .zip(a)
+            .enumerate()
+            .find_map(|(i, (x, y))| json_difference(x, y, &format!("{at}/{i}"))),
+        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
+        (x, y) if x == y => None,
+        _ => Some(if at.is_empty() { "/".into() } else { at.into() }),
+    }
+}
+
+fn explain_mismatch(sent: &SentRequest, fixtures: &[(String, Exchange, bool)]) -> String {
+    let mut report = format!(
+        "request {} {} matched no unused fixture",
+        sent.method, sent.path
+    );
+    for (name, exchange, used) in fixtures {
+        if *used {
+            continue;
+        }
+        report.push_str(&format!("\n  against {name}:"));
+        for line in diff(&exchange.request, sent) {
+            report.push_str(&format!("\n    {line}"));
+        }
+    }
+    if fixtures.iter().all(|(_, _, used)| *used) {
+        report.push_str(" (every fixture has answered already)");
+    }
+    report
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded (`+` is a space, `%XX` a byte).
+fn decode_query(query: &str) -> BTreeMap<String, String> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
+            .flatten();
+        match (bytes[i], escaped) {
+            (_, Some(byte)) => {
+                out.push(byte as u8);
+                i += 2;
+            }
+            (b'+', None) => out.push(b' '),
+            (b, None) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Replaces each `"{{now:<strftime format>}}"` string with the current UTC time.
+fn fill_times(value: &Value) -> Value {
+    match value {
+        Value::String(s) => match s.strip_prefix("{{now:").and_then(|r| r.strip_suffix("}}")) {
+            Some(format) => Value::String(chrono::Utc::now().format(format).to_string()),
+            None => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(fill_times).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), fill_times(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    /// Runs a future that never waits (nothing here does I/O): this crate has no runtime.
+    fn now<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the fixture transport never waits"),
+        }
+    }
+
+    fn exchange(request: Value, response: Value) -> Exchange {
+        serde_json::from_value(json!({
+            "description": "test", "source": "test", "request": request, "response": response
+        }))
+        .unwrap()
+    }
+
+    fn refund_call() -> Exchange {
+        exchange(
+            json!({"method": "POST", "path": "/acct/refunds", "query": {"action": "add refund"},
+                   "headers": {"authorization": {"matches": "^X .+$"}, "accept": "application/json"},
+                   "body": {"amount": 10.0, "date": "{{any}}"}}),
+            json!({"status": 200, "body": {"ok": true, "at": "{{now:%Y}}"}}),
+        )
+    }
+
+    fn request(query: &str, body: &str, accept: &str) -> VendorRequest {
+        VendorRequest::new(
+            Method::POST,
+            format!("http://vendor.test/base/acct/refunds?{query}"),
+        )
+        .header("authorization", "X secret")
+        .header("accept", accept)
+        .json_body(&serde_json::from_str(body).unwrap())
+    }
+
+    #[test]
+    fn answers_a_matching_request_once() {
+        let t = FixtureTransport::new(
+            "http://vendor.test/base/",
+            vec![("refund".into(), refund_call())],
+        );
+        let r = now(t.send(request(
+            "action=add+refund",
+            r#"{"amount": 10, "date": "2026-01-01"}"#,
+            "application/json",
+        )))
+        .unwrap();
+        assert_eq!(r.status, 200);
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["at"], chrono::Utc::now().format("%Y").to_string());
+        assert_eq!(r.headers["content-type"], "application/json");
+        t.assert_all_used();
+        assert_eq!(t.paths(), ["/acct/refunds"]);
+        assert_eq!(t.sent()[0].query["action"], "add refund");
+        assert_eq!(t.sent_with(&Method::POST), 1);
+    }
+
+    #[test]
+    fn a_different_request_fails_naming_the_difference() {
+        let t = FixtureTransport::new(
+            "http://vendor.test/base",
+            vec![("refund".into(), refund_call())],
+        );
+        let sent = request(
+            "action=add+refund&x=1",
+            r#"{"amount": 12, "date": 1}"#,
+            "text/html",
+        );
+        let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| now(t.send(sent))))
+            .unwrap_err();
+        let message = failure.downcast_ref::<String>().unwrap();
+        assert!(message.contains("against refund"), "{message}");
+        assert!(message.contains("query x: not expected"), "{message}");
+        assert!(message.contains("header accept"), "{message}");
+        assert!(message.contains("`/amount`"), "{message}");
+        assert!(!message.contains("X secret"), "{message}");
+    }
+
+    #[test]
+    fn faults_delays_and_text_bodies() {
+        let get = |response: Value| exchange(json!({"method": "GET", "path": "/r/1"}), response);
+        let t = FixtureTransport::new(
+            "http://v",
+            vec![
+                (
+                    "reset".into(),
+                    get(json!({"status": 200, "fault": "reset"})),
+                ),
+                (
+                    "slow".into(),
+                    get(json!({"status": 200, "delay_ms": 3000, "body": {}})),
+                ),
+                (
+                    "quick".into(),
+                    get(json!({"status": 200, "delay_ms": 10, "body": {}})),
+                ),
+                (
+                    "html".into(),
+                    get(
+                        json!({"status": 502, "headers": {"content-type": "text/html"},
+                               "body_text": "<html>502</html>"}),
+                    ),
+                ),
+            ],
+        )
+        .with_timeout(Duration::from_millis(500));
+        let send = || now(t.send(VendorRequest::new(Method::GET, "http://v/r/1")));
+        assert!(matches!(send(), Err(TransportError::Broken(_))));
+        assert!(matches!(
+            send(),
+            Err(TransportError::Timeout { sent: true, .. })
+        ));
+        assert_eq!(send().unwrap().status, 200);
+        let html = send().unwrap();
+        assert_eq!(
+            (html.status, &html.body[..]),
+            (502, &b"<html>502</html>"[..])
+        );
+        assert_eq!(html.headers["content-type"], "text/html");
+        t.assert_all_used();
+    }
+
+    #[test]
+    fn loads_fixture_files_by_name() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/ticketmatic");
+        let t = FixtureTransport::load("http://x", dir, &["get-order", "error-401"]);
+        assert_eq!(t.unused(), ["get-order", "error-401"]);
+    }
+
+    #[test]
+    fn query_decoding() {
+        let q = decode_query("order=https%3A%2F%2Fa.example%2Fo%2F1&page=2&x=a+b&bad=%zz&end=%4");
+        assert_eq!(q["order"], "https://a.example/o/1");
+        assert_eq!(q["page"], "2");
+        assert_eq!(q["x"], "a b");
+        assert_eq!(q["bad"], "%zz");
+        assert_eq!(q["end"], "%4");
+    }
+}
