@@ -67,7 +67,8 @@ impl Listing {
         self.document
             .get_or_init(|| {
                 let rendered = self.rendered();
-                let mut out = Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 10);
+                let mut out =
+                    Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 10);
                 out.extend_from_slice(b"{\"data\":[");
                 for (i, bytes) in rendered.iter().enumerate() {
                     if i > 0 {

@@ -100,14 +100,8 @@ impl Provider for FourvenuesProvider {
     /// new last entry of the ticket's `refunds[]`.
     async fn create(&self, request: &RefundRequest) -> Result<Refund, ProviderError> {
         let ticket_id = request.target.require_one_ticket()?;
+        // The currency was checked by the gateway against `currencies`.
         if let Some(money) = &request.amount {
-            if !self.capabilities.currencies.contains(&money.currency()) {
-                return Err(ProviderError::new(
-                    ErrorKind::CurrencyNotSupported,
-                    format!("Fourvenues refunds in EUR, not {}", money.currency()),
-                )
-                .at("/amount/currency"));
-            }
             // Refused before any vendor call: a fractional amount is never sent or rounded.
             amount::vendor_amount(money)?;
         }

@@ -109,7 +109,7 @@ impl Provider for IvvyProvider {
 
     async fn create(&self, request: &RefundRequest) -> Result<Refund, ProviderError> {
         let (venue, booking) = request::booking_of(&request.target)?;
-        let amount = request::amount_of(request, self.currency)?;
+        let amount = request::amount_of(request)?;
         let body = mapping::create_body(venue, booking, &amount, request, Utc::now())?;
         let answer = self.client.add_refund(&body).await?;
         if answer.success == Some(false) {

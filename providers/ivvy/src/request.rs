@@ -1,7 +1,7 @@
 //! What iVvy needs from a canonical request, checked before any vendor call: a venue and a
 //! booking (integer ids), and for a create an amount in the instance's currency.
 
-use refund_provider::{Currency, ErrorKind, Money, ProviderError, RefundRequest, Target};
+use refund_provider::{Money, ProviderError, RefundRequest, Target};
 
 use crate::vendor_ref::parse_id;
 
@@ -36,8 +36,9 @@ fn id_field(value: &str, field: &str) -> Result<i64, ProviderError> {
 }
 
 /// Decision (lead's notes): iVvy needs an amount, so a create without one is refused
-/// (no "refund everything" shortcut); the amount must be in the instance's currency.
-pub fn amount_of(request: &RefundRequest, currency: Currency) -> Result<Money, ProviderError> {
+/// (no "refund everything" shortcut). That the amount is in the instance's currency the
+/// gateway checked already, from the instance's declared `currencies`.
+pub fn amount_of(request: &RefundRequest) -> Result<Money, ProviderError> {
     let amount = request.amount.ok_or_else(|| {
         ProviderError::invalid(
             "/amount",
@@ -45,16 +46,6 @@ pub fn amount_of(request: &RefundRequest, currency: Currency) -> Result<Money, P
              are not supported)",
         )
     })?;
-    if amount.currency() != currency {
-        return Err(ProviderError::new(
-            ErrorKind::CurrencyNotSupported,
-            format!(
-                "this iVvy instance refunds in {currency}, not {}",
-                amount.currency()
-            ),
-        )
-        .at("/amount/currency"));
-    }
     Ok(amount)
 }
 
@@ -88,9 +79,8 @@ mod tests {
     }
 
     #[test]
-    fn needs_an_amount_in_the_currency() {
-        let aud = Currency::from_code("AUD").unwrap();
-        let mut req = RefundRequest {
+    fn needs_an_amount() {
+        let req = RefundRequest {
             target: target("2", "2"),
             amount: None,
             reason: None,
@@ -98,12 +88,8 @@ mod tests {
             gateway_reference: None,
         };
         assert_eq!(
-            amount_of(&req, aud).unwrap_err().pointer.as_deref(),
+            amount_of(&req).unwrap_err().pointer.as_deref(),
             Some("/amount")
         );
-        req.amount = Some(Money::parse("10", Currency::EUR).unwrap());
-        let e = amount_of(&req, aud).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::CurrencyNotSupported);
-        assert_eq!(e.pointer.as_deref(), Some("/amount/currency"));
     }
 }

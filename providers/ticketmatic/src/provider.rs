@@ -3,8 +3,8 @@
 //! read the order and map its refund payments.
 
 use refund_provider::{
-    async_trait, Capabilities, Currency, ErrorKind, InstanceName, Money, Outcome, Provider,
-    ProviderError, Refund, RefundRequest, Target, VendorRef,
+    async_trait, Capabilities, Currency, ErrorKind, InstanceName, Outcome, Provider, ProviderError,
+    Refund, RefundRequest, Target, VendorRef,
 };
 
 use crate::client::Client;
@@ -34,21 +34,6 @@ impl TicketmaticProvider {
             client,
         }
     }
-
-    fn check_currency(&self, amount: Option<&Money>) -> Result<(), ProviderError> {
-        match amount {
-            Some(m) if m.currency() != self.currency => Err(ProviderError::new(
-                ErrorKind::CurrencyNotSupported,
-                format!(
-                    "this Ticketmatic account refunds in {}, not {}",
-                    self.currency,
-                    m.currency()
-                ),
-            )
-            .at("/amount/currency")),
-            _ => Ok(()),
-        }
-    }
 }
 
 #[async_trait]
@@ -67,7 +52,6 @@ impl Provider for TicketmaticProvider {
             Some(p) => Some(parse_id(p, "/target/payments/0")?),
             None => None,
         };
-        self.check_currency(request.amount.as_ref())?;
 
         let before = self.client.get_order(order_id).await.map_err(|e| {
             // The refund call is not sent yet: whatever failed, nothing was applied.
