@@ -49,6 +49,7 @@ pub fn router(
 ) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi::serve))
         .route("/v1/providers", get(providers::list))
         .route("/v1/refunds", get(refunds::list).post(refunds::create))
@@ -81,9 +82,32 @@ pub fn router(
 }
 
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The gateway is up")))]
-pub async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({"status": "ok"}))
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health, description = "The gateway is up")))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The gateway's health, as the probes answer it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// Readiness: the ledger answers and its migrations have run. 503 `not_ready` otherwise,
+/// so a load balancer sends no refunds to a gateway that could not record them.
+#[utoipa::path(get, path = "/readyz", tag = "meta", responses(
+    (status = 200, body = Health, description = "Ready to take refunds"),
+    (status = 503, body = problem::Problem, content_type = "application/problem+json", description = "The ledger cannot be reached or is not migrated"),
+))]
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
+    match state.service.storage.ready().await {
+        Ok(()) => Ok(Json(Health { status: "ok" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            Err(ApiError::NotReady)
+        }
+    }
 }
 
 async fn not_found(request: Request) -> ApiError {

@@ -93,6 +93,22 @@ impl Storage {
         self.pool.close().await;
     }
 
+    /// Whether the ledger answers and every migration this build knows has been applied
+    /// (the readiness probe). The error says which is missing.
+    pub async fn ready(&self) -> Result<(), StorageError> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
+        let known = MIGRATOR.iter().count() as i64;
+        if applied < known {
+            return Err(StorageError::Corrupt(format!(
+                "{applied} of {known} migrations applied"
+            )));
+        }
+        Ok(())
+    }
+
     /// Runs the migrations only (the `migrate` command).
     pub async fn migrate(url: &str) -> Result<(), StorageError> {
         Self::connect(url).await.map(|_| ())

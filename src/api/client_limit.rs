@@ -92,11 +92,18 @@ fn bucket(request: &Request) -> String {
     }
 }
 
+/// Probes of the gateway's own health are never limited: a busy client must not make a
+/// load balancer take the gateway out.
+const UNLIMITED: &[&str] = &["/healthz", "/readyz"];
+
 pub async fn enforce(
     State(limiter): State<Arc<ClientLimiter>>,
     request: Request,
     next: Next,
 ) -> Response {
+    if UNLIMITED.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
     let key = bucket(&request);
     let (mut response, remaining, reset) = match limiter.limiter.check_key(&key) {
         Ok(snapshot) => {

@@ -18,6 +18,7 @@ use super::refunds::RefundList;
     ),
     paths(
         super::healthz,
+        super::readyz,
         super::providers::list,
         super::refunds::create,
         super::refunds::get,
@@ -38,6 +39,7 @@ use super::refunds::RefundList;
         crate::service::report::ItemReport,
         super::batches::ItemPage,
         super::problem::FieldError,
+        super::Health,
         RefundList,
         ProviderList,
         ProviderInfo,

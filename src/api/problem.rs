@@ -59,6 +59,10 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("a request with this Idempotency-Key is still being processed; retry after {0:?}")]
     IdempotencyKeyInFlight(Duration),
+    #[error(
+        "the gateway cannot take refunds now: its ledger cannot be reached or is not migrated"
+    )]
+    NotReady,
     /// The ledger failed; what the database said stays in the log, not in the answer.
     #[error("the ledger is unavailable right now; try again shortly")]
     StorageUnavailable,
@@ -316,6 +320,7 @@ impl ApiError {
                 None,
                 None,
             ),
+            ApiError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", None, None),
             ApiError::StorageUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable",

@@ -10,6 +10,7 @@ mod clients;
 mod config_check;
 mod layering;
 mod ledger;
+mod probes;
 mod secrets;
 mod tenants;
 mod timeouts;
