@@ -7,11 +7,12 @@ pub mod batches;
 pub mod idempotency;
 pub mod refunds;
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 /// Why storage failed. Every variant becomes 503 `storage_unavailable` for creates: a
 /// vendor is never called without its intent row.
@@ -23,11 +24,15 @@ pub enum StorageError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the ledger holds a row it cannot read ({0})")]
     Corrupt(String),
-    #[error("cannot create the ledger directory `{path}`: {source}")]
+    #[error("cannot create the ledger file or directory `{path}`: {source}")]
     Directory {
         path: String,
         source: std::io::Error,
     },
+    #[error("unsupported ledger URL `{0}`: use sqlite://<path>, sqlite::memory: or postgres://user@host/db")]
+    UnsupportedUrl(String),
+    #[error("the ledger database did not answer within {0:?}")]
+    ConnectTimeout(Duration),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,13 +60,20 @@ impl Storage {
         install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
-        } else {
+        } else if url.starts_with("sqlite:") {
             Backend::Sqlite
+        } else {
+            // Never guessed: `mysql://...` must not quietly become a SQLite file of that name.
+            let shown = url.split('@').next_back().unwrap_or(url);
+            return Err(StorageError::UnsupportedUrl(shown.to_string()));
         };
         let url = match backend {
             Backend::Sqlite => prepare_sqlite(url)?,
             Backend::Postgres => url.to_string(),
         };
+        // One connection first, so a wrong file or an unreachable server stops start-up
+        // with its own reason, not a pool's "timed out".
+        probe(&url, backend).await?;
         // An in-memory database lives only while a connection holds it: keep one forever.
         let in_memory = url.contains("mode=memory");
         let options = AnyPoolOptions::new()
@@ -115,7 +127,30 @@ impl Storage {
     }
 }
 
-/// Makes `sqlite://path` usable: the directory exists and the file is created if missing.
+/// How long start-up waits for the database's first answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens one connection and reads the schema: a file that is not a SQLite database, or a
+/// server that refuses or does not answer, fails here with what went wrong.
+async fn probe(url: &str, backend: Backend) -> Result<(), StorageError> {
+    let check = async {
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        let sql = match backend {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master",
+            Backend::Postgres => "SELECT 1",
+        };
+        conn.execute(sql).await?;
+        conn.close().await?;
+        Ok::<_, StorageError>(())
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, check)
+        .await
+        .map_err(|_| StorageError::ConnectTimeout(CONNECT_TIMEOUT))?
+}
+
+/// Makes `sqlite://path` usable: the directory exists and the file is created if missing,
+/// both readable by the gateway's user only (0700 and 0600; SQLite gives its WAL and
+/// shared-memory files the database file's permissions).
 fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
     let rest = url
         .strip_prefix("sqlite://")
@@ -130,15 +165,27 @@ fn prepare_sqlite(url: &str) -> Result<String, StorageError> {
         ));
     }
     if !path.is_empty() {
+        let failed = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| StorageError::Directory { path, source }
+        };
         if let Some(parent) = Path::new(path)
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(parent).map_err(|source| StorageError::Directory {
-                path: parent.display().to_string(),
-                source,
-            })?;
+            // Only the directories made here get 0700; an existing one is left as it is.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(failed(parent))?;
         }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(failed(Path::new(path)))?;
     }
     let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     if !params.iter().any(|p| p.starts_with("mode=")) {

@@ -12,6 +12,7 @@ mod layering;
 mod ledger;
 mod probes;
 mod secrets;
+mod storage_start;
 mod tenants;
 mod timeouts;
 mod traffic;
