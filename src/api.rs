@@ -10,12 +10,14 @@ pub mod body;
 pub mod client_limit;
 pub mod idempotency;
 pub mod openapi;
+pub mod path_id;
 pub mod problem;
 pub mod providers;
 pub mod query;
 pub mod refund_actions;
 pub mod refund_input;
 pub mod refunds;
+pub mod strict_json;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::answer::Answer;
 use super::body::{pointer_of, read_json, strip_position};
 use super::idempotency::{self, Claimed};
+use super::path_id::PathId;
 use super::problem::{self, ApiError, Problem};
 use super::query::Params;
 use super::refund_input::CreateRefundBody;
@@ -83,8 +84,13 @@ pub async fn create(
     let limit = state
         .body_limit
         .max(service.batches.max_items.saturating_mul(BYTES_PER_ITEM));
-    let (body, json): (CreateBatchBody, serde_json::Value) =
-        read_json(&headers, body, limit).await?;
+    let (body, json): (CreateBatchBody, serde_json::Value) = read_json(
+        &headers,
+        body,
+        limit,
+        &["/items/*", "/items/*/target", "/items/*/amount"],
+    )
+    .await?;
     let parsed = body
         .items
         .iter()
@@ -136,7 +142,7 @@ pub async fn create(
 /// A batch naming an instance the client may not use is forbidden whole (403), not merely
 /// invalid: the answer names the first such item.
 fn forbidden_first(error: ServiceError) -> ApiError {
-    if let ServiceError::InvalidItems(faults) = &error {
+    if let ServiceError::InvalidItems { faults, .. } = &error {
         if let Some(fault) = faults.iter().find(|f| f.code == "provider_forbidden") {
             return ApiError::ProviderForbidden {
                 name: fault.detail.clone(),
@@ -154,7 +160,7 @@ fn forbidden_first(error: ServiceError) -> ApiError {
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Extension(client): Extension<Caller>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<BatchReport>, ApiError> {
     Ok(Json(state.service.batch(&client, &id).await?))
 }
@@ -166,7 +172,7 @@ pub async fn get(
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
     Extension(client): Extension<Caller>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<BatchReport>, ApiError> {
     Ok(Json(state.service.cancel_batch(&client, &id).await?))
 }
@@ -185,7 +191,7 @@ pub struct ItemPage {
 pub async fn items(
     State(state): State<Arc<AppState>>,
     Extension(client): Extension<Caller>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ItemPage>, ApiError> {
     let params = Params::parse(query.as_deref(), &["limit", "starting_after"])?;

@@ -8,12 +8,16 @@ use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
 use super::problem::ApiError;
+use super::strict_json;
 
 /// The body as `T`, and as plain JSON (for hashing the request, e.g. for idempotency).
+/// The document must be an object, and so must every place `objects` names (JSON
+/// pointers, `*` for every array index): the places `T` reads as structs.
 pub async fn read_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
+    objects: &[&str],
 ) -> Result<(T, serde_json::Value), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -30,18 +34,43 @@ pub async fn read_json<T: DeserializeOwned>(
     }
     let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+        .map_err(|e| body_error(e, limit))?;
     if bytes.is_empty() {
         return Err(ApiError::MalformedJson("the body is empty".into()));
     }
-    // Syntax first, so broken JSON is never reported as a shape error.
-    let json: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    // Syntax first, so broken JSON is never reported as a shape error; then what JSON
+    // allows and we do not (a key twice, control characters in text).
+    let json = strict_json::parse(&bytes).map_err(|fault| {
+        if fault.syntax {
+            ApiError::MalformedJson(fault.message)
+        } else {
+            ApiError::field(fault.pointer, fault.message)
+        }
+    })?;
+    if !json.is_object() {
+        return Err(ApiError::field("", "the body must be a JSON object"));
+    }
+    strict_json::require_objects(&json, objects)
+        .map_err(|(pointer, message)| ApiError::field(pointer, message))?;
     let typed = serde_path_to_error::deserialize(&json).map_err(|e| {
         let message = e.inner().to_string();
         ApiError::field(pointer_of(e.path(), &message), strip_position(&message))
     })?;
     Ok((typed, json))
+}
+
+/// A body that could not be read: over the limit (413), or broken in transit, such as a
+/// malformed chunked encoding (400).
+fn body_error(error: axum::Error, limit: usize) -> ApiError {
+    let inner = error.into_inner();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(inner.as_ref());
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return ApiError::PayloadTooLarge(limit);
+        }
+        cause = e.source();
+    }
+    ApiError::MalformedBody(inner.to_string())
 }
 
 /// RFC 6901 pointer of a serde path, extended by the field a message names.
@@ -55,7 +84,7 @@ pub fn pointer_of(path: &serde_path_to_error::Path, message: &str) -> String {
             Segment::Unknown => {}
         }
     }
-    for prefix in ["missing field `", "unknown field `"] {
+    for prefix in ["missing field `", "unknown field `", "duplicate key `"] {
         if let Some(rest) = message.strip_prefix(prefix) {
             if let Some(field) = rest.split('`').next() {
                 if !pointer.ends_with(&format!("/{}", escape(field))) {

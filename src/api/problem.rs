@@ -25,6 +25,8 @@ pub enum ApiError {
     },
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
+    #[error("the request body could not be read: {0}")]
+    MalformedBody(String),
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     #[error("the request body is larger than the limit of {0} bytes")]
@@ -68,9 +70,10 @@ pub enum ApiError {
     StorageUnavailable,
     #[error("{0}")]
     Conflict(String),
-    /// Several fields at fault at once (a batch is refused whole, naming every bad item).
-    #[error("{} item(s) of the request are invalid; see `errors`", .0.len())]
-    InvalidItems(Vec<FieldError>),
+    /// Several fields at fault at once (a batch is refused whole): the first ones, and how
+    /// many in all.
+    #[error("{total} item(s) of the request are invalid; `errors` lists the first {shown}", total = .1, shown = .0.len())]
+    InvalidItems(Vec<FieldError>, usize),
     /// A lookup, or anything else that changes nothing at the vendor.
     #[error("{}", .0.message)]
     Provider(ProviderError),
@@ -138,8 +141,8 @@ impl From<ServiceError> for ApiError {
             },
             ServiceError::NotFound(message) => ApiError::NotFound(message),
             ServiceError::Invalid { pointer, message } => ApiError::field(pointer, message),
-            ServiceError::InvalidItems(faults) => {
-                ApiError::InvalidItems(faults.into_iter().map(FieldError::from).collect())
+            ServiceError::InvalidItems { faults, total } => {
+                ApiError::InvalidItems(faults.into_iter().map(FieldError::from).collect(), total)
             }
             ServiceError::Provider(e) | ServiceError::Deferred { error: e, .. } => {
                 ApiError::Provider(e)
@@ -204,9 +207,12 @@ pub struct Problem {
     /// On a create whose outcome is unknown: the refund's canonical status, `unknown`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_status: Option<String>,
-    /// Every field at fault, when there are several.
+    /// The fields at fault, when there are several (the first 100).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// How many fields are at fault in all, when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<usize>,
     /// Seconds to wait before trying again (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
@@ -259,6 +265,7 @@ impl ApiError {
                 Some(String::new()),
                 None,
             ),
+            ApiError::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body", None, None),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -328,7 +335,7 @@ impl ApiError {
                 None,
             ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "refund_final", None, None),
-            ApiError::InvalidItems(errors) => (
+            ApiError::InvalidItems(errors, _) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
                 errors.first().map(|e| e.pointer.clone()),
@@ -355,10 +362,14 @@ impl ApiError {
             outcome: None,
             refund_status: None,
             errors: match self {
-                ApiError::InvalidItems(errors) => errors.clone(),
+                ApiError::InvalidItems(errors, _) => errors.clone(),
                 _ => Vec::new(),
             },
             retry_after: None,
+            error_count: match self {
+                ApiError::InvalidItems(_, total) => Some(*total),
+                _ => None,
+            },
         };
         if let ApiError::Provider(e) | ApiError::CreateFailed(e) = self {
             if let Some(vendor) = &e.vendor {

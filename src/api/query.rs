@@ -11,6 +11,15 @@ impl Params {
             url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
                 .into_owned()
                 .collect();
+        if let Some((name, _)) = params
+            .iter()
+            .find(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+        {
+            return Err(ApiError::parameter(
+                name.chars().filter(|c| !c.is_control()).collect::<String>(),
+                "query parameters may not contain control characters",
+            ));
+        }
         if let Some((name, _)) = params.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             return Err(ApiError::parameter(
                 name.clone(),

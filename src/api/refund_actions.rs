@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use refund_provider::{Refund, RefundStatus};
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::body::read_json;
+use super::path_id::PathId;
 use super::problem::{ApiError, Problem};
 use super::{AppState, Caller};
 
@@ -25,7 +26,7 @@ use super::{AppState, Caller};
 pub async fn reconcile(
     State(state): State<Arc<AppState>>,
     Extension(client): Extension<Caller>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<Refund>, ApiError> {
     Ok(Json(state.service.reconcile(&client, &id).await?))
 }
@@ -52,11 +53,11 @@ pub struct ResolveBody {
 pub async fn resolve(
     State(state): State<Arc<AppState>>,
     Extension(client): Extension<Caller>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Refund>, ApiError> {
-    let (body, _): (ResolveBody, _) = read_json(&headers, body, state.body_limit).await?;
+    let (body, _): (ResolveBody, _) = read_json(&headers, body, state.body_limit, &[]).await?;
     let refund = state
         .service
         .resolve(&client, &id, body.status, body.note)

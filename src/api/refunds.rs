@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,6 +16,7 @@ use super::answer::Answer;
 use super::body::read_json;
 use super::client_limit::policy_item;
 use super::idempotency::{self, Claimed};
+use super::path_id::PathId;
 use super::problem::{self, ApiError, Problem};
 use super::query::Params;
 use super::refund_input::CreateRefundBody;
@@ -54,7 +55,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let key = idempotency::key(&headers, state.idempotency_required)?;
     let (body, json): (CreateRefundBody, serde_json::Value) =
-        read_json(&headers, body, state.body_limit).await?;
+        read_json(&headers, body, state.body_limit, &["/target", "/amount"]).await?;
     let service = &state.service;
     let checked = service.check(&client, body.into_new()?)?;
     let instance = checked.instance;
@@ -124,7 +125,7 @@ fn refund_answer(refund: &Refund) -> Answer {
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Extension(client): Extension<Caller>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

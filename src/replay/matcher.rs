@@ -99,9 +99,9 @@ pub fn diff_request(expected: &ExpectedRequest, received: &ReceivedRequest) -> V
         let ok = match (expectation, got) {
             (_, None) => false,
             (HeaderExpectation::Exact(v), Some(g)) => v == g,
-            (HeaderExpectation::Matches { matches }, Some(g)) => regex::Regex::new(matches)
-                .map(|re| re.is_match(g))
-                .unwrap_or(false),
+            (HeaderExpectation::Matches { matches }, Some(g)) => {
+                compiled(matches).is_some_and(|re| re.is_match(g))
+            }
         };
         if !ok {
             // The received value is not printed: it may carry a credential.
@@ -242,6 +242,20 @@ pub fn recorded_response(recorded: &RecordedResponse) -> VendorResponse {
         headers,
         body,
     }
+}
+
+/// A fixture's header pattern, compiled once per process: compiling it per request made the
+/// replay vendor spend most of its time in the regex compiler.
+fn compiled(pattern: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static PATTERNS: LazyLock<Mutex<HashMap<String, Option<regex::Regex>>>> =
+        LazyLock::new(Default::default);
+    let mut patterns = PATTERNS.lock().unwrap_or_else(|e| e.into_inner());
+    patterns
+        .entry(pattern.to_string())
+        .or_insert_with(|| regex::Regex::new(pattern).ok())
+        .clone()
 }
 
 #[cfg(test)]

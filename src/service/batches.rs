@@ -10,7 +10,7 @@ use super::report::{item_report, report, BatchReport, ItemReport};
 use super::{Client, Refunds, ServiceError};
 use crate::storage::batches::{BatchRow, NewItem};
 
-/// How many item faults one answer lists at most.
+/// How many item faults one answer lists at most (all are counted).
 const MAX_REPORTED_ERRORS: usize = 100;
 
 /// A batch id: time-ordered, prefixed.
@@ -70,6 +70,7 @@ impl Refunds {
             ));
         }
         let mut faults = Vec::new();
+        let mut total = 0;
         let mut accepted = Vec::new();
         let mut targets: HashMap<String, usize> = HashMap::new();
         for (index, item) in items.into_iter().enumerate() {
@@ -86,6 +87,7 @@ impl Refunds {
                         serde_json::to_string(&new.request.target).unwrap_or_default()
                     );
                     if let Some(first) = targets.insert(key, index) {
+                        total += 1;
                         faults.push(FieldFault {
                             pointer: format!("/items/{index}/target"),
                             code: "duplicate_target".into(),
@@ -97,16 +99,17 @@ impl Refunds {
                         body: serde_json::to_string(&new).unwrap_or_default(),
                     });
                 }
-                Err(fault) => faults.push(fault),
-            }
-            if faults.len() >= MAX_REPORTED_ERRORS {
-                break;
+                Err(fault) => {
+                    total += 1;
+                    faults.push(fault);
+                }
             }
         }
+        faults.truncate(MAX_REPORTED_ERRORS);
         if faults.is_empty() {
             Ok(accepted)
         } else {
-            Err(ServiceError::InvalidItems(faults))
+            Err(ServiceError::InvalidItems { faults, total })
         }
     }
 

@@ -26,9 +26,13 @@ pub enum ServiceError {
     /// A canonical rule broken by a body field.
     #[error("{message}")]
     Invalid { pointer: String, message: String },
-    /// Several fields at fault at once (a batch is refused whole, naming every bad item).
-    #[error("{} item(s) of the request are invalid; see `errors`", .0.len())]
-    InvalidItems(Vec<FieldFault>),
+    /// Several fields at fault at once (a batch is refused whole): the first faults found,
+    /// and how many there are in all.
+    #[error("{total} item(s) of the request are invalid; `errors` lists the first {}", .faults.len())]
+    InvalidItems {
+        faults: Vec<FieldFault>,
+        total: usize,
+    },
     /// A provider refused or failed, with nothing applied at the vendor (a lookup, or a
     /// create refused before it was sent).
     #[error("{}", .0.message)]

@@ -13,6 +13,7 @@ mod ledger;
 mod probes;
 mod secrets;
 mod storage_start;
+mod strict_input;
 mod tenants;
 mod timeouts;
 mod traffic;

@@ -109,15 +109,12 @@ impl Money {
 
     /// Parses a decimal string such as `"10.00"`; exponents and floats are refused.
     pub fn parse(value: &str, currency: Currency) -> Result<Self, MoneyError> {
-        let trimmed = value.trim();
-        let valid_chars = !trimmed.is_empty()
-            && trimmed
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+');
-        let parsed = valid_chars
-            .then(|| trimmed.parse::<Decimal>().ok())
-            .flatten()
-            .ok_or_else(|| MoneyError::NotADecimal(value.to_string()))?;
+        if !canonical_decimal(value) {
+            return Err(MoneyError::NotADecimal(value.to_string()));
+        }
+        let parsed = value
+            .parse::<Decimal>()
+            .map_err(|_| MoneyError::NotADecimal(value.to_string()))?;
         Money::new(parsed, currency)
     }
 
@@ -145,6 +142,20 @@ impl Money {
             None
         }
     }
+}
+
+/// The one decimal grammar clients may write: digits without a leading zero (unless the
+/// integer part is `0`), then optionally `.` and at least one digit; a leading `-` is read
+/// so that it can be refused as "not positive". Nothing else: no spaces, no `+`, no `10.`,
+/// no `00010`, no exponent.
+fn canonical_decimal(value: &str) -> bool {
+    let unsigned = value.strip_prefix('-').unwrap_or(value);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && (int == "0" || !int.starts_with('0')) && frac.is_none_or(digits)
 }
 
 impl fmt::Debug for Money {
@@ -281,6 +292,24 @@ mod tests {
         ));
         assert!(Currency::from_code("XAU").is_err());
         assert!(Currency::from_code("EURO").is_err());
+    }
+
+    #[test]
+    fn only_the_canonical_decimal_grammar_is_read() {
+        for bad in [
+            " 10", "10 ", "+10", "10.", ".5", "00010", "01.50", "1_000", "1,5", "0x10", "--1",
+        ] {
+            assert!(
+                matches!(
+                    Money::parse(bad, Currency::EUR),
+                    Err(MoneyError::NotADecimal(_))
+                ),
+                "{bad:?} must be refused"
+            );
+        }
+        for good in ["10", "0.50", "10.5", "123456.78"] {
+            assert!(Money::parse(good, Currency::EUR).is_ok(), "{good:?}");
+        }
     }
 
     #[test]
