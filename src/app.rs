@@ -87,6 +87,7 @@ impl Server {
         let service = Arc::new(Refunds {
             instances,
             lookups: LookupCache::new(&config.server.cache),
+            ledger_index: Default::default(),
             storage,
             batches: config.batches.clone(),
             batch_work: Arc::new(tokio::sync::Notify::new()),

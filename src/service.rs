@@ -13,6 +13,7 @@ pub mod batches;
 pub mod client;
 pub mod create;
 pub mod error;
+pub mod ledger_index;
 pub mod reads;
 pub mod reconcile;
 pub mod report;
@@ -32,12 +33,15 @@ use crate::config::BatchConfig;
 use crate::instances::{Instance, Instances};
 use crate::storage::Storage;
 use crate::traffic::lookup_cache::LookupCache;
+use ledger_index::LedgerIndex;
 
 /// The domain service. One per gateway process; the API, the batch worker and the
 /// reconciler share it.
 pub struct Refunds {
     pub instances: Instances,
     pub lookups: LookupCache,
+    /// Which vendor refunds are ours, in front of the ledger (for lookups).
+    pub ledger_index: LedgerIndex,
     pub storage: Storage,
     pub batches: BatchConfig,
     /// Wakes the batch worker when items are queued.

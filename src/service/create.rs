@@ -18,6 +18,7 @@ use crate::instances::Instance;
 use crate::storage::batches::MAX_ATTEMPTS;
 use crate::storage::now_ms;
 use crate::storage::refunds::{Intent, Settle, Settlement};
+use crate::traffic::lookup_cache::LedgerId;
 
 /// A create as the domain takes it: parsed from the client's input, not yet checked
 /// against the provider. Batch items are stored in this form.
@@ -112,9 +113,6 @@ impl Refunds {
         }
         request.gateway_reference = Some(id.clone());
         let result = instance.provider.create(&request).await;
-        // Whatever happened, lookups cached for this target may now be stale.
-        self.lookups
-            .invalidate_target(&instance.name, &request.target);
         if let (Err(error), Origin::BatchItem { attempts, .. }) = (&result, &origin) {
             if let Some((wait, counted)) = again(error, *attempts) {
                 return Err(ServiceError::Deferred {
@@ -124,8 +122,27 @@ impl Refunds {
                 });
             }
         }
-        self.settle_outcome(instance, &id, &request.target, result)
-            .await
+        let answer = self
+            .settle_outcome(instance, &id, &request.target, result)
+            .await;
+        if let Ok(refund) = &answer {
+            if !refund.vendor_reference.as_str().is_empty() {
+                self.ledger_index.remember(
+                    instance.name.as_str(),
+                    refund.vendor_reference.as_str(),
+                    LedgerId {
+                        id: id.clone(),
+                        client: client.name().to_string(),
+                    },
+                );
+            }
+        }
+        // Whatever happened, lookups cached for this target may now be stale. Dropped
+        // once the ledger holds the outcome, so the next lookup finds the refund and its
+        // ledger id together.
+        self.lookups
+            .invalidate_target(&instance.name, &request.target);
+        answer
     }
 
     /// Records a vendor's answer to a create and reads the refund back as recorded.

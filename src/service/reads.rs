@@ -139,36 +139,15 @@ impl Refunds {
         Ok((listing, cache))
     }
 
-    /// Which of a vendor answer's refunds the gateway made. Without the ledger (it is
-    /// down) the vendor's ids stand: a lookup needs no ledger.
+    /// Which of a vendor answer's refunds the gateway made.
     pub(crate) async fn ledger_ids(
         &self,
         instance: &Instance,
         references: Vec<String>,
     ) -> Vec<Option<LedgerId>> {
-        let found = match self
-            .storage
-            .ids_by_vendor_reference(instance.name.as_str(), &references)
+        self.ledger_index
+            .lookup(&self.storage, instance.name.as_str(), references)
             .await
-        {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::warn!(error = %e, "ledger unavailable; vendor ids kept in a listing");
-                Vec::new()
-            }
-        };
-        references
-            .iter()
-            .map(|reference| {
-                found
-                    .iter()
-                    .find(|(r, _, _)| r == reference)
-                    .map(|(_, id, client)| LedgerId {
-                        id: id.clone(),
-                        client: client.clone(),
-                    })
-            })
-            .collect()
     }
 
     /// A page of `client`'s ledger, newest first, and whether more follow.

@@ -113,7 +113,9 @@ async fn a_batch_counts_every_bad_item_and_lists_the_first_hundred() {
     let items: Vec<Value> = (0..5000)
         .map(|i| json!({"provider": "nope", "target": {"order": format!("{i}")}}))
         .collect();
-    let r = gw.post("/v1/refund-batches", json!({ "items": items })).await;
+    let r = gw
+        .post("/v1/refund-batches", json!({ "items": items }))
+        .await;
     assert_problem(&r, 422, "validation_failed");
     assert_eq!(r.body["error_count"], 5000, "{}", &r.text[..300]);
     assert_eq!(r.body["errors"].as_array().unwrap().len(), 100);
