@@ -1,5 +1,7 @@
 //! A ledger row as the canonical refund clients see: the vendor's latest view where there
-//! is one, with the ledger's id, status and reason on top.
+//! is one, with the ledger's id, status and status reason on top, and the caller's own
+//! fields (reason, metadata, creation time) kept as the caller gave them: whatever the
+//! vendor says of those goes into `vendor_*` fields.
 
 use refund_provider::chrono::{DateTime, TimeZone, Utc};
 use refund_provider::{InstanceName, Refund, RefundId, VendorRef};
@@ -31,10 +33,12 @@ pub fn refund_of(row: &LedgerRow) -> Refund {
     if refund.amount.is_none() {
         refund.amount = row.amount;
     }
-    if refund.reason.is_none() {
-        refund.reason = row.reason.clone();
-    }
-    refund.created_at = refund.created_at.or_else(|| time(row.created_at));
+    // The caller's words and time stand; the vendor's go beside them.
+    let vendor_reason = refund.reason.take();
+    refund.reason = row.reason.clone();
+    refund.vendor_reason = vendor_reason.filter(|v| refund.reason.as_ref() != Some(v));
+    refund.vendor_created_at = refund.created_at.take().or(refund.vendor_created_at);
+    refund.created_at = time(row.created_at);
     refund.updated_at = time(row.updated_at).max(refund.updated_at);
     if let Some(note) = &row.resolution_note {
         refund

@@ -171,6 +171,18 @@ async fn unknown_outcomes_are_settled_by_lookup_never_by_resending() {
             settled.body["vendor_reference"],
             format!("ticket/{TICKET}/refund/0")
         );
+        // The caller's fields stand; the vendor's time goes beside them.
+        assert_eq!(settled.body["reason"], "event cancelled");
+        assert_eq!(
+            settled.body["created_at"], applied.body["created_at"],
+            "{}",
+            settled.text
+        );
+        assert!(
+            settled.body["vendor_created_at"].is_string(),
+            "{}",
+            settled.text
+        );
 
         let lost = gw.post("/v1/refunds", refund_body("10")).await;
         assert_unknown_outcome(&lost, "provider_timeout", None);

@@ -145,8 +145,13 @@ pub struct Refund {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
     pub target: Target,
+    /// Why the refund was asked for. On a refund the gateway made, the caller's own words;
+    /// the vendor's are in `vendor_reason`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The vendor's own note on the refund, where it differs from `reason`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_reason: Option<String>,
     /// The vendor's reference of this refund, as the provider routes it. Absent while the
     /// vendor has not answered (a refund whose outcome is unknown).
     #[serde(default, skip_serializing_if = "VendorRef::is_empty")]
@@ -167,8 +172,13 @@ pub struct Refund {
     pub notes: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// When the refund was asked for. On a refund the gateway made, when the gateway
+    /// recorded it; the vendor's own time is in `vendor_created_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
+    /// The vendor's time for the refund, on a refund the gateway made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
     /// The vendor's payload, only with `?include=raw`.
@@ -195,6 +205,7 @@ impl Refund {
             amount: None,
             target,
             reason: None,
+            vendor_reason: None,
             vendor_reference,
             vendor_refs: BTreeMap::new(),
             lines: Vec::new(),
@@ -203,6 +214,7 @@ impl Refund {
             notes: Vec::new(),
             metadata: BTreeMap::new(),
             created_at: None,
+            vendor_created_at: None,
             updated_at: None,
             raw: None,
         }
