@@ -149,7 +149,7 @@ impl Refunds {
     pub async fn batch(&self, client: &Client, id: &str) -> Result<BatchReport, ServiceError> {
         let batch = self.own_batch(client, id).await?;
         let items = self.storage.batch_items(id).await?;
-        Ok(report(&batch, &items))
+        Ok(report(&batch, &items, &|p| self.needs_operator(p)))
     }
 
     /// Stops a batch: no queued item starts any more; items in flight finish.
@@ -161,6 +161,14 @@ impl Refunds {
         self.own_batch(client, id).await?;
         self.storage.cancel_batch(id).await?;
         self.batch(client, id).await
+    }
+
+    /// Whether an unknown outcome at instance `provider` waits for an operator: its vendor
+    /// cannot be read (or the instance is gone), so no lookup will settle it.
+    fn needs_operator(&self, provider: &str) -> bool {
+        self.instances
+            .get(provider)
+            .is_none_or(|i| !i.provider.capabilities().list)
     }
 
     /// A page of a batch's items after `after_seq`, and whether more follow.
@@ -178,6 +186,11 @@ impl Refunds {
             .await?;
         let has_more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        Ok((rows.iter().map(item_report).collect(), has_more))
+        let needs_operator = |p: &str| self.needs_operator(p);
+        let items = rows
+            .iter()
+            .map(|i| item_report(i, &needs_operator))
+            .collect();
+        Ok((items, has_more))
     }
 }

@@ -13,13 +13,29 @@ use crate::storage::now_ms;
 /// Items finished within this window make the current rate.
 const RATE_WINDOW_MS: i64 = 10_000;
 
+/// Where a batch stands, as its items say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchStatus {
+    /// Something may still happen: items wait or are in flight, or a refund's outcome is
+    /// still unknown (it will be settled by a lookup, and tried again if not applied).
+    Open,
+    /// Every item's refund is final: nothing more will happen.
+    Done,
+    /// Nothing more will happen by itself, but some refunds' outcomes are unknown at a
+    /// vendor that cannot be read: an operator must settle them (`needs_operator`).
+    DoneWithOpenItems,
+    /// Stopped: no new item starts; items in flight finish.
+    Canceled,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchReport {
     pub id: String,
-    /// `open` (items left), `done`, or `canceled`.
-    pub status: String,
+    pub status: BatchStatus,
     pub item_count: i64,
-    /// Items by status: `queued`, `in_flight`, `canceled`, or their refund's status.
+    /// Items by status: `queued`, `in_flight`, `canceled`, `needs_operator` (an unknown
+    /// outcome only an operator can settle), or their refund's status.
     pub counts: BTreeMap<String, u64>,
     /// Sum of succeeded refunds, per currency, as exact decimal strings.
     pub refunded: BTreeMap<String, String>,
@@ -31,24 +47,43 @@ pub struct BatchReport {
     pub updated_at: i64,
 }
 
+/// Whether an unknown outcome at this provider instance can only be settled by an operator
+/// (its vendor cannot be read).
+pub type NeedsOperator<'a> = &'a dyn Fn(&str) -> bool;
+
 /// An item's status as reported.
-pub fn item_status(item: &ItemView) -> String {
+pub fn item_status(item: &ItemView, needs_operator: NeedsOperator) -> String {
     match item.state.as_str() {
         "queued" => "queued".into(),
         "claimed" => "in_flight".into(),
         "canceled" => "canceled".into(),
-        _ => item
-            .refund_status
-            .clone()
-            .unwrap_or_else(|| "unknown".into()),
+        _ => match item.refund_status.as_deref() {
+            None | Some("unknown") if needs_operator(&item.provider) => "needs_operator".into(),
+            None => "unknown".into(),
+            Some(status) => status.into(),
+        },
     }
 }
 
-pub fn report(batch: &BatchRow, items: &[ItemView]) -> BatchReport {
+/// A batch is done only when nothing can still happen to any of its items.
+fn batch_status(stored: &str, counts: &BTreeMap<String, u64>) -> BatchStatus {
+    let any = |status: &str| counts.get(status).is_some_and(|n| *n > 0);
+    if stored == "canceled" {
+        BatchStatus::Canceled
+    } else if any("queued") || any("in_flight") || any("unknown") || any("pending") {
+        BatchStatus::Open
+    } else if any("needs_operator") {
+        BatchStatus::DoneWithOpenItems
+    } else {
+        BatchStatus::Done
+    }
+}
+
+pub fn report(batch: &BatchRow, items: &[ItemView], needs_operator: NeedsOperator) -> BatchReport {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut refunded: BTreeMap<String, Decimal> = BTreeMap::new();
     for item in items {
-        let status = item_status(item);
+        let status = item_status(item, needs_operator);
         if matches!(status.as_str(), "succeeded" | "partially_succeeded") {
             if let (Some(value), Some(currency)) = (&item.amount_value, &item.amount_currency) {
                 if let Ok(value) = value.parse::<Decimal>() {
@@ -68,7 +103,7 @@ pub fn report(batch: &BatchRow, items: &[ItemView]) -> BatchReport {
         counts.get("queued").copied().unwrap_or(0) + counts.get("in_flight").copied().unwrap_or(0);
     BatchReport {
         id: batch.id.clone(),
-        status: batch.status.clone(),
+        status: batch_status(&batch.status, &counts),
         item_count: batch.item_count,
         counts,
         refunded: refunded
@@ -99,12 +134,12 @@ pub struct ItemReport {
     pub attempts: i64,
 }
 
-pub fn item_report(item: &ItemView) -> ItemReport {
+pub fn item_report(item: &ItemView, needs_operator: NeedsOperator) -> ItemReport {
     ItemReport {
         seq: item.seq,
         provider: item.provider.clone(),
         request: serde_json::from_str(&item.body).unwrap_or(serde_json::Value::Null),
-        status: item_status(item),
+        status: item_status(item, needs_operator),
         refund_id: item.refund_id.clone(),
         attempts: item.attempts + 1,
     }

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod batch_status;
 mod batches;
 mod clients;
 mod config_check;
