@@ -46,6 +46,9 @@ pub struct Server {
     /// How long a graceful stop waits for batch items in flight.
     drain_limit: std::time::Duration,
     storage: Storage,
+    /// This process in the ledger's list of gateways, and what keeps it marked alive.
+    gateway_id: String,
+    heartbeat: JoinHandle<()>,
 }
 
 impl Server {
@@ -57,6 +60,22 @@ impl Server {
                 url: config.storage.redacted_url(),
                 source,
             })?;
+        // This process, in the ledger's list of gateways; crashed ones of this host are
+        // marked ended now, so the idempotency keys they held are released at once.
+        let gateway_id = format!("gw_{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
+        let ended = storage
+            .register_gateway(&gateway_id)
+            .await
+            .map_err(|source| StartError::Storage {
+                url: config.storage.redacted_url(),
+                source,
+            })?;
+        if ended > 0 {
+            tracing::warn!(
+                count = ended,
+                "gateway processes that stopped without a goodbye are marked ended"
+            );
+        }
         // Intents left without an outcome by a previous run (a crash) become unknown now,
         // before any request, so no client sees them as pending.
         let count = storage
@@ -92,7 +111,9 @@ impl Server {
             batches: config.batches.clone(),
             batch_work: Arc::new(tokio::sync::Notify::new()),
             request_timeout: config.server.request_timeout,
+            gateway_id: gateway_id.clone(),
         });
+        let heartbeat = spawn_heartbeat(service.storage.clone(), gateway_id.clone());
         let state = Arc::new(AppState {
             service: service.clone(),
             idempotency_required: config.idempotency.required,
@@ -133,6 +154,8 @@ impl Server {
             stop_worker,
             drain_limit,
             storage: state_storage,
+            gateway_id,
+            heartbeat,
         })
     }
 
@@ -160,11 +183,30 @@ impl Server {
             );
         }
         let _ = (&mut self.task).await;
+        self.heartbeat.abort();
+        if let Err(e) = self.storage.end_gateway(&self.gateway_id).await {
+            tracing::warn!(error = %e, "could not record this gateway's stop");
+        }
     }
+}
+
+/// Marks this process alive in the ledger every second, until aborted.
+fn spawn_heartbeat(storage: Storage, id: String) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = storage.heartbeat(&id).await {
+                tracing::warn!(error = %e, "gateway heartbeat failed");
+            }
+        }
+    })
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.heartbeat.abort();
         self.reconciler.abort();
         self.batch_worker.abort();
         if let Some(tx) = self.shutdown.take() {

@@ -48,6 +48,8 @@ pub struct Refunds {
     pub batch_work: Arc<Notify>,
     /// The longest a create may run: idempotency keys and intents are leased for twice this.
     pub request_timeout: Duration,
+    /// This gateway process, as the ledger knows it (what it holds is released when it ends).
+    pub gateway_id: String,
 }
 
 impl Refunds {

@@ -4,6 +4,7 @@
 //! through sqlx's `Any` driver, so every query here serves both backends.
 
 pub mod batches;
+pub mod gateways;
 pub mod idempotency;
 pub mod refunds;
 

@@ -75,6 +75,7 @@ pub async fn claim(
             hash,
             id,
             service.lease().as_millis() as i64,
+            &service.gateway_id,
         )
         .await
         .map_err(|e| ApiError::from(crate::service::ServiceError::from(e)))?;

@@ -74,6 +74,10 @@ pub enum ApiError {
     /// many in all.
     #[error("{total} item(s) of the request are invalid; `errors` lists the first {shown}", total = .1, shown = .0.len())]
     InvalidItems(Vec<FieldError>, usize),
+    /// A create whose refund ended without being applied (found so after the gateway that
+    /// took it stopped): not a success, and safe to try again under a new key.
+    #[error("refund {refund_id} was not applied: {message}; it is safe to try again with a new Idempotency-Key")]
+    NotApplied { refund_id: String, message: String },
     /// A lookup, or anything else that changes nothing at the vendor.
     #[error("{}", .0.message)]
     Provider(ProviderError),
@@ -210,6 +214,9 @@ pub struct Problem {
     /// The fields at fault, when there are several (the first 100).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The ledger refund the problem is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<String>,
     /// How many fields are at fault in all, when there are several.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_count: Option<usize>,
@@ -335,6 +342,7 @@ impl ApiError {
                 None,
             ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "refund_final", None, None),
+            ApiError::NotApplied { .. } => (StatusCode::CONFLICT, "refund_not_applied", None, None),
             ApiError::InvalidItems(errors, _) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
@@ -366,6 +374,10 @@ impl ApiError {
                 _ => Vec::new(),
             },
             retry_after: None,
+            refund_id: match self {
+                ApiError::NotApplied { refund_id, .. } => Some(refund_id.clone()),
+                _ => None,
+            },
             error_count: match self {
                 ApiError::InvalidItems(_, total) => Some(*total),
                 _ => None,
@@ -384,6 +396,9 @@ impl ApiError {
         }
         if let ApiError::StorageUnavailable = self {
             problem.retry_after = Some(5);
+        }
+        if let ApiError::NotApplied { .. } = self {
+            problem.outcome = Some(Outcome::NotApplied);
         }
         if let ApiError::CreateFailed(e) = self {
             problem.outcome = Some(e.outcome);

@@ -73,7 +73,7 @@ pub async fn create(
                 if let Some(previous) = previous {
                     match service.resume(&client, &previous).await? {
                         Some(refund) => {
-                            let answer = refund_answer(&refund);
+                            let answer = resumed_answer(&refund);
                             idempotency::store(service, &client, key, &answer).await;
                             return Ok(with_provider_policy(instance, answer.into_response()));
                         }
@@ -112,6 +112,23 @@ fn refund_answer(refund: &Refund) -> Answer {
         problem::created(refund.status != RefundStatus::Unknown),
         refund,
     )
+}
+
+/// The answer to a create whose first request died with its gateway: its refund as it
+/// stands, or, when it was settled since as never applied, a problem saying so (never a
+/// 201 for a refund that did not happen).
+fn resumed_answer(refund: &Refund) -> Answer {
+    if matches!(refund.status, RefundStatus::Failed | RefundStatus::Canceled) {
+        return Answer::of_error(&ApiError::NotApplied {
+            refund_id: refund.id.to_string(),
+            message: refund
+                .status_reason
+                .as_ref()
+                .map(|r| r.message.clone())
+                .unwrap_or_else(|| "it ended without being applied".into()),
+        });
+    }
+    refund_answer(refund)
 }
 
 #[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds",

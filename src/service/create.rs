@@ -108,6 +108,7 @@ impl Refunds {
                 request_hash: request_hash.map(str::to_string),
                 batch_id: None,
                 in_flight_until: now_ms() + self.lease().as_millis() as i64,
+                owner: Some(self.gateway_id.clone()),
             };
             self.storage.insert_intent(&intent).await?;
         }

@@ -147,6 +147,7 @@ mod tests {
             request_hash: None,
             batch_id: None,
             in_flight_until: 0,
+            owner: None,
         };
         storage.insert_intent(&intent).await.unwrap();
         let refund = Refund::new(

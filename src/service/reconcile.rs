@@ -99,7 +99,7 @@ pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError
             RefundStatus::Failed,
             "not_applied",
             format!(
-                "the vendor shows no such refund {} s after it was sent: it was not applied",
+                "the vendor shows no such refund {} s after the gateway took it: it was not applied",
                 window_ms / 1000
             ),
         );
@@ -188,6 +188,7 @@ pub fn spawn(
 
 pub async fn run_once(state: &Refunds, key_retention: Duration) -> Result<(), ServiceError> {
     let storage = &state.storage;
+    storage.end_silent_gateways().await?;
     let count = storage.settle(Settle::Interrupted, &interrupted()).await?;
     if count > 0 {
         tracing::warn!(count, "refunds interrupted mid-call are now unknown");

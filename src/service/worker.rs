@@ -131,6 +131,7 @@ async fn claim(
             request_hash: None,
             batch_id: Some(batch_id.to_string()),
             in_flight_until: 0,
+            owner: Some(state.gateway_id.clone()),
         })
     };
     state

@@ -24,6 +24,8 @@ pub enum Claim {
 }
 
 impl Storage {
+    /// Claims `key` for `owner` (this gateway process). A key still locked by a process
+    /// that has ended is taken over at once; one locked by a live process is in flight.
     pub async fn claim_key(
         &self,
         client: &str,
@@ -31,11 +33,12 @@ impl Storage {
         request_hash: &str,
         refund_id: &str,
         lease_ms: i64,
+        owner: &str,
     ) -> Result<Claim, StorageError> {
         let now = now_ms();
         let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (client, idem_key, request_hash, refund_id, locked_until, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client, idem_key) DO NOTHING",
+            "INSERT INTO idempotency_keys (client, idem_key, request_hash, refund_id, locked_until, created_at, owner) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client, idem_key) DO NOTHING",
         )
         .bind(client)
         .bind(key)
@@ -43,13 +46,14 @@ impl Storage {
         .bind(refund_id)
         .bind(now + lease_ms)
         .bind(now)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(Claim::Fresh);
         }
         let Some(row) = sqlx::query(
-            "SELECT request_hash, refund_id, response_status, response_body, locked_until \
+            "SELECT request_hash, refund_id, response_status, response_body, locked_until, owner \
              FROM idempotency_keys WHERE client = $1 AND idem_key = $2",
         )
         .bind(client)
@@ -58,7 +62,8 @@ impl Storage {
         .await?
         else {
             // Purged between the insert and the read: try once more as new.
-            return Box::pin(self.claim_key(client, key, request_hash, refund_id, lease_ms)).await;
+            return Box::pin(self.claim_key(client, key, request_hash, refund_id, lease_ms, owner))
+                .await;
         };
         if row.try_get::<String, _>("request_hash")? != request_hash {
             return Ok(Claim::Mismatch);
@@ -74,20 +79,26 @@ impl Storage {
         }
         let locked_until: Option<i64> = row.try_get("locked_until")?;
         let locked_until = locked_until.unwrap_or(0);
-        if locked_until > now {
+        let holder: Option<String> = row.try_get("owner")?;
+        let holder_ended = match &holder {
+            Some(holder) if holder != owner => self.gateway_ended(holder).await?,
+            _ => false,
+        };
+        if locked_until > now && !holder_ended {
             return Ok(Claim::InFlight {
                 retry_after_ms: locked_until - now,
             });
         }
         // Take the abandoned key over, unless another request just did.
         let taken = sqlx::query(
-            "UPDATE idempotency_keys SET locked_until = $1 \
+            "UPDATE idempotency_keys SET locked_until = $1, owner = $5 \
              WHERE client = $2 AND idem_key = $3 AND locked_until = $4 AND response_status IS NULL",
         )
         .bind(now + lease_ms)
         .bind(client)
         .bind(key)
         .bind(locked_until)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
         if taken.rows_affected() == 1 {

@@ -32,6 +32,9 @@ pub struct Intent {
     /// Until when the vendor call may still be running; after that, a row still without
     /// its outcome was interrupted (a crash) and becomes `unknown`.
     pub in_flight_until: i64,
+    /// The gateway process making the call: once it has ended, the row was interrupted
+    /// whatever its lease says.
+    pub owner: Option<String>,
 }
 
 /// A status change and what came with it.
@@ -78,8 +81,8 @@ impl Settlement {
 pub enum Settle<'a> {
     /// One refund, if it is still `pending` or `unknown`.
     Refund(&'a str),
-    /// Every `pending` row whose vendor call outlived its lease without an outcome: the
-    /// gateway stopped (or lost the database) mid-call.
+    /// Every `pending` row whose vendor call outlived its lease without an outcome, or
+    /// whose gateway process has ended: it stopped (or lost the database) mid-call.
     Interrupted,
 }
 
@@ -250,8 +253,8 @@ impl Storage {
         sqlx::query(
             "INSERT INTO refunds (id, client, provider, provider_kind, target, amount_value, amount_currency, \
              reason, metadata, idempotency_key, request_hash, batch_id, status, in_flight_until, \
-             settle_attempts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, 0, $14, $14)",
+             settle_attempts, created_at, updated_at, owner) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, 0, $14, $14, $15)",
         )
         .bind(&intent.id)
         .bind(&intent.client)
@@ -267,6 +270,7 @@ impl Storage {
         .bind(&intent.batch_id)
         .bind(intent.in_flight_until)
         .bind(now)
+        .bind(&intent.owner)
         .execute(conn)
         .await?;
         Ok(())
@@ -283,7 +287,8 @@ impl Storage {
         let rows = match which {
             Settle::Refund(_) => "id = $9 AND status IN ('pending', 'unknown')",
             Settle::Interrupted => {
-                "in_flight_until IS NOT NULL AND in_flight_until < $8 AND status = 'pending'"
+                "status = 'pending' AND in_flight_until IS NOT NULL AND (in_flight_until < $8 \
+                 OR owner IN (SELECT id FROM gateways WHERE ended_at IS NOT NULL))"
             }
         };
         let sql = format!(

@@ -213,6 +213,7 @@ async fn a_client_limited_to_some_instances_is_refused_every_route_of_another() 
             request_hash: None,
             batch_id: None,
             in_flight_until: 0,
+            owner: None,
         })
         .await
         .unwrap();
