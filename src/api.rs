@@ -17,6 +17,7 @@ pub mod query;
 pub mod refund_actions;
 pub mod refund_input;
 pub mod refunds;
+pub mod serve;
 pub mod strict_json;
 
 use std::sync::Arc;

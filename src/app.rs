@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::api::auth::ClientKeys;
@@ -37,7 +37,7 @@ pub enum StartError {
 /// A running gateway. Dropping it stops the server and its sandboxes.
 pub struct Server {
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
     _sandboxes: SandboxHost,
     reconciler: JoinHandle<()>,
@@ -133,20 +133,17 @@ impl Server {
             config.reconcile.interval,
             config.idempotency.retention,
         );
-        let router = api::router(state, clients, client_limiter)
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "server stopped");
-            }
-        });
+        let router = api::router(state, clients, client_limiter);
+        let limits = api::serve::Limits {
+            header_read_timeout: config.server.header_read_timeout,
+            idle_timeout: config.server.idle_timeout,
+            max_connections: config.server.max_connections.max(1),
+        };
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(api::serve::serve(listener, router, limits, rx));
         Ok(Server {
             addr,
-            shutdown: Some(tx),
+            shutdown: tx,
             task,
             _sandboxes: sandboxes,
             reconciler,
@@ -173,9 +170,7 @@ impl Server {
     /// timeout), then returns. Queued batch items stay queued for the next start.
     pub async fn shutdown(mut self) {
         let _ = self.stop_worker.send(true);
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        let _ = self.shutdown.send(true);
         let drained = tokio::time::timeout(self.drain_limit, &mut self.batch_worker).await;
         if drained.is_err() {
             tracing::warn!(
@@ -209,9 +204,7 @@ impl Drop for Server {
         self.heartbeat.abort();
         self.reconciler.abort();
         self.batch_worker.abort();
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        let _ = self.shutdown.send(true);
     }
 }
 

@@ -25,6 +25,30 @@ pub struct ServerConfig {
     pub client_rate_limit: Option<ClientLimitConfig>,
     #[serde(default)]
     pub cache: CacheBounds,
+    /// A request head (request line and headers) must arrive within this, or the
+    /// connection is closed (a client that stalls mid-header holds nothing for long). Also
+    /// bounds the wait for the next request on a kept-alive connection.
+    #[serde(default = "default_header_read_timeout", with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A connection with no traffic for this long, while no request of it runs, is closed.
+    #[serde(default = "default_idle_timeout", with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Most connections open at once (lowered to what the process's open-file limit
+    /// allows). At the cap, connections that never sent a whole request make room first.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+fn default_header_read_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_max_connections() -> usize {
+    10_000
 }
 
 fn default_listen() -> SocketAddr {
@@ -47,6 +71,9 @@ impl Default for ServerConfig {
             request_timeout: default_request_timeout(),
             client_rate_limit: None,
             cache: CacheBounds::default(),
+            header_read_timeout: default_header_read_timeout(),
+            idle_timeout: default_idle_timeout(),
+            max_connections: default_max_connections(),
         }
     }
 }

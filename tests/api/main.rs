@@ -9,6 +9,7 @@ mod batch_status;
 mod batches;
 mod clients;
 mod config_check;
+mod connections;
 mod crash_replays;
 mod layering;
 mod ledger;

@@ -21,9 +21,26 @@ pub struct GatewayProcess {
 
 impl GatewayProcess {
     pub fn spawn(config: &Path) -> GatewayProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_refund-gateway"))
-            .args(["serve", "--config"])
-            .arg(config)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_refund-gateway"));
+        command.args(["serve", "--config"]).arg(config);
+        Self::spawn_command(command)
+    }
+
+    /// A gateway process allowed at most `files` open files (`ulimit -n`).
+    pub fn spawn_with_file_limit(config: &Path, files: u32) -> GatewayProcess {
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n {files} && exec \"$0\" serve --config \"$1\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_refund-gateway"))
+            .arg(config);
+        Self::spawn_command(command)
+    }
+
+    fn spawn_command(mut command: Command) -> GatewayProcess {
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
