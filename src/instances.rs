@@ -13,6 +13,7 @@ use crate::config::{CacheConfig, ConfigError, InstanceSpec, RetryConfig};
 use crate::outbound::HttpTransport;
 use crate::registry::{self, VendorVisitor};
 use crate::sandbox_host::SandboxHost;
+use crate::scrub::{configured_secrets, ScrubbedProvider, Scrubber};
 use crate::traffic::circuit::Circuit;
 use crate::traffic::guarded_transport::GuardedTransport;
 use crate::traffic::outbound_limit::OutboundLimit;
@@ -192,6 +193,11 @@ pub async fn build_all(
         };
         let provider = (prepared.finish)(ctx)
             .map_err(|e| ConfigError::new(&spec.origin, spec.key(&e.key), e.message))?;
+        // Every answer of the vendor passes through the instance's scrubber.
+        let provider: Arc<dyn Provider> = Arc::new(ScrubbedProvider {
+            inner: provider,
+            scrubber: Scrubber::new(configured_secrets(&spec.vendor_settings)),
+        });
         instances.by_name.insert(
             spec.name.clone(),
             Instance {

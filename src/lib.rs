@@ -45,6 +45,7 @@ pub mod outbound;
 pub mod registry;
 pub mod replay;
 pub mod sandbox_host;
+pub mod scrub;
 pub mod service;
 pub mod storage;
 pub mod traffic;

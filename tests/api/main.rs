@@ -21,4 +21,5 @@ mod tenants;
 mod timeouts;
 mod traffic;
 mod validation;
+mod vendor_words;
 mod walkthrough;
