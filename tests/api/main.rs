@@ -13,4 +13,5 @@ mod secrets;
 mod timeouts;
 mod traffic;
 mod validation;
+mod vendor_registry;
 mod walkthrough;
