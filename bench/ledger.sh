@@ -21,7 +21,7 @@ if ! command -v wrk >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
 cargo build --release --quiet --bin refund-gateway
-BIN=target/release/refund-gateway
+BIN=${CARGO_TARGET_DIR:-target}/release/refund-gateway
 
 work=$(mktemp -d)
 pids=()

@@ -1,6 +1,6 @@
-//! Baseline for `bench/lookup-cache.sh`: a bare hyper server answering every request with
-//! the same JSON body the gateway serves, so the benchmark can say how close a cached
-//! lookup comes to the cost of HTTP alone.
+//! Baseline for `bench/lookups.sh`: a bare hyper server answering every request with the
+//! same JSON body the benchmark's vendor serves, so the benchmark can say how close nginx
+//! and the gateway come to the cost of HTTP alone.
 //!
 //! Usage: `bare_hyper <listen address> <body file>`
 

@@ -21,5 +21,6 @@ mod tenants;
 mod timeouts;
 mod traffic;
 mod validation;
+mod vendor_registry;
 mod vendor_words;
 mod walkthrough;
