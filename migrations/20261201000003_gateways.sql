@@ -18,3 +18,7 @@ ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;
 -- The process that wrote an intent: when it has ended, its intents still without an
 -- outcome were interrupted, whatever their lease says.
 ALTER TABLE refunds ADD COLUMN owner TEXT;
+
+-- Why a batch item failed without a refund of its own: it could not be read or stored (a
+-- poisoned item is failed with its reason, and the queue moves on).
+ALTER TABLE batch_items ADD COLUMN failure TEXT;

@@ -57,6 +57,7 @@ pub fn item_status(item: &ItemView, needs_operator: NeedsOperator) -> String {
         "queued" => "queued".into(),
         "claimed" => "in_flight".into(),
         "canceled" => "canceled".into(),
+        _ if item.failure.is_some() => "failed".into(),
         _ => match item.refund_status.as_deref() {
             None | Some("unknown") if needs_operator(&item.provider) => "needs_operator".into(),
             None => "unknown".into(),
@@ -130,6 +131,9 @@ pub struct ItemReport {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_id: Option<String>,
+    /// Why the item failed before any refund was made (it could not be read or stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
     /// Tries made; more than one only when earlier ones were proven not applied.
     pub attempts: i64,
 }
@@ -141,6 +145,7 @@ pub fn item_report(item: &ItemView, needs_operator: NeedsOperator) -> ItemReport
         request: serde_json::from_str(&item.body).unwrap_or(serde_json::Value::Null),
         status: item_status(item, needs_operator),
         refund_id: item.refund_id.clone(),
+        failure: item.failure.clone(),
         attempts: item.attempts + 1,
     }
 }

@@ -56,10 +56,12 @@ pub struct ItemView {
     pub amount_currency: Option<String>,
     pub attempts: i64,
     pub finished_at: Option<i64>,
+    /// Why the item failed without a refund of its own (it could not be read or stored).
+    pub failure: Option<String>,
 }
 
 const ITEM_VIEW: &str =
-    "SELECT i.seq, i.provider, i.body, i.state, i.refund_id, i.attempts, i.finished_at, \
+    "SELECT i.seq, i.provider, i.body, i.state, i.refund_id, i.attempts, i.finished_at, i.failure, \
     r.status AS refund_status, r.amount_value, r.amount_currency \
     FROM batch_items i LEFT JOIN refunds r ON r.id = i.refund_id";
 
@@ -75,6 +77,7 @@ fn item_view(row: &sqlx::any::AnyRow) -> Result<ItemView, StorageError> {
         amount_currency: row.try_get("amount_currency")?,
         attempts: row.try_get("attempts")?,
         finished_at: row.try_get("finished_at")?,
+        failure: row.try_get("failure")?,
     })
 }
 
@@ -198,6 +201,21 @@ impl Storage {
             let attempts: i64 = candidate.try_get("attempts")?;
             let existing: Option<String> = candidate.try_get("refund_id")?;
             let refund_id = existing.clone().unwrap_or_else(&new_refund_id);
+            let new_intent = match &existing {
+                Some(_) => None,
+                None => match intent(&refund_id, &batch_id, &client, &body) {
+                    Some(intent) => Some(intent),
+                    None => {
+                        self.fail_item(
+                            &batch_id,
+                            seq,
+                            "the stored item no longer reads as a refund",
+                        )
+                        .await?;
+                        continue;
+                    }
+                },
+            };
             let mut tx = self.pool.begin().await?;
             let claimed = sqlx::query(
                 "UPDATE batch_items SET state = 'claimed', refund_id = $1, lease_owner = $2, lease_until = $3 \
@@ -223,10 +241,25 @@ impl Storage {
                 .bind(&refund_id)
                 .execute(&mut *tx)
                 .await?;
-            } else if let Some(intent) = intent(&refund_id, &batch_id, &client, &body) {
-                let mut intent = intent;
+            } else if let Some(mut intent) = new_intent {
                 intent.in_flight_until = now + lease_ms;
-                Self::insert_intent_in(&mut tx, &intent).await?;
+                match Self::insert_intent_in(&mut tx, &intent).await {
+                    Ok(()) => {}
+                    // The database refused this item's row (e.g. a NUL byte PostgreSQL
+                    // cannot store): the item fails with the reason and the queue moves on,
+                    // instead of every claim of the instance failing on it.
+                    Err(StorageError::Unavailable(sqlx::Error::Database(refused))) => {
+                        tx.rollback().await?;
+                        self.fail_item(
+                            &batch_id,
+                            seq,
+                            &format!("the ledger cannot store this item: {}", refused.message()),
+                        )
+                        .await?;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             tx.commit().await?;
             return Ok(Some(ClaimedItem {
@@ -239,6 +272,27 @@ impl Storage {
             }));
         }
         Ok(None)
+    }
+
+    /// The item failed without a refund of its own, for `reason`; nothing was sent.
+    pub async fn fail_item(
+        &self,
+        batch_id: &str,
+        seq: i64,
+        reason: &str,
+    ) -> Result<(), StorageError> {
+        tracing::warn!(batch = %batch_id, seq, reason, "batch item failed before any vendor call");
+        sqlx::query(
+            "UPDATE batch_items SET state = 'done', failure = $1, finished_at = $2, lease_owner = NULL, \
+             lease_until = NULL WHERE batch_id = $3 AND seq = $4 AND state IN ('queued', 'claimed')",
+        )
+        .bind(reason)
+        .bind(now_ms())
+        .bind(batch_id)
+        .bind(seq)
+        .execute(&self.pool)
+        .await?;
+        self.close_batch_if_done(batch_id).await
     }
 
     /// The item is done: its refund's status is its outcome.

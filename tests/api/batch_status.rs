@@ -104,3 +104,54 @@ async fn an_outcome_only_an_operator_can_settle_is_reported_as_such() {
     );
     vendor.assert_clean();
 }
+
+#[tokio::test]
+async fn one_poisoned_item_fails_alone_and_the_queue_moves_on() {
+    use refund_gateway::storage::batches::NewItem;
+    for database in crate::support::ledger_databases().await {
+        let gw = TestGateway::start(&crate::support::with_storage(
+            "[providers.fv]\nkind = \"fourvenues\"\nsandbox = true\n",
+            &database,
+        ))
+        .await;
+        // An item the API would refuse (a NUL in its reason), put straight into the queue:
+        // PostgreSQL cannot store its refund row.
+        let poisoned = json!({"provider": "fv", "target": {"tickets": [TICKET]}, "amount": {"value": "1", "currency": "EUR"}, "reason": "bad\u{0}reason"});
+        gw.storage()
+            .insert_batch(
+                "rb_poisoned",
+                "default",
+                None,
+                &[NewItem {
+                    provider: "fv".into(),
+                    body: poisoned.to_string(),
+                }],
+            )
+            .await
+            .unwrap();
+        let good = gw
+            .post(
+                "/v1/refund-batches",
+                json!({"items": [{"provider": "fv", "target": {"tickets": ["5f8d0f8b9d2b3b0017b6d8b1"]}, "amount": {"value": "1", "currency": "EUR"}}]}),
+            )
+            .await;
+        assert_eq!(good.status, 202, "{}", good.text);
+        let good_id = good.body["id"].as_str().unwrap();
+        let done = reports_until(&gw, good_id, |r| r["status"] != "open").await;
+        assert_eq!(
+            done.last().unwrap()["counts"]["succeeded"],
+            1,
+            "{database}: {done:#?}"
+        );
+        let poisoned = reports_until(&gw, "rb_poisoned", |r| r["status"] != "open").await;
+        let last = poisoned.last().unwrap();
+        if database.starts_with("postgres") {
+            assert_eq!(last["counts"]["failed"], 1, "{last}");
+            let items = gw.get("/v1/refund-batches/rb_poisoned/items").await;
+            let failure = items.body["data"][0]["failure"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(failure.contains("cannot store"), "{}", items.text);
+        }
+    }
+}
