@@ -21,11 +21,9 @@ pub mod serve;
 pub mod strict_json;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -39,7 +37,6 @@ pub struct AppState {
     pub service: Arc<Refunds>,
     pub idempotency_required: bool,
     pub body_limit: usize,
-    pub request_timeout: Duration,
 }
 
 /// The calling client, put into each request's extensions by `auth::authenticate`.
@@ -68,10 +65,6 @@ pub fn router(
         .route("/v1/refund-batches/{id}/cancel", post(batches::cancel))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            request_timeout,
-        ))
         .with_state(state);
     let routes = match client_limiter {
         Some(limiter) => routes.layer(middleware::from_fn_with_state(
@@ -127,16 +120,4 @@ async fn method_not_allowed(request: Request) -> ApiError {
         request.method(),
         request.uri().path()
     ))
-}
-
-/// A backstop so that no client request hangs, whatever happens below.
-async fn request_timeout(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::RequestTimeout(state.request_timeout).into_response(),
-    }
 }

@@ -118,7 +118,6 @@ impl Server {
             service: service.clone(),
             idempotency_required: config.idempotency.required,
             body_limit: config.server.body_limit,
-            request_timeout: config.server.request_timeout,
         });
         let client_limiter = config
             .server
@@ -138,6 +137,7 @@ impl Server {
             header_read_timeout: config.server.header_read_timeout,
             idle_timeout: config.server.idle_timeout,
             max_connections: config.server.max_connections.max(1),
+            request_timeout: config.server.request_timeout,
         };
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(api::serve::serve(listener, router, limits, rx));

@@ -25,11 +25,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
 
+use super::problem::ApiError;
+use axum::response::IntoResponse;
+
 /// Files kept free for everything but client connections (ledger, vendors, logs).
 const RESERVED_FILES: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// A backstop so that no client request hangs, whatever happens below.
+    pub request_timeout: Duration,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
@@ -61,7 +66,7 @@ struct Conn {
     served: AtomicBool,
     /// Requests running now.
     active: AtomicUsize,
-    /// Milliseconds after `accepted` of the last byte read or written.
+    /// Milliseconds after `accepted` of the last byte read or request finished.
     last_io: AtomicU64,
     evict: Notify,
 }
@@ -220,7 +225,11 @@ async fn serve_connection(
             request.extensions_mut().insert(ConnectInfo(remote));
             let (router, conn) = (router.clone(), conn.clone());
             async move {
-                let response = router.oneshot(request.map(axum::body::Body::new)).await;
+                let answer = router.oneshot(request.map(axum::body::Body::new));
+                let response = match tokio::time::timeout(limits.request_timeout, answer).await {
+                    Ok(response) => response,
+                    Err(_) => Ok(ApiError::RequestTimeout(limits.request_timeout).into_response()),
+                };
                 conn.active.fetch_sub(1, Ordering::Relaxed);
                 conn.touch();
                 response
@@ -255,7 +264,8 @@ async fn serve_connection(
     }
 }
 
-/// A client socket that notes the time of its last traffic.
+/// A client socket that notes when it last read from the client (answers are sent after a
+/// request ends, which notes the time too; a client that stops reading its answer is idle).
 struct Tracked {
     inner: TcpStream,
     conn: Arc<Conn>,
@@ -282,11 +292,7 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.conn.touch();
-        }
-        polled
+        Pin::new(&mut self.inner).poll_write(cx, data)
     }
 
     fn poll_write_vectored(
@@ -294,11 +300,7 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.conn.touch();
-        }
-        polled
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
