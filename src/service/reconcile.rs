@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use refund_provider::chrono::{TimeZone, Utc};
-use refund_provider::{Refund, RefundStatus};
+use refund_provider::{Money, Refund, RefundStatus};
 
 use super::create::interrupted;
 use super::{Refunds, ServiceError};
@@ -84,10 +84,11 @@ pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError
         .filter(|r| !claimed.iter().any(|c| c == r.vendor_reference.as_str()))
         .collect();
     if let Some((found, how)) = find_match(row, instance, &unclaimed) {
+        let (status, part) = settled_status(row.amount, found);
         let mut settlement = Settlement::because(
-            found.status,
+            status,
             "reconciled",
-            format!("settled by a vendor lookup: found {how}"),
+            format!("settled by a vendor lookup: found {how}{part}"),
         );
         settlement.refund = Some(found.clone());
         storage.settle(Settle::Refund(&row.id), &settlement).await?;
@@ -118,6 +119,23 @@ pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError
         wait,
     )
     .await
+}
+
+/// The status a found vendor refund settles ours with: a refund the vendor applied for
+/// less than was asked (iVvy's "could not be applied in full") is `partially_succeeded`,
+/// never `succeeded`, and says how much of what was asked.
+fn settled_status(asked: Option<Money>, found: &Refund) -> (RefundStatus, String) {
+    match (found.status, asked, found.amount) {
+        (RefundStatus::Succeeded, Some(asked), Some(applied))
+            if applied.currency() == asked.currency() && applied.value() < asked.value() =>
+        {
+            (
+                RefundStatus::PartiallySucceeded,
+                format!("; {applied} of the {asked} asked was applied"),
+            )
+        }
+        (status, _, _) => (status, String::new()),
+    }
 }
 
 /// The vendor refund that is ours: by our id in its free text, else by amount and time.
@@ -269,5 +287,42 @@ impl Refunds {
             .await?
             .map(|row| super::view::refund_of(&row))
             .ok_or_else(|| ServiceError::NotFound(format!("the ledger has no refund `{id}`")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use refund_provider::{Currency, InstanceName, Target, VendorRef};
+
+    use super::*;
+
+    fn found(status: RefundStatus, amount: &str) -> Refund {
+        let mut refund = Refund::new(
+            &InstanceName::new("iv").unwrap(),
+            "ivvy",
+            VendorRef::new("r"),
+            status,
+            Target::default(),
+        );
+        refund.amount = Some(Money::parse(amount, Currency::EUR).unwrap());
+        refund
+    }
+
+    #[test]
+    fn less_applied_than_asked_is_a_partial_success() {
+        let asked = Money::parse("60.00", Currency::EUR).ok();
+        let (status, part) = settled_status(asked, &found(RefundStatus::Succeeded, "50.00"));
+        assert_eq!(status, RefundStatus::PartiallySucceeded);
+        assert!(part.contains("50.00 EUR of the 60.00 EUR asked"), "{part}");
+        let (status, part) = settled_status(asked, &found(RefundStatus::Succeeded, "60.00"));
+        assert_eq!((status, part.as_str()), (RefundStatus::Succeeded, ""));
+        let (status, _) = settled_status(None, &found(RefundStatus::Succeeded, "10.00"));
+        assert_eq!(
+            status,
+            RefundStatus::Succeeded,
+            "no amount asked: the vendor's whole"
+        );
+        let (status, _) = settled_status(asked, &found(RefundStatus::Pending, "50.00"));
+        assert_eq!(status, RefundStatus::Pending);
     }
 }

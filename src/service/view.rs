@@ -30,8 +30,10 @@ pub fn refund_of(row: &LedgerRow) -> Refund {
     refund.status_reason = row.status_reason.clone();
     refund.metadata = row.metadata.clone();
     refund.batch_id = row.batch_id.clone();
-    if refund.amount.is_none() {
-        refund.amount = row.amount;
+    match (refund.amount, row.amount) {
+        (None, asked) => refund.amount = asked,
+        (Some(applied), Some(asked)) if applied != asked => refund.requested_amount = Some(asked),
+        _ => {}
     }
     // The caller's words and time stand; the vendor's go beside them.
     let vendor_reason = refund.reason.take();

@@ -144,6 +144,10 @@ pub struct Refund {
     /// Total refunded (or requested, while pending). Absent when the vendor does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
+    /// What the caller asked for, on a refund the gateway made, where the vendor applied
+    /// another amount (`amount`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_amount: Option<Money>,
     pub target: Target,
     /// Why the refund was asked for. On a refund the gateway made, the caller's own words;
     /// the vendor's are in `vendor_reason`.
@@ -203,6 +207,7 @@ impl Refund {
             status_reason: None,
             vendor_status: None,
             amount: None,
+            requested_amount: None,
             target,
             reason: None,
             vendor_reason: None,
