@@ -15,10 +15,18 @@ pub struct RateLimitConfig {
     pub burst: Option<u32>,
     #[serde(default = "default_max_wait", with = "humantime_serde")]
     pub max_wait: Duration,
+    /// The share of the pace lookups may use (0 < share <= 1), so that lookups, `no-cache`
+    /// ones included, never starve creates: the rest is kept for creates.
+    #[serde(default = "default_lookup_share")]
+    pub lookup_share: f64,
 }
 
 fn default_max_wait() -> Duration {
     Duration::from_secs(2)
+}
+
+fn default_lookup_share() -> f64 {
+    0.5
 }
 
 impl RateLimitConfig {
@@ -32,6 +40,9 @@ impl RateLimitConfig {
         }
         if self.burst == Some(0) {
             return Err("burst must be at least 1".into());
+        }
+        if !(self.lookup_share > 0.0 && self.lookup_share <= 1.0) {
+            return Err("lookup_share must be more than 0 and at most 1".into());
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use crate::storage::batches::MAX_ATTEMPTS;
 use crate::storage::now_ms;
 use crate::storage::refunds::{Intent, Settle, Settlement};
 use crate::traffic::lookup_cache::LedgerId;
+use crate::traffic::outbound_limit::Purpose;
 
 /// A create as the domain takes it: parsed from the client's input, not yet checked
 /// against the provider. Batch items are stored in this form.
@@ -113,7 +114,9 @@ impl Refunds {
             self.storage.insert_intent(&intent).await?;
         }
         request.gateway_reference = Some(id.clone());
-        let result = instance.provider.create(&request).await;
+        let result = Purpose::Create
+            .scope(instance.provider.create(&request))
+            .await;
         if let (Err(error), Origin::BatchItem { attempts, .. }) = (&result, &origin) {
             if let Some((wait, counted)) = again(error, *attempts) {
                 return Err(ServiceError::Deferred {

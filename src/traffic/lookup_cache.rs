@@ -18,6 +18,7 @@ use moka::Expiry;
 use refund_provider::{InstanceName, ProviderError, Refund, Target, VendorRef};
 
 use super::lookup_retry::with_retries;
+use super::outbound_limit::Purpose;
 use crate::config::CacheBounds;
 use crate::instances::Instance;
 
@@ -270,7 +271,7 @@ impl LookupCache {
             }
         };
         let fill = || async {
-            let refunds = fetch().await?;
+            let refunds = Purpose::Lookup.scope(fetch()).await?;
             let ids = ledger_ids(&refunds).await;
             Ok::<_, ProviderError>(into_entry(refunds, ids))
         };

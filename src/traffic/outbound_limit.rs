@@ -1,6 +1,11 @@
 //! The outbound pace of one provider instance (governor), and the pauses a vendor asks for
 //! with 429 + Retry-After. Callers over the pace wait in a fair (FIFO) line up to
 //! `max_wait`, then get `Throttled` with a Retry-After: never dropped silently.
+//!
+//! Creates come first: lookups are paced a second time, at `lookup_share` of the pace,
+//! before they may join the line, so however many lookups clients ask for (`no-cache` ones
+//! included), the rest of the vendor budget stays free for creates. Whether a call is part
+//! of a create or a lookup is said by the caller with `Purpose::scope`.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,9 +30,34 @@ pub struct OutboundLimit {
     waiting: AtomicUsize,
 }
 
+/// What a vendor call is for, as the caller says around it (`Purpose::scope`). A call
+/// made outside any scope counts as a create's: the full budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Create,
+    Lookup,
+}
+
+tokio::task_local! {
+    static PURPOSE: Purpose;
+}
+
+impl Purpose {
+    /// Runs `call` with every vendor request in it counted as this purpose.
+    pub async fn scope<F: std::future::Future>(self, call: F) -> F::Output {
+        PURPOSE.scope(self, call).await
+    }
+
+    fn current() -> Purpose {
+        PURPOSE.try_with(|p| *p).unwrap_or(Purpose::Create)
+    }
+}
+
 struct Pace {
     config: RateLimitConfig,
     limiter: DefaultDirectRateLimiter,
+    /// The lookups' own pace, at `lookup_share` of `limiter`'s.
+    lookups: DefaultDirectRateLimiter,
     /// Tokio's mutex is fair: callers get their turn in arrival order.
     line: tokio::sync::Mutex<()>,
 }
@@ -59,14 +89,19 @@ impl Drop for WaitGuard<'_> {
 impl OutboundLimit {
     pub fn new(config: Option<RateLimitConfig>) -> Self {
         let pace = config.map(|config| {
-            let period = Duration::from_secs_f64(1.0 / config.per_second);
-            let burst = NonZeroU32::new(config.burst()).unwrap_or(NonZeroU32::MIN);
-            let quota = Quota::with_period(period)
-                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                .allow_burst(burst);
+            let quota = |per_second: f64, burst: f64| {
+                let period = Duration::from_secs_f64(1.0 / per_second);
+                let burst = NonZeroU32::new(burst.ceil() as u32).unwrap_or(NonZeroU32::MIN);
+                Quota::with_period(period)
+                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                    .allow_burst(burst)
+            };
+            let burst = f64::from(config.burst());
+            let share = config.lookup_share;
             Pace {
+                limiter: RateLimiter::direct(quota(config.per_second, burst)),
+                lookups: RateLimiter::direct(quota(config.per_second * share, burst * share)),
                 config,
-                limiter: RateLimiter::direct(quota),
                 line: tokio::sync::Mutex::new(()),
             }
         });
@@ -100,7 +135,12 @@ impl OutboundLimit {
         let Some(pace) = &self.pace else {
             return Ok(());
         };
+        let lookup = Purpose::current() == Purpose::Lookup;
         let turn = async {
+            if lookup {
+                // A lookup first waits for its own share, outside the line creates use.
+                pace.lookups.until_ready().await;
+            }
             let _line = pace.line.lock().await;
             pace.limiter.until_ready().await;
         };

@@ -362,3 +362,56 @@ async fn clients_over_their_limit_get_429_and_ratelimit_headers() {
     }
     assert_eq!(statuses, vec![200, 200, 200, 429, 429]);
 }
+
+/// Lookups, however many and however live, leave creates their share of a vendor's pace.
+#[tokio::test]
+async fn no_cache_lookups_do_not_starve_creates() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let gw = Arc::new(
+        TestGateway::start(
+            "[providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n\
+             rate_limit = { per_second = 10, burst = 1, max_wait = \"2s\" }\n",
+        )
+        .await,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let spammers: Vec<_> = (0..16)
+        .map(|_| {
+            let (gw, stop) = (gw.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::SeqCst) {
+                    gw.get_with(
+                        "/v1/refunds?provider=tm&order=1269434",
+                        &[("cache-control", "no-cache")],
+                    )
+                    .await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for i in 0..5 {
+        let started = std::time::Instant::now();
+        let created = gw
+            .post(
+                "/v1/refunds",
+                serde_json::json!({"provider": "tm", "target": {"order": "1269434"}, "amount": {"value": "1.00", "currency": "EUR"}}),
+            )
+            .await;
+        let took = started.elapsed();
+        assert_eq!(
+            created.status, 201,
+            "create {i} after {took:?}: {}",
+            created.text
+        );
+        assert!(
+            took < std::time::Duration::from_millis(1500),
+            "create {i} waited {took:?} behind lookups"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    for s in spammers {
+        let _ = s.await;
+    }
+}
