@@ -112,6 +112,7 @@ impl Server {
             batch_work: Arc::new(tokio::sync::Notify::new()),
             request_timeout: config.server.request_timeout,
             gateway_id: gateway_id.clone(),
+            unwritten: Default::default(),
         });
         let heartbeat = spawn_heartbeat(service.storage.clone(), gateway_id.clone());
         let state = Arc::new(AppState {

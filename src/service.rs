@@ -17,6 +17,7 @@ pub mod ledger_index;
 pub mod reads;
 pub mod reconcile;
 pub mod report;
+pub mod unwritten;
 pub mod view;
 pub mod worker;
 
@@ -50,6 +51,8 @@ pub struct Refunds {
     pub request_timeout: Duration,
     /// This gateway process, as the ledger knows it (what it holds is released when it ends).
     pub gateway_id: String,
+    /// Vendor outcomes the ledger could not take yet.
+    pub unwritten: unwritten::Unwritten,
 }
 
 impl Refunds {

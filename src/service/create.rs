@@ -171,16 +171,17 @@ impl Refunds {
         };
         let recorded = self.storage.settle(Settle::Refund(id), &settlement).await;
         if let Err(e) = &recorded {
-            // The row keeps its lease and becomes `unknown` when it runs out: never lost.
-            tracing::error!(error = %e, refund = %id, "could not record a vendor outcome");
+            // Kept here until the ledger takes it (the reconciler tries every pass); should
+            // the process stop first, the row's lease runs out and a lookup settles it.
+            tracing::error!(error = %e, refund = %id, "could not record a vendor outcome; kept in memory");
+            self.unwritten.keep(id, settlement);
         }
         match result {
             Err(e) if e.outcome == Outcome::NotApplied => Err(ServiceError::CreateFailed(e)),
             _ => match (recorded, self.storage.get_refund(id).await) {
                 (Ok(_), Ok(Some(row))) => Ok(refund_of(&row)),
                 // The ledger does not hold what happened: the gateway cannot vouch for the
-                // outcome, whatever the vendor said. The intent's lease runs out and the
-                // reconciler settles it by a lookup.
+                // outcome, whatever the vendor said, until it is written.
                 _ => {
                     let mut refund = Refund::new(
                         &instance.name,

@@ -206,6 +206,7 @@ pub fn spawn(
 
 pub async fn run_once(state: &Refunds, key_retention: Duration) -> Result<(), ServiceError> {
     let storage = &state.storage;
+    state.unwritten.write(storage).await;
     storage.end_silent_gateways().await?;
     let count = storage.settle(Settle::Interrupted, &interrupted()).await?;
     if count > 0 {

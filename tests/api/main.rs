@@ -13,6 +13,7 @@ mod connections;
 mod crash_replays;
 mod layering;
 mod ledger;
+mod ledger_outage;
 mod probes;
 mod secrets;
 mod storage_start;
