@@ -1,5 +1,6 @@
 //! The one place that names vendors: it maps a config `kind` to the vendor crate that
-//! builds it. Adding a vendor is its folder under `providers/` plus one line here.
+//! builds it. Adding a vendor is its folder under `providers/`, its dependency line in the
+//! root `Cargo.toml` and one line here (all the steps: README, "Adding a vendor").
 
 use refund_provider::Vendor;
 
