@@ -124,7 +124,12 @@ impl Refunds {
         live: bool,
     ) -> Result<(TargetListing, CacheStatus), ServiceError> {
         let instance = self.instance_for(client, provider)?;
-        self.require(instance, Operation::List)?;
+        let who = format!("`{}` ({})", instance.name, instance.kind);
+        instance
+            .provider
+            .capabilities()
+            .check_list(target, &who)
+            .map_err(ServiceError::Provider)?;
         let (listing, cache) = self
             .lookups
             .list(instance, target, live, |refunds| {

@@ -21,7 +21,7 @@ pub mod target;
 pub mod transport;
 pub mod vendor_response;
 
-pub use capabilities::{Capabilities, Operation};
+pub use capabilities::{Capabilities, Operation, TargetShape};
 pub use error::{ErrorKind, Outcome, ProviderError, VendorFault};
 pub use ids::{InstanceName, RefundId, VendorRef};
 pub use money::{Currency, Money, MoneyError};

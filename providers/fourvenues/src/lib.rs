@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, ErrorKind, InstanceName, Provider,
-    ProviderError, Refund, RefundRequest, Sandbox, Target, VendorRef,
+    ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, VendorRef,
 };
 
 pub use config::FourvenuesConfig;
@@ -65,8 +65,8 @@ fn capabilities() -> Capabilities {
         full_refund_without_amount: true,
         whole_units_only: true,
         currencies: amount::supported_currencies(),
-        create_target: vec!["/target/tickets"],
-        list_target: vec!["ticket"],
+        create_targets: vec![TargetShape::new(&["tickets"])],
+        list_targets: vec![TargetShape::new(&["tickets"])],
         ..Capabilities::none()
     }
 }

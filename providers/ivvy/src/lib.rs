@@ -21,8 +21,8 @@ use std::sync::Arc;
 use refund_provider::chrono::Utc;
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, Currency, ErrorKind, InstanceName,
-    Provider, ProviderError, Refund, RefundRequest, Sandbox, Target, Vendor, VendorFault,
-    VendorRef,
+    Provider, ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor,
+    VendorFault, VendorRef,
 };
 
 pub use config::IvvyConfig;
@@ -62,8 +62,8 @@ fn capabilities(currency: Currency) -> Capabilities {
         list: true,
         partial_amounts: true,
         currencies: vec![currency],
-        create_target: vec!["/target/venue", "/target/booking"],
-        list_target: vec!["venue", "booking"],
+        create_targets: vec![TargetShape::new(&["venue", "booking"])],
+        list_targets: vec![TargetShape::new(&["venue", "booking"])],
         ..Capabilities::none()
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, ErrorKind, InstanceName, Provider,
-    ProviderError, Refund, RefundRequest, Sandbox, Target, Vendor, VendorRef,
+    ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor, VendorRef,
 };
 
 use crate::auth::Auth;
@@ -54,7 +54,7 @@ fn capabilities() -> Capabilities {
     Capabilities {
         get: true,
         list: true,
-        list_target: vec!["order"],
+        list_targets: vec![TargetShape::new(&["order"])],
         ..Capabilities::none()
     }
 }
@@ -168,24 +168,10 @@ impl Provider for PaylogicProvider {
     }
 }
 
-/// Paylogic lists by order only: the order, and no other target field.
+/// Paylogic lists by order only. (That the target names nothing else the gateway checked,
+/// from the declared `list_targets`.)
 fn list_order(target: &Target) -> Result<&str, ProviderError> {
-    let order = target.require_order()?;
-    let other = [
-        ("payments", !target.payments.is_empty()),
-        ("tickets", !target.tickets.is_empty()),
-        ("venue", target.venue.is_some()),
-        ("booking", target.booking.is_some()),
-        ("event", target.event.is_some()),
-        ("all_for_event", target.all_for_event),
-    ];
-    match other.iter().find(|(_, set)| *set) {
-        Some((field, _)) => Err(ProviderError::invalid(
-            format!("/target/{field}"),
-            "Paylogic lists refunds by `order` only",
-        )),
-        None => Ok(order),
-    }
+    target.require_order()
 }
 
 #[cfg(test)]

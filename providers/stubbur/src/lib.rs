@@ -8,7 +8,8 @@ use refund_provider::secrecy::SecretString;
 use refund_provider::vendor_response::read_json;
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, Currency, ErrorKind, InstanceName,
-    Provider, ProviderError, Refund, RefundRequest, Sandbox, Target, Vendor, VendorRef,
+    Provider, ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor,
+    VendorRef,
 };
 
 mod auth;
@@ -66,11 +67,10 @@ pub fn capabilities() -> Capabilities {
         vendor_computed_amounts: true,
         bulk: true,
         currencies: vec![currency()],
-        create_target: vec![
-            "/target/tickets",
-            "/target/payments",
-            "/target/event",
-            "/target/all_for_event",
+        create_targets: vec![
+            TargetShape::new(&["tickets"]).or_also(&["payments", "event"]),
+            TargetShape::new(&["payments"]).or_also(&["tickets", "event"]),
+            TargetShape::new(&["event", "all_for_event"]),
         ],
         ..Capabilities::none()
     }

@@ -24,22 +24,8 @@ pub fn to_vendor_request(request: &RefundRequest) -> Result<RefundRequestWire, P
         )
         .at("/amount"));
     }
+    // Which target fields go together the gateway checked, from the declared shapes.
     let target = &request.target;
-    for (field, set) in [
-        ("order", target.order.is_some()),
-        ("venue", target.venue.is_some()),
-        ("booking", target.booking.is_some()),
-    ] {
-        if set {
-            return Err(ProviderError::invalid(
-                format!("/target/{field}"),
-                format!(
-                    "Stubbur has no `{field}` target: name `tickets` (ticket token ids), \
-                     `payments` (payment references) or `event` with `all_for_event`"
-                ),
-            ));
-        }
-    }
     let tickets = clean_list(&target.tickets, "tickets")?;
     let payments = clean_list(&target.payments, "payments")?;
     let event_id = match target.event.as_deref() {

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use refund_provider::{BuildContext, Capabilities, ConfigError, Provider, Sandbox, Vendor};
+use refund_provider::{
+    BuildContext, Capabilities, ConfigError, Provider, Sandbox, TargetShape, Vendor,
+};
 
 mod auth;
 mod client;
@@ -61,8 +63,8 @@ fn capabilities(config: &TicketmaticConfig) -> Capabilities {
         partial_amounts: true,
         full_refund_without_amount: true,
         currencies: vec![config.currency],
-        create_target: vec!["/target/order"],
-        list_target: vec!["order"],
+        create_targets: vec![TargetShape::new(&["order"]).or_also(&["payments"])],
+        list_targets: vec![TargetShape::new(&["order"]).or_also(&["payments"])],
         ..Capabilities::none()
     }
 }

@@ -107,7 +107,11 @@ async fn bad_references_and_targets_never_reach_the_vendor() {
         tickets: vec!["t1".into()],
         ..order(DOC_ORDER)
     };
-    let e = p.list(&with_ticket).await.unwrap_err();
+    // The gateway refuses other target fields from the declared shape, before the provider.
+    let e = p
+        .capabilities()
+        .check_list(&with_ticket, "paylogic")
+        .unwrap_err();
     assert_eq!(e.pointer.as_deref(), Some("/target/tickets"));
     let e = p.list(&order("not an order")).await.unwrap_err();
     assert_eq!(e.pointer.as_deref(), Some("/target/order"));

@@ -43,6 +43,26 @@ fn selections_translate() {
 }
 
 #[test]
+fn targets_stubbur_has_no_use_for_are_refused_by_the_declared_shapes() {
+    let caps = crate::capabilities();
+    for (target, pointer) in [
+        (serde_json::json!({"order": "5"}), "/target/order"),
+        (
+            serde_json::json!({"tickets": ["t"], "venue": "2"}),
+            "/target/venue",
+        ),
+        (
+            serde_json::json!({"event": "1", "all_for_event": true, "tickets": ["t"]}),
+            "/target",
+        ),
+    ] {
+        let request = request(target.clone());
+        let e = caps.check_create(&request, "stubbur").unwrap_err();
+        assert_eq!(e.pointer.as_deref(), Some(pointer), "{target}");
+    }
+}
+
+#[test]
 fn invalid_targets_point_at_the_field() {
     for (target, pointer) in [
         (serde_json::json!({}), "/target"),
@@ -56,7 +76,6 @@ fn invalid_targets_point_at_the_field() {
             serde_json::json!({"event": "1", "all_for_event": true, "tickets": ["t"]}),
             "/target/all_for_event",
         ),
-        (serde_json::json!({"order": "5"}), "/target/order"),
         (
             serde_json::json!({"tickets": ["a", " "]}),
             "/target/tickets/1",
