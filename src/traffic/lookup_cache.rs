@@ -3,11 +3,18 @@
 //! (moka's `try_get_with` coalesces them); errors are never cached; a create invalidates
 //! every cached lookup of its target. Creates are never cached.
 //!
+//! Live lookups (`Cache-Control: no-cache`) are collapsed too, but only onto a vendor call
+//! that *started after* they arrived: identical live lookups take turns per key, and one
+//! whose turn comes after a call began since its arrival takes that call's answer. So every
+//! live answer is fresh from the vendor as of the request, and a crowd asking the same
+//! thing live costs the vendor one call per round trip, not one each.
+//!
 //! An entry also keeps which of its refunds the gateway made (their ledger ids and
 //! clients), filled once by the caller when the entry is made: a cached answer needs no
 //! database work, and a create on the target drops the entry, so the next lookup finds
 //! the new refund and its id together.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -138,6 +145,14 @@ impl CacheStatus {
 
 pub struct LookupCache {
     cache: Cache<Key, Entry>,
+    /// Live lookups in progress, per key.
+    live: std::sync::Mutex<HashMap<Key, Arc<LiveTurns>>>,
+}
+
+/// The turns of live lookups of one key, and the last answer with when its call began.
+#[derive(Default)]
+struct LiveTurns {
+    last: tokio::sync::Mutex<Option<(Instant, Result<Entry, ProviderError>)>>,
 }
 
 /// Identifies what a target is about, so a create can find the lookups it made stale.
@@ -168,7 +183,10 @@ impl LookupCache {
             .expire_after(PerEntryTtl)
             .support_invalidation_closures()
             .build();
-        LookupCache { cache }
+        LookupCache {
+            cache,
+            live: Default::default(),
+        }
     }
 
     /// One vendor refund by its reference.
@@ -276,9 +294,36 @@ impl LookupCache {
             Ok::<_, ProviderError>(into_entry(refunds, ids))
         };
         if live {
-            let entry = fill().await?;
-            self.cache.insert(key, entry.clone()).await;
-            return Ok((entry.listing, CacheStatus::Bypass));
+            let arrived = Instant::now();
+            let turns = self
+                .live
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key.clone())
+                .or_default()
+                .clone();
+            let mut last = turns.last.lock().await;
+            let result = match &*last {
+                // A call that began after this request arrived: its answer is fresh enough.
+                Some((began, result)) if *began >= arrived => result.clone(),
+                _ => {
+                    let began = Instant::now();
+                    let result = fill().await;
+                    if let Ok(entry) = &result {
+                        self.cache.insert(key.clone(), entry.clone()).await;
+                    }
+                    *last = Some((began, result.clone()));
+                    result
+                }
+            };
+            drop(last);
+            let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            // The map's and ours: nobody else waits on this key.
+            if Arc::strong_count(&turns) <= 2 {
+                live.remove(&key);
+            }
+            drop(live);
+            return result.map(|entry| (entry.listing, CacheStatus::Bypass));
         }
         let missed = AtomicBool::new(false);
         let entry = self

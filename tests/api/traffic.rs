@@ -32,18 +32,22 @@ async fn outbound_pace_holds_at_three_times_the_rate() {
     let config = tm_instance(
         "tm",
         &vendor.base_url(),
-        "rate_limit = { per_second = 10, burst = 1, max_wait = \"500ms\" }",
+        "rate_limit = { per_second = 10, burst = 1, max_wait = \"500ms\", lookup_share = 1 }",
     );
     let gw = Arc::new(TestGateway::start(&config).await);
 
-    // 3x the configured rate for 2 s: 60 live lookups, one every ~33 ms.
+    // 3x the configured rate for 2 s: 60 live lookups, one every ~33 ms, each of its own
+    // target (a payment of the order), so none shares another's vendor call.
     let mut tasks = Vec::new();
     for i in 0..60u64 {
         let gw = gw.clone();
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(i * 1000 / 30)).await;
-            gw.get_with(ORDER_LIST, &[("cache-control", "no-cache")])
-                .await
+            gw.get_with(
+                &format!("{ORDER_LIST}&payment={}", 1000 + i),
+                &[("cache-control", "no-cache")],
+            )
+            .await
         }));
     }
     let (mut answered, mut refused) = (0, 0);
@@ -414,4 +418,37 @@ async fn no_cache_lookups_do_not_starve_creates() {
     for s in spammers {
         let _ = s.await;
     }
+}
+
+/// Live lookups are fresh as of each request, yet a crowd asking the same thing live costs
+/// the vendor one call per round trip: a live lookup takes the answer of a call that began
+/// after it arrived, never of one already running.
+#[tokio::test]
+async fn identical_live_lookups_share_calls_that_began_after_they_arrived() {
+    let vendor = ReplayVendor::start_reusable(&["fixtures/ticketmatic/get-order-slow.json"]).await;
+    let gw = Arc::new(TestGateway::start(&tm_instance("tm", &vendor.base_url(), "")).await);
+    let live = [("cache-control", "no-cache")];
+    let crowd: Vec<_> = (0..20)
+        .map(|_| {
+            let gw = gw.clone();
+            tokio::spawn(async move { gw.get_with(ORDER_LIST, &live).await })
+        })
+        .collect();
+    for r in crowd {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            r.header("cache-status"),
+            Some("refund-gateway; fwd=request; stored")
+        );
+    }
+    let calls = vendor.received().len();
+    assert!(
+        (1..=2).contains(&calls),
+        "20 concurrent live lookups: the first call, and one for those who came during it ({calls})"
+    );
+    // One after another, each live lookup is its own call: none reuses an earlier answer.
+    gw.get_with(ORDER_LIST, &live).await;
+    gw.get_with(ORDER_LIST, &live).await;
+    assert_eq!(vendor.received().len(), calls + 2);
 }
