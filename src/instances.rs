@@ -31,6 +31,19 @@ pub struct Instance {
     pub timeout: std::time::Duration,
 }
 
+impl Instance {
+    /// The instance as messages name it: "`name` (kind)", formatted only when shown.
+    pub fn who(&self) -> impl std::fmt::Display + '_ {
+        struct Who<'a>(&'a Instance);
+        impl std::fmt::Display for Who<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "`{}` ({})", self.0.name, self.0.kind)
+            }
+        }
+        Who(self)
+    }
+}
+
 /// The traffic controls of one instance, shared with its transport.
 pub struct InstanceTraffic {
     pub limit: Arc<OutboundLimit>,
@@ -47,8 +60,7 @@ pub struct Instances {
 
 impl Instances {
     pub fn get(&self, name: &str) -> Option<&Instance> {
-        let name = InstanceName::new(name).ok()?;
-        self.by_name.get(&name)
+        self.by_name.get(name)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Instance> {

@@ -64,11 +64,10 @@ impl Refunds {
     /// declares. Nothing is written and nothing reaches the vendor.
     pub fn check(&self, client: &Client, new: NewRefund) -> Result<Checked<'_>, ServiceError> {
         let instance = self.instance_for(client, &new.provider)?;
-        let who = format!("`{}` ({})", instance.name, instance.kind);
         instance
             .provider
             .capabilities()
-            .check_create(&new.request, &who)
+            .check_create(&new.request, instance.who())
             .map_err(ServiceError::Provider)?;
         Ok(Checked {
             instance,

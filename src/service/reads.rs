@@ -17,11 +17,10 @@ use crate::traffic::lookup_cache::{CacheStatus, LedgerId, Listing};
 
 impl Refunds {
     fn require(&self, instance: &Instance, operation: Operation) -> Result<(), ServiceError> {
-        let who = format!("`{}` ({})", instance.name, instance.kind);
         instance
             .provider
             .capabilities()
-            .require(operation, &who)
+            .require(operation, instance.who())
             .map_err(ServiceError::Provider)
     }
 
@@ -124,11 +123,10 @@ impl Refunds {
         live: bool,
     ) -> Result<(TargetListing, CacheStatus), ServiceError> {
         let instance = self.instance_for(client, provider)?;
-        let who = format!("`{}` ({})", instance.name, instance.kind);
         instance
             .provider
             .capabilities()
-            .check_list(target, &who)
+            .check_list(target, instance.who())
             .map_err(ServiceError::Provider)?;
         let (listing, cache) = self
             .lookups

@@ -2,6 +2,8 @@
 //! (so an unsupported operation never reaches a vendor), `GET /v1/providers` shows it, and
 //! the contract suite uses it to pick the cases that apply.
 
+use std::fmt;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -180,8 +182,12 @@ impl Capabilities {
     }
 
     /// Refuses an operation the provider does not declare, before any vendor code runs.
-    /// `who` names the instance and its kind for the message.
-    pub fn require(&self, operation: Operation, who: &str) -> Result<(), ProviderError> {
+    /// `who` names the instance and its kind for the message (formatted only on refusal).
+    pub fn require(
+        &self,
+        operation: Operation,
+        who: impl fmt::Display,
+    ) -> Result<(), ProviderError> {
         if self.supports(operation) {
             return Ok(());
         }
@@ -194,8 +200,8 @@ impl Capabilities {
     }
 
     /// A list the provider can take: the operation, and a target of one of its shapes.
-    pub fn check_list(&self, target: &Target, who: &str) -> Result<(), ProviderError> {
-        self.require(Operation::List, who)?;
+    pub fn check_list(&self, target: &Target, who: impl fmt::Display) -> Result<(), ProviderError> {
+        self.require(Operation::List, &who)?;
         check_target(&self.list_targets, target)
     }
 
@@ -203,8 +209,12 @@ impl Capabilities {
     /// operation itself, an amount where the vendor cannot refund "everything left", and a
     /// currency the vendor refunds in. Checked once, by the gateway, for the API and for
     /// batch items alike; vendor crates keep only the rules that need the vendor's data.
-    pub fn check_create(&self, request: &RefundRequest, who: &str) -> Result<(), ProviderError> {
-        self.require(Operation::Create, who)?;
+    pub fn check_create(
+        &self,
+        request: &RefundRequest,
+        who: impl fmt::Display,
+    ) -> Result<(), ProviderError> {
+        self.require(Operation::Create, &who)?;
         check_target(&self.create_targets, &request.target)?;
         match &request.amount {
             None if !self.full_refund_without_amount && !self.vendor_computed_amounts => Err(

@@ -35,6 +35,13 @@ impl InstanceName {
     }
 }
 
+/// Instances are looked up by the name a request gives, without making an `InstanceName`.
+impl std::borrow::Borrow<str> for InstanceName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for InstanceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
