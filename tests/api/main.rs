@@ -14,6 +14,7 @@ mod crash_replays;
 mod layering;
 mod ledger;
 mod ledger_outage;
+mod partial_refunds;
 mod probes;
 mod secrets;
 mod storage_start;

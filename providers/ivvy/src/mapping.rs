@@ -176,8 +176,13 @@ pub fn looked_up_refund(
     Ok(Some(refund))
 }
 
-/// Every refund recorded on the booking's invoices, one canonical refund per entry of an
-/// invoice's `refunds[]` (a refund iVvy spread over two invoices lists as two).
+/// Every refund recorded on the booking's invoices.
+///
+/// Decision (lead's notes): one `addRefundToBooking` call that iVvy spread over several
+/// invoices leaves one entry per invoice, all with the call's `notes` and `refundDate`;
+/// entries sharing both (notes non-empty) list as one canonical refund with every invoice
+/// line, as the create answered it (`…/refunds/1736:180,1737:181`), so a refund is the same
+/// refund whether created, looked up or listed. Entries without notes list one by one.
 pub fn listed_refunds(
     instance: &InstanceName,
     currency: Currency,
@@ -185,25 +190,37 @@ pub fn listed_refunds(
     booking: i64,
     invoices: &[Invoice],
 ) -> Result<Vec<Refund>, ProviderError> {
-    let mut refunds = Vec::new();
+    let mut groups: Vec<(Option<(String, String)>, Vec<crate::wire::RefundPair>)> = Vec::new();
     for invoice in invoices {
         for entry in &invoice.refunds {
-            let reference = IvvyRef {
-                venue,
-                booking,
-                pairs: vec![crate::wire::RefundPair {
-                    invoice_id: invoice.id,
-                    refund_id: entry.id,
-                }],
+            let pair = crate::wire::RefundPair {
+                invoice_id: invoice.id,
+                refund_id: entry.id,
             };
-            if let Some(refund) = looked_up_refund(
-                instance,
-                currency,
-                &reference,
-                std::slice::from_ref(invoice),
-            )? {
-                refunds.push(refund);
+            let call = entry
+                .notes
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| (n.to_string(), entry.refund_date.clone().unwrap_or_default()));
+            match groups
+                .iter_mut()
+                .find(|(key, _)| key.is_some() && *key == call)
+            {
+                Some((_, pairs)) => pairs.push(pair),
+                None => groups.push((call, vec![pair])),
             }
+        }
+    }
+    let mut refunds = Vec::new();
+    for (_, pairs) in groups {
+        let reference = IvvyRef {
+            venue,
+            booking,
+            pairs,
+        };
+        if let Some(refund) = looked_up_refund(instance, currency, &reference, invoices)? {
+            refunds.push(refund);
         }
     }
     Ok(refunds)

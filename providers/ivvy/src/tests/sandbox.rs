@@ -55,21 +55,32 @@ async fn create_get_list_then_over_refund_is_refused() {
         .collect();
     assert_eq!(amounts, ["150.00", "50.00"]);
 
+    // Spread over two invoices, it lists as the one refund it was created as.
     let listed = provider.list(&booking()).await.unwrap();
-    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].vendor_reference, created.vendor_reference);
+    assert_eq!(listed[0].amount, got.amount);
     assert!(listed.iter().all(|r| r.status == RefundStatus::Succeeded));
 
     let e = provider.create(&request("100.00")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::AmountExceedsRefundable);
     assert_eq!(e.vendor.unwrap().code.as_deref(), Some("24146"));
 
-    let e = provider.create(&request("60.00")).await.unwrap_err();
+    let mut partial = request("60.00");
+    partial.gateway_reference = Some("gw_test_2".into());
+    let e = provider.create(&partial).await.unwrap_err();
     assert_eq!(
         (e.kind, e.outcome),
         (ErrorKind::PartiallyApplied, Outcome::Unknown)
     );
-    // The lookup settles it: the part that was applied is listed.
-    assert_eq!(provider.list(&booking()).await.unwrap().len(), 3);
+    // The lookup settles it: the part that was applied is listed, as one more refund.
+    let listed = provider.list(&booking()).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[1]
+        .reason
+        .as_deref()
+        .unwrap()
+        .starts_with("gw_test_2"));
 
     let e = provider.create(&request("1.00")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NothingRefundable);
