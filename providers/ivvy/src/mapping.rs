@@ -190,7 +190,9 @@ pub fn listed_refunds(
     booking: i64,
     invoices: &[Invoice],
 ) -> Result<Vec<Refund>, ProviderError> {
-    let mut groups: Vec<(Option<(String, String)>, Vec<crate::wire::RefundPair>)> = Vec::new();
+    // (notes and refund date of the call, its invoice refunds)
+    type Call = Option<(String, String)>;
+    let mut groups: Vec<(Call, Vec<crate::wire::RefundPair>)> = Vec::new();
     for invoice in invoices {
         for entry in &invoice.refunds {
             let pair = crate::wire::RefundPair {
