@@ -282,25 +282,29 @@ impl Storage {
         reason: &str,
     ) -> Result<(), StorageError> {
         tracing::warn!(batch = %batch_id, seq, reason, "batch item failed before any vendor call");
-        sqlx::query(
-            "UPDATE batch_items SET state = 'done', failure = $1, finished_at = $2, lease_owner = NULL, \
-             lease_until = NULL WHERE batch_id = $3 AND seq = $4 AND state IN ('queued', 'claimed')",
-        )
-        .bind(reason)
-        .bind(now_ms())
-        .bind(batch_id)
-        .bind(seq)
-        .execute(&self.pool)
-        .await?;
-        self.close_batch_if_done(batch_id).await
+        self.item_done(batch_id, seq, Some(reason)).await
     }
 
     /// The item is done: its refund's status is its outcome.
     pub async fn finish_item(&self, batch_id: &str, seq: i64) -> Result<(), StorageError> {
+        self.item_done(batch_id, seq, None).await
+    }
+
+    /// Marks an item done, with the failure that ended it before any refund (a queued or
+    /// claimed item), or with its refund's outcome (a claimed item only: one put back in
+    /// line meanwhile is not done).
+    async fn item_done(
+        &self,
+        batch_id: &str,
+        seq: i64,
+        failure: Option<&str>,
+    ) -> Result<(), StorageError> {
         sqlx::query(
-            "UPDATE batch_items SET state = 'done', finished_at = $1, lease_owner = NULL, lease_until = NULL \
-             WHERE batch_id = $2 AND seq = $3 AND state = 'claimed'",
+            "UPDATE batch_items SET state = 'done', failure = $1, finished_at = $2, lease_owner = NULL, \
+             lease_until = NULL WHERE batch_id = $3 AND seq = $4 \
+             AND (state = 'claimed' OR ($1 IS NOT NULL AND state = 'queued'))",
         )
+        .bind(failure)
         .bind(now_ms())
         .bind(batch_id)
         .bind(seq)
