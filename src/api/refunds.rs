@@ -171,6 +171,23 @@ pub async fn get(
 }
 
 const TARGET_PARAMS: &[&str] = &["order", "payment", "ticket", "venue", "booking", "event"];
+/// Every parameter `GET /v1/refunds` knows: `provider`, `include`, a target's, the ledger's.
+const LIST_PARAMS: &[&str] = &[
+    "provider",
+    "include",
+    "order",
+    "payment",
+    "ticket",
+    "venue",
+    "booking",
+    "event",
+    "status",
+    "batch",
+    "created_gte",
+    "created_lt",
+    "limit",
+    "starting_after",
+];
 const LEDGER_PARAMS: &[&str] = &[
     "status",
     "batch",
@@ -203,13 +220,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let known: Vec<&str> = ["provider", "include"]
-        .iter()
-        .chain(TARGET_PARAMS)
-        .chain(LEDGER_PARAMS)
-        .copied()
-        .collect();
-    let params = Params::parse(query.as_deref(), &known)?;
+    let params = Params::parse(query.as_deref(), LIST_PARAMS)?;
     if TARGET_PARAMS.iter().any(|p| params.has(p)) {
         vendor_list(&state, &client, &params, &headers).await
     } else {
