@@ -69,6 +69,8 @@ struct Conn {
     /// Milliseconds after `accepted` of the last byte read or request finished.
     last_io: AtomicU64,
     evict: Notify,
+    /// Asked to close to make room (it still counts until its task has ended).
+    evicted: AtomicBool,
 }
 
 impl Conn {
@@ -97,22 +99,36 @@ impl Registry {
         self.conns.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
+    /// Connections not asked to close: what counts against the cap.
+    fn open(&self) -> usize {
+        self.conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|c| !c.evicted.load(Ordering::Relaxed))
+            .count()
+    }
+
     /// Asks the least useful connection to close: one that never sent a whole request
     /// head (oldest first), else the longest idle one with no request running.
     fn evict_one(&self) -> bool {
         let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
-        let victim = conns
-            .values()
+        let candidates = || {
+            conns
+                .values()
+                .filter(|c| !c.evicted.load(Ordering::Relaxed))
+        };
+        let victim = candidates()
             .filter(|c| !c.served.load(Ordering::Relaxed))
             .min_by_key(|c| c.accepted)
             .or_else(|| {
-                conns
-                    .values()
+                candidates()
                     .filter(|c| c.active.load(Ordering::Relaxed) == 0)
                     .max_by_key(|c| c.idle_for())
             });
         match victim {
             Some(conn) => {
+                conn.evicted.store(true, Ordering::Relaxed);
                 conn.evict.notify_one();
                 true
             }
@@ -133,7 +149,7 @@ pub async fn serve(
     let cap = limits.cap();
     let mut warned_at: Option<Instant> = None;
     'accepting: loop {
-        while registry.len() >= cap {
+        while registry.open() >= cap {
             if warned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                 warned_at = Some(Instant::now());
                 tracing::warn!(
@@ -141,11 +157,9 @@ pub async fn serve(
                     "connection cap reached: closing the least useful connection for a new one"
                 );
             }
-            if registry.evict_one() {
-                // Give the evicted connection a moment to close and free its slot.
-                let _ = tokio::time::timeout(Duration::from_millis(50), registry.freed.notified())
-                    .await;
-            } else {
+            // The evicted connection closes on its own task; the files kept in reserve
+            // cover the moment both are open, so the new one is accepted at once.
+            if !registry.evict_one() {
                 tokio::select! {
                     _ = registry.freed.notified() => {}
                     changed = shutdown.changed() => if changed.is_err() { break 'accepting },
@@ -179,6 +193,7 @@ pub async fn serve(
             active: AtomicUsize::new(0),
             last_io: AtomicU64::new(0),
             evict: Notify::new(),
+            evicted: AtomicBool::new(false),
         });
         registry
             .conns
