@@ -9,6 +9,7 @@ pub mod batches;
 pub mod body;
 pub mod client_limit;
 pub mod idempotency;
+pub mod observe;
 pub mod openapi;
 pub mod path_id;
 pub mod problem;
@@ -73,8 +74,11 @@ pub fn router(
         )),
         None => routes,
     };
-    // Outermost: the client is known before limits and handlers run.
-    routes.layer(middleware::from_fn_with_state(clients, auth::authenticate))
+    // Outermost: the client is known before limits and handlers run; the route template
+    // is noted for the access log and metrics (`serve.rs` reports them at the edge).
+    routes
+        .layer(middleware::from_fn_with_state(clients, auth::authenticate))
+        .layer(middleware::from_fn(observe::note_route))
 }
 
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)

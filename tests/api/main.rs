@@ -15,6 +15,7 @@ mod layering;
 mod ledger;
 mod ledger_outage;
 mod probes;
+mod request_ids;
 mod secrets;
 mod storage_start;
 mod strict_input;
