@@ -82,6 +82,8 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Response>,
 {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
     let id = request_id(request.headers());
     let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("-"));
     request
@@ -93,8 +95,29 @@ where
     let span = tracing::info_span!("request", request_id = %id);
     let mut response = answer(request).instrument(span).await;
     response.headers_mut().insert(REQUEST_ID.clone(), value);
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    let route = observed.route().unwrap_or(UNMATCHED);
+    let elapsed = started.elapsed();
+    // The access line: never the query string or a body (either may carry secrets).
+    tracing::info!(
+        target: ACCESS_LOG,
+        method = %method,
+        route,
+        status = response.status().as_u16(),
+        duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0,
+        client = observed.client().unwrap_or("-"),
+        request_id = %id,
+        replayed,
+        "request"
+    );
     stamp_problem(response, &id).await
 }
+
+/// The tracing target of access lines (filter with `RUST_LOG=refund_gateway::access=info`).
+pub const ACCESS_LOG: &str = "refund_gateway::access";
+
+/// The route of a request no route matched (a 404): a fixed label, never the path.
+pub const UNMATCHED: &str = "unmatched";
 
 fn is_problem(headers: &HeaderMap) -> bool {
     headers
