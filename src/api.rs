@@ -9,6 +9,7 @@ pub mod batches;
 pub mod body;
 pub mod client_limit;
 pub mod idempotency;
+pub mod metrics;
 pub mod observe;
 pub mod openapi;
 pub mod path_id;
@@ -52,6 +53,7 @@ pub fn router(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi::serve))
+        .route("/metrics", get(metrics::serve))
         .route("/v1/providers", get(providers::list))
         .route("/v1/refunds", get(refunds::list).post(refunds::create))
         .route("/v1/refunds/{id}", get(refunds::get))

@@ -133,6 +133,15 @@ impl Server {
             config.reconcile.interval,
             config.idempotency.retention,
         );
+        // Metrics are recorded from here on; histograms are compacted now and then even
+        // when nobody scrapes `/metrics`.
+        let metrics = api::metrics::handle();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                metrics.run_upkeep();
+            }
+        });
         let router = api::router(state, clients, client_limiter);
         let limits = api::serve::Limits {
             header_read_timeout: config.server.header_read_timeout,

@@ -98,12 +98,30 @@ where
     let replayed = response.headers().contains_key("idempotent-replayed");
     let route = observed.route().unwrap_or(UNMATCHED);
     let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let method_label = super::metrics::method_label(&method);
+    metrics::counter!(
+        "refund_gateway_http_requests_total",
+        "route" => route.to_string(),
+        "method" => method_label,
+        "status" => status.to_string(),
+    )
+    .increment(1);
+    metrics::histogram!(
+        "refund_gateway_http_request_duration_seconds",
+        "route" => route.to_string(),
+        "method" => method_label,
+    )
+    .record(elapsed.as_secs_f64());
+    if replayed {
+        metrics::counter!("refund_gateway_idempotent_replays_total").increment(1);
+    }
     // The access line: never the query string or a body (either may carry secrets).
     tracing::info!(
         target: ACCESS_LOG,
         method = %method,
         route,
-        status = response.status().as_u16(),
+        status,
         duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         client = observed.client().unwrap_or("-"),
         request_id = %id,

@@ -127,6 +127,15 @@ pub enum CacheStatus {
 }
 
 impl CacheStatus {
+    /// The `result` label of `refund_gateway_lookup_cache_total`.
+    pub fn label(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "hit",
+            CacheStatus::Miss => "miss",
+            CacheStatus::Bypass => "bypass",
+        }
+    }
+
     pub fn header_value(self) -> &'static str {
         match self {
             CacheStatus::Hit => "refund-gateway; hit",
@@ -275,7 +284,16 @@ impl LookupCache {
             let ids = ledger_ids(&refunds).await;
             Ok::<_, ProviderError>(into_entry(refunds, ids))
         };
+        let count = |status: CacheStatus| {
+            metrics::counter!(
+                "refund_gateway_lookup_cache_total",
+                "instance" => instance.name.as_str().to_string(),
+                "result" => status.label(),
+            )
+            .increment(1);
+        };
         if live {
+            count(CacheStatus::Bypass);
             let entry = fill().await?;
             self.cache.insert(key, entry.clone()).await;
             return Ok((entry.listing, CacheStatus::Bypass));
@@ -294,6 +312,7 @@ impl LookupCache {
         } else {
             CacheStatus::Hit
         };
+        count(status);
         Ok((entry.listing, status))
     }
 

@@ -15,6 +15,7 @@ mod crash_replays;
 mod layering;
 mod ledger;
 mod ledger_outage;
+mod metrics;
 mod probes;
 mod request_ids;
 mod secrets;

@@ -1,0 +1,234 @@
+//! `GET /metrics` on the real binary (its own process: counters start at zero): after a
+//! walk-through of requests, the Prometheus text names each series with the expected
+//! counts, and no label carries an id or a target.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::support::process::{write_config, GatewayProcess};
+use crate::support::{temp_database, unique};
+
+/// One sample: metric name, labels, value.
+type Sample = (String, BTreeMap<String, String>, f64);
+
+/// The Prometheus text format, as much of it as the exporter writes.
+fn parse(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').expect("`series value`");
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("value: {line}"));
+            let (name, labels) = match series.split_once('{') {
+                None => (series.to_string(), BTreeMap::new()),
+                Some((name, rest)) => {
+                    let body = rest.strip_suffix('}').expect("labels end with }");
+                    let labels = body
+                        .split("\",")
+                        .filter(|p| !p.is_empty())
+                        .map(|pair| {
+                            let (k, v) = pair.split_once('=').expect("label=value");
+                            (k.to_string(), v.trim_matches('"').to_string())
+                        })
+                        .collect();
+                    (name.to_string(), labels)
+                }
+            };
+            (name, labels, value)
+        })
+        .collect()
+}
+
+/// The value of the one series `name` with exactly `labels`.
+fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let want: BTreeMap<String, String> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    samples
+        .iter()
+        .find(|(n, l, _)| n == name && *l == want)
+        .map(|(_, _, v)| *v)
+}
+
+#[tokio::test]
+async fn metrics_count_a_walk_through() {
+    let config = write_config(
+        "metrics",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"{}\"\n\
+             [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n",
+            temp_database()
+        ),
+    );
+    let gateway = GatewayProcess::spawn(&config);
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", gateway.base_url);
+
+    assert_eq!(
+        http.get(url("/v1/providers"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(url("/nowhere/rfg_x"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let key = unique("metrics-key");
+    let body = json!({"provider": "tm", "target": {"order": "1269434"},
+                      "amount": {"value": "1.00", "currency": "EUR"}});
+    let mut id = String::new();
+    for _ in 0..2 {
+        let created = http
+            .post(url("/v1/refunds"))
+            .header("idempotency-key", &key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        id = created.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    let got = http
+        .get(url(&format!("/v1/refunds/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    let list = "/v1/refunds?provider=tm&order=1269434";
+    for no_cache in [false, false, true] {
+        let mut request = http.get(url(list));
+        if no_cache {
+            request = request.header("cache-control", "no-cache");
+        }
+        let listed = request.send().await.unwrap();
+        assert_eq!(listed.status(), 200, "{}", listed.text().await.unwrap());
+    }
+
+    let scraped = http.get(url("/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = scraped.text().await.unwrap();
+    let samples = parse(&text);
+    let requests = "refund_gateway_http_requests_total";
+    let expect = [
+        (
+            requests,
+            vec![
+                ("route", "/v1/refunds"),
+                ("method", "POST"),
+                ("status", "201"),
+            ],
+            2.0,
+        ),
+        (
+            requests,
+            vec![
+                ("route", "/v1/providers"),
+                ("method", "GET"),
+                ("status", "200"),
+            ],
+            1.0,
+        ),
+        (
+            requests,
+            vec![("route", "unmatched"), ("method", "GET"), ("status", "404")],
+            1.0,
+        ),
+        (
+            requests,
+            vec![
+                ("route", "/v1/refunds/{id}"),
+                ("method", "GET"),
+                ("status", "200"),
+            ],
+            1.0,
+        ),
+        (
+            requests,
+            vec![
+                ("route", "/v1/refunds"),
+                ("method", "GET"),
+                ("status", "200"),
+            ],
+            3.0,
+        ),
+        (
+            "refund_gateway_http_request_duration_seconds_count",
+            vec![("route", "/v1/refunds"), ("method", "POST")],
+            2.0,
+        ),
+        ("refund_gateway_idempotent_replays_total", vec![], 1.0),
+        // The get's lookup, and the first list.
+        (
+            "refund_gateway_lookup_cache_total",
+            vec![("instance", "tm"), ("result", "miss")],
+            2.0,
+        ),
+        (
+            "refund_gateway_lookup_cache_total",
+            vec![("instance", "tm"), ("result", "hit")],
+            1.0,
+        ),
+        (
+            "refund_gateway_lookup_cache_total",
+            vec![("instance", "tm"), ("result", "bypass")],
+            1.0,
+        ),
+        (
+            "refund_gateway_refunds_settled_total",
+            vec![("instance", "tm"), ("status", "succeeded")],
+            1.0,
+        ),
+        ("refund_gateway_circuit_open", vec![("instance", "tm")], 0.0),
+    ];
+    for (name, labels, count) in expect {
+        assert_eq!(
+            value(&samples, name, &labels),
+            Some(count),
+            "{name}{labels:?} in\n{text}"
+        );
+    }
+    let vendor_calls = value(
+        &samples,
+        "refund_gateway_vendor_calls_total",
+        &[("instance", "tm"), ("result", "2xx")],
+    )
+    .unwrap_or(0.0);
+    let vendor_timed = value(
+        &samples,
+        "refund_gateway_vendor_call_duration_seconds_count",
+        &[("instance", "tm")],
+    );
+    assert!(
+        vendor_calls >= 3.0,
+        "a create and two lookups at least:\n{text}"
+    );
+    assert_eq!(
+        vendor_timed,
+        Some(vendor_calls),
+        "every vendor call is timed"
+    );
+    for (name, labels, _) in &samples {
+        for v in labels.values() {
+            assert!(
+                !v.contains("rfg_") && !v.contains("1269434") && !v.contains('?'),
+                "unbounded label value {v} on {name}"
+            );
+        }
+    }
+    gateway.terminate();
+}
