@@ -84,7 +84,7 @@ pub fn router(
 }
 
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health, description = "The gateway is up")))]
+#[utoipa::path(get, path = "/healthz", tag = "meta", operation_id = "getHealth", summary = "Liveness probe", responses((status = 200, body = Health, description = "The gateway is up")))]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
@@ -98,7 +98,7 @@ pub struct Health {
 
 /// Readiness: the ledger answers and its migrations have run. 503 `not_ready` otherwise,
 /// so a load balancer sends no refunds to a gateway that could not record them.
-#[utoipa::path(get, path = "/readyz", tag = "meta", responses(
+#[utoipa::path(get, path = "/readyz", tag = "meta", operation_id = "getReadiness", summary = "Readiness probe: the ledger answers", responses(
     (status = 200, body = Health, description = "Ready to take refunds"),
     (status = 503, body = problem::Problem, content_type = "application/problem+json", description = "The ledger cannot be reached or is not migrated"),
 ))]

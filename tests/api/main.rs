@@ -16,6 +16,7 @@ mod layering;
 mod ledger;
 mod ledger_outage;
 mod metrics;
+mod openapi_doc;
 mod probes;
 mod request_ids;
 mod secrets;
