@@ -39,6 +39,8 @@ pub struct AppState {
     pub service: Arc<Refunds>,
     pub idempotency_required: bool,
     pub body_limit: usize,
+    /// `GET /metrics` is served on the API's port (no separate `[metrics] listen`).
+    pub metrics_on_api_port: bool,
 }
 
 /// The calling client, put into each request's extensions by `auth::authenticate`.
@@ -49,11 +51,11 @@ pub fn router(
     clients: Arc<ClientKeys>,
     client_limiter: Option<Arc<ClientLimiter>>,
 ) -> Router {
+    let metrics_here = state.metrics_on_api_port;
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi::serve))
-        .route("/metrics", get(metrics::serve))
         .route("/v1/providers", get(providers::list))
         .route("/v1/refunds", get(refunds::list).post(refunds::create))
         .route("/v1/refunds/{id}", get(refunds::get))
@@ -69,6 +71,11 @@ pub fn router(
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
+    let routes = if metrics_here {
+        routes.route("/metrics", get(metrics::serve))
+    } else {
+        routes
+    };
     let routes = match client_limiter {
         Some(limiter) => routes.layer(middleware::from_fn_with_state(
             limiter,
@@ -80,6 +87,15 @@ pub fn router(
     // is noted for the access log and metrics (`serve.rs` reports them at the edge).
     routes
         .layer(middleware::from_fn_with_state(clients, auth::authenticate))
+        .layer(middleware::from_fn(observe::note_route))
+}
+
+/// The router of a separate metrics listener (`[metrics] listen`): `GET /metrics` only.
+pub fn metrics_router() -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::serve))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(observe::note_route))
 }
 

@@ -7,6 +7,7 @@ mod clients;
 mod error;
 mod instance;
 mod log;
+mod metrics;
 mod server;
 mod storage;
 mod traffic;
@@ -24,6 +25,7 @@ pub use clients::ClientConfig;
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use log::{LogConfig, LogFormat};
+pub use metrics::MetricsConfig;
 pub use server::ServerConfig;
 pub use storage::{IdempotencyConfig, ReconcileConfig, StorageConfig};
 pub use traffic::{
@@ -41,6 +43,7 @@ pub struct Config {
     pub batches: BatchConfig,
     pub clients: Vec<ClientConfig>,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -63,6 +66,8 @@ struct RawConfig {
     clients: Vec<ClientConfig>,
     #[serde(default)]
     log: LogConfig,
+    #[serde(default)]
+    metrics: MetricsConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }
@@ -107,6 +112,7 @@ impl Config {
             batches: raw.batches,
             clients: raw.clients,
             log: raw.log,
+            metrics: raw.metrics,
             providers,
             origin,
         })

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::support::process::{write_config, GatewayProcess};
-use crate::support::{temp_database, unique};
+use crate::support::{temp_database, unique, TestGateway};
 
 /// One sample: metric name, labels, value.
 type Sample = (String, BTreeMap<String, String>, f64);
@@ -231,4 +231,42 @@ async fn metrics_count_a_walk_through() {
         }
     }
     gateway.terminate();
+}
+
+#[tokio::test]
+async fn a_separate_listener_serves_metrics_and_the_api_port_does_not() {
+    let gw = TestGateway::start(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n\
+         [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n",
+    )
+    .await;
+    assert_eq!(gw.get("/v1/providers").await.status, 200);
+    let on_api_port = gw.get("/metrics").await;
+    assert_eq!(on_api_port.status, 404, "{}", on_api_port.text);
+    let url = gw.metrics_url().expect("a metrics listener");
+    assert_ne!(url, gw.url("/metrics"));
+    let scraped = reqwest::get(&url).await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(
+        parse(&text).iter().any(|(name, labels, value)| name
+            == "refund_gateway_http_requests_total"
+            && labels.get("route").map(String::as_str) == Some("/v1/providers")
+            && *value >= 1.0),
+        "{text}"
+    );
+    let elsewhere = reqwest::get(url.replace("/metrics", "/v1/providers"))
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 404, "only /metrics on the metrics port");
+}
+
+#[test]
+fn metrics_and_log_config_are_strict() {
+    let error = refund_gateway::config::Config::from_toml_str("[metrics]\nport = 9100\n")
+        .expect_err("unknown key");
+    assert!(error.to_string().contains("port"), "{error}");
+    let error = refund_gateway::config::Config::from_toml_str("[log]\nformat = \"xml\"\n")
+        .expect_err("unknown format");
+    assert!(error.to_string().contains("xml"), "{error}");
 }
