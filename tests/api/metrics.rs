@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::support::process::{write_config, GatewayProcess};
-use crate::support::{temp_database, unique, TestGateway};
+use crate::support::{secret_file, temp_database, unique, TestGateway};
 
 /// One sample: metric name, labels, value.
 type Sample = (String, BTreeMap<String, String>, f64);
@@ -269,4 +269,86 @@ fn metrics_and_log_config_are_strict() {
     let error = refund_gateway::config::Config::from_toml_str("[log]\nformat = \"xml\"\n")
         .expect_err("unknown format");
     assert!(error.to_string().contains("xml"), "{error}");
+}
+
+/// A Ticketmatic instance `name` whose vendor cannot be reached, with extra instance keys.
+fn unreachable_instance(name: &str, extra: &str) -> String {
+    format!(
+        "[providers.{name}]\nkind = \"ticketmatic\"\nbase_url = \"http://127.0.0.1:1\"\naccount = \"demo\"\n\
+         access_key = {{ file = \"{}\" }}\nsecret_key = {{ file = \"{}\" }}\n{extra}\n",
+        secret_file("access"),
+        secret_file("secret")
+    )
+}
+
+/// The circuit and the outbound limit, counted (instances named for this test only: the
+/// recorder is shared by every gateway of the test process).
+#[tokio::test]
+async fn failing_vendors_open_the_circuit_and_the_limit_refuses() {
+    let gw = TestGateway::start(&format!(
+        "{}{}",
+        unreachable_instance(
+            "metrics-down",
+            "circuit = { failures = 2, cool_down = \"60s\" }"
+        ),
+        unreachable_instance(
+            "metrics-paced",
+            "rate_limit = { per_second = 0.1, burst = 1, max_wait = \"10ms\" }"
+        )
+    ))
+    .await;
+    let live = [("cache-control", "no-cache")];
+    for instance in ["metrics-down", "metrics-paced"] {
+        for _ in 0..3 {
+            let r = gw
+                .get_with(
+                    &format!("/v1/refunds?provider={instance}&order=1269434"),
+                    &live,
+                )
+                .await;
+            assert!(r.status >= 500, "{}", r.text);
+        }
+    }
+    let url = gw.url("/metrics");
+    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let samples = parse(&text);
+    let expect = [
+        (
+            "refund_gateway_vendor_calls_total",
+            vec![("instance", "metrics-down"), ("result", "connect_error")],
+            2.0,
+        ),
+        (
+            "refund_gateway_circuit_open",
+            vec![("instance", "metrics-down")],
+            1.0,
+        ),
+        (
+            "refund_gateway_circuit_open",
+            vec![("instance", "metrics-paced")],
+            0.0,
+        ),
+        (
+            "refund_gateway_vendor_calls_total",
+            vec![("instance", "metrics-paced"), ("result", "connect_error")],
+            1.0,
+        ),
+        (
+            "refund_gateway_outbound_limit_rejections_total",
+            vec![("instance", "metrics-paced")],
+            2.0,
+        ),
+        (
+            "refund_gateway_lookup_cache_total",
+            vec![("instance", "metrics-down"), ("result", "bypass")],
+            3.0,
+        ),
+    ];
+    for (name, labels, count) in expect {
+        assert_eq!(
+            value(&samples, name, &labels),
+            Some(count),
+            "{name}{labels:?} in\n{text}"
+        );
+    }
 }
