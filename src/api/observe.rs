@@ -161,11 +161,15 @@ async fn stamp_problem(response: Response, id: &str) -> Response {
             return Response::from_parts(parts, Body::empty());
         }
     };
+    // Appended as the last member, so the body keeps its members' order and form.
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(serde_json::Value::Object(mut problem)) => {
-            problem.insert("request_id".into(), serde_json::Value::String(id.into()));
+        Ok(serde_json::Value::Object(problem)) if !problem.contains_key("request_id") => {
+            let text = String::from_utf8_lossy(&bytes);
+            let open = text.trim_end().strip_suffix('}').unwrap_or_default();
+            let separator = if problem.is_empty() { "" } else { "," };
+            let id = serde_json::Value::String(id.into());
             parts.headers.remove(header::CONTENT_LENGTH);
-            Body::from(serde_json::to_vec(&problem).unwrap_or_else(|_| bytes.to_vec()))
+            Body::from(format!("{open}{separator}\"request_id\":{id}}}"))
         }
         _ => Body::from(bytes),
     };

@@ -39,6 +39,19 @@ async fn a_given_id_round_trips_into_header_and_problem() {
     let no_route = gw.get_with("/nowhere", &[("x-request-id", id)]).await;
     assert_eq!(no_route.status, 404);
     assert_eq!(no_route.body["request_id"], id, "{}", no_route.text);
+    // Added last: the problem's members keep their order.
+    assert!(no_route.text.starts_with("{\"type\":"), "{}", no_route.text);
+    assert!(
+        no_route
+            .text
+            .ends_with(&format!(",\"request_id\":\"{}\"}}", id)),
+        "{}",
+        no_route.text
+    );
+
+    let quoted = "say\"hi\"\\";
+    let escaped = gw.get_with("/nowhere", &[("x-request-id", quoted)]).await;
+    assert_eq!(escaped.body["request_id"], quoted, "{}", escaped.text);
 }
 
 #[tokio::test]
