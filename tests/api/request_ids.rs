@@ -4,7 +4,12 @@
 
 use serde_json::json;
 
-use crate::support::{repo_path, TestGateway};
+use std::sync::Arc;
+use std::time::Duration;
+
+use refund_gateway::loopback::{Handler, LoopbackServer};
+
+use crate::support::{repo_path, secret_file, TestGateway};
 
 async fn default_gateway() -> TestGateway {
     let text = std::fs::read_to_string(repo_path("config/gateway.toml")).unwrap();
@@ -117,4 +122,36 @@ async fn a_replayed_problem_carries_the_replaying_requests_id() {
         replay.header("content-type"),
         Some("application/problem+json")
     );
+}
+
+/// The request timeout answers at the edge, outside the router: its problem carries the id.
+#[tokio::test]
+async fn a_timed_out_request_carries_its_id() {
+    let handler: Handler = Arc::new(|_req| {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            None
+        })
+    });
+    let vendor = LoopbackServer::start("127.0.0.1:0".parse().unwrap(), handler)
+        .await
+        .unwrap();
+    let gw = TestGateway::start(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nrequest_timeout = \"300ms\"\n\
+         [providers.tm]\nkind = \"ticketmatic\"\nbase_url = \"{}\"\naccount = \"demo\"\n\
+         access_key = {{ file = \"{}\" }}\nsecret_key = {{ file = \"{}\" }}\n",
+        vendor.base_url(),
+        secret_file("access"),
+        secret_file("secret")
+    ))
+    .await;
+    let r = gw
+        .get_with(
+            "/v1/refunds?provider=tm&order=1269434",
+            &[("x-request-id", "slow-1")],
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (504, "gateway_timeout"), "{}", r.text);
+    assert_eq!(r.header("x-request-id"), Some("slow-1"));
+    assert_eq!(r.body["request_id"], "slow-1", "{}", r.text);
 }
