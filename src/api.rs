@@ -9,6 +9,8 @@ pub mod batches;
 pub mod body;
 pub mod client_limit;
 pub mod idempotency;
+pub mod metrics;
+pub mod observe;
 pub mod openapi;
 pub mod path_id;
 pub mod problem;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub service: Arc<Refunds>,
     pub idempotency_required: bool,
     pub body_limit: usize,
+    /// `GET /metrics` is served on the API's port (no separate `[metrics] listen`).
+    pub metrics_on_api_port: bool,
 }
 
 /// The calling client, put into each request's extensions by `auth::authenticate`.
@@ -47,6 +51,7 @@ pub fn router(
     clients: Arc<ClientKeys>,
     client_limiter: Option<Arc<ClientLimiter>>,
 ) -> Router {
+    let metrics_here = state.metrics_on_api_port;
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -66,6 +71,11 @@ pub fn router(
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
+    let routes = if metrics_here {
+        routes.route("/metrics", get(metrics::serve))
+    } else {
+        routes
+    };
     let routes = match client_limiter {
         Some(limiter) => routes.layer(middleware::from_fn_with_state(
             limiter,
@@ -73,12 +83,24 @@ pub fn router(
         )),
         None => routes,
     };
-    // Outermost: the client is known before limits and handlers run.
-    routes.layer(middleware::from_fn_with_state(clients, auth::authenticate))
+    // Outermost: the client is known before limits and handlers run; the route template
+    // is noted for the access log and metrics (`serve.rs` reports them at the edge).
+    routes
+        .layer(middleware::from_fn_with_state(clients, auth::authenticate))
+        .layer(middleware::from_fn(observe::note_route))
+}
+
+/// The router of a separate metrics listener (`[metrics] listen`): `GET /metrics` only.
+pub fn metrics_router() -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::serve))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(observe::note_route))
 }
 
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health, description = "The gateway is up")))]
+#[utoipa::path(get, path = "/healthz", tag = "meta", operation_id = "getHealth", summary = "Liveness probe", responses((status = 200, body = Health, description = "The gateway is up")))]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
@@ -92,7 +114,7 @@ pub struct Health {
 
 /// Readiness: the ledger answers and its migrations have run. 503 `not_ready` otherwise,
 /// so a load balancer sends no refunds to a gateway that could not record them.
-#[utoipa::path(get, path = "/readyz", tag = "meta", responses(
+#[utoipa::path(get, path = "/readyz", tag = "meta", operation_id = "getReadiness", summary = "Readiness probe: the ledger answers", responses(
     (status = 200, body = Health, description = "Ready to take refunds"),
     (status = 503, body = problem::Problem, content_type = "application/problem+json", description = "The ledger cannot be reached or is not migrated"),
 ))]

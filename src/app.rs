@@ -37,6 +37,9 @@ pub enum StartError {
 /// A running gateway. Dropping it stops the server and its sandboxes.
 pub struct Server {
     addr: SocketAddr,
+    /// The separate metrics listener's address (`[metrics] listen`), and its task.
+    metrics_addr: Option<SocketAddr>,
+    metrics_task: Option<JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
     _sandboxes: SandboxHost,
@@ -94,6 +97,21 @@ impl Server {
         let mut sandboxes = SandboxHost::default();
         let instances =
             instances::build_all(&config.providers, SandboxMode::Serve(&mut sandboxes)).await?;
+        let metrics_listener = match config.metrics.listen {
+            None => None,
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Listen { addr, source })?,
+            ),
+        };
+        let metrics_addr = match &metrics_listener {
+            None => None,
+            Some(listener) => Some(listener.local_addr().map_err(|source| StartError::Listen {
+                addr: config.metrics.listen.unwrap_or(config.server.listen),
+                source,
+            })?),
+        };
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -119,6 +137,7 @@ impl Server {
             service: service.clone(),
             idempotency_required: config.idempotency.required,
             body_limit: config.server.body_limit,
+            metrics_on_api_port: config.metrics.listen.is_none(),
         });
         let client_limiter = config
             .server
@@ -133,6 +152,15 @@ impl Server {
             config.reconcile.interval,
             config.idempotency.retention,
         );
+        // Metrics are recorded from here on; histograms are compacted now and then even
+        // when nobody scrapes `/metrics`.
+        let metrics = api::metrics::handle();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                metrics.run_upkeep();
+            }
+        });
         let router = api::router(state, clients, client_limiter);
         let limits = api::serve::Limits {
             header_read_timeout: config.server.header_read_timeout,
@@ -141,9 +169,23 @@ impl Server {
             request_timeout: config.server.request_timeout,
         };
         let (tx, rx) = watch::channel(false);
+        let metrics_task = metrics_listener.map(|listener| {
+            let rx = rx.clone();
+            tokio::spawn(api::serve::serve(
+                listener,
+                api::metrics_router(),
+                limits,
+                rx,
+            ))
+        });
+        if let Some(addr) = metrics_addr {
+            tracing::info!(url = %format!("http://{addr}/metrics"), "metrics served");
+        }
         let task = tokio::spawn(api::serve::serve(listener, router, limits, rx));
         Ok(Server {
             addr,
+            metrics_addr,
+            metrics_task,
             shutdown: tx,
             task,
             _sandboxes: sandboxes,
@@ -159,6 +201,11 @@ impl Server {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `GET /metrics` is served when `[metrics] listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The ledger this server writes to.
@@ -179,6 +226,9 @@ impl Server {
             );
         }
         let _ = (&mut self.task).await;
+        if let Some(task) = self.metrics_task.as_mut() {
+            let _ = task.await;
+        }
         self.heartbeat.abort();
         if let Err(e) = self.storage.end_gateway(&self.gateway_id).await {
             tracing::warn!(error = %e, "could not record this gateway's stop");

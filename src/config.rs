@@ -6,6 +6,8 @@ mod batches;
 mod clients;
 mod error;
 mod instance;
+mod log;
+mod metrics;
 mod server;
 mod storage;
 mod traffic;
@@ -22,6 +24,8 @@ pub use batches::BatchConfig;
 pub use clients::ClientConfig;
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
+pub use log::{LogConfig, LogFormat};
+pub use metrics::MetricsConfig;
 pub use server::ServerConfig;
 pub use storage::{IdempotencyConfig, ReconcileConfig, StorageConfig};
 pub use traffic::{
@@ -38,6 +42,8 @@ pub struct Config {
     pub reconcile: ReconcileConfig,
     pub batches: BatchConfig,
     pub clients: Vec<ClientConfig>,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -58,6 +64,10 @@ struct RawConfig {
     batches: BatchConfig,
     #[serde(default)]
     clients: Vec<ClientConfig>,
+    #[serde(default)]
+    log: LogConfig,
+    #[serde(default)]
+    metrics: MetricsConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }
@@ -101,6 +111,8 @@ impl Config {
             reconcile: raw.reconcile,
             batches: raw.batches,
             clients: raw.clients,
+            log: raw.log,
+            metrics: raw.metrics,
             providers,
             origin,
         })

@@ -193,6 +193,7 @@ pub async fn build_all(
             retry: spec.common.retry.clone(),
         };
         let transport = GuardedTransport {
+            instance: spec.name.as_str().to_string(),
             circuit: traffic.circuit.clone(),
             limit: traffic.limit.clone(),
             inner: Arc::new(http),

@@ -116,7 +116,14 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let open_path = !request.uri().path().starts_with("/v1/");
-    match keys.identify(&request) {
+    let identified = keys.identify(&request);
+    if let (Ok(client), Some(observed)) = (
+        &identified,
+        request.extensions().get::<Arc<super::observe::Observed>>(),
+    ) {
+        observed.set_client(client.name());
+    }
+    match identified {
         Ok(client) => {
             request.extensions_mut().insert(client);
             next.run(request).await

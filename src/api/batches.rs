@@ -66,7 +66,7 @@ fn parse_item(index: usize, item: &serde_json::Value) -> Result<NewRefund, Field
         .map_err(fault)
 }
 
-#[utoipa::path(post, path = "/v1/refund-batches", tag = "batches",
+#[utoipa::path(post, path = "/v1/refund-batches", tag = "batches", operation_id = "createRefundBatch", summary = "Create a refund batch",
     request_body = CreateBatchBody,
     params(("Idempotency-Key" = String, Header, description = "Unique per batch")),
     responses(
@@ -154,7 +154,7 @@ fn forbidden_first(error: ServiceError) -> ApiError {
     error.into()
 }
 
-#[utoipa::path(get, path = "/v1/refund-batches/{id}", tag = "batches",
+#[utoipa::path(get, path = "/v1/refund-batches/{id}", tag = "batches", operation_id = "getRefundBatch", summary = "Get a refund batch",
     params(("id" = String, Path)),
     responses((status = 200, body = BatchReport), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -165,7 +165,7 @@ pub async fn get(
     Ok(Json(state.service.batch(&client, &id).await?))
 }
 
-#[utoipa::path(post, path = "/v1/refund-batches/{id}/cancel", tag = "batches",
+#[utoipa::path(post, path = "/v1/refund-batches/{id}/cancel", tag = "batches", operation_id = "cancelRefundBatch", summary = "Cancel a refund batch",
     params(("id" = String, Path)),
     responses((status = 200, body = BatchReport, description = "No new item starts; items in flight finish"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -183,7 +183,7 @@ pub struct ItemPage {
     pub has_more: bool,
 }
 
-#[utoipa::path(get, path = "/v1/refund-batches/{id}/items", tag = "batches",
+#[utoipa::path(get, path = "/v1/refund-batches/{id}/items", tag = "batches", operation_id = "listRefundBatchItems", summary = "List a refund batch's items",
     params(("id" = String, Path),
            ("limit" = Option<i64>, Query, description = "1 to 100 (default 20)"),
            ("starting_after" = Option<i64>, Query, description = "The last `seq` of the previous page")),

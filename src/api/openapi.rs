@@ -2,7 +2,8 @@
 //! served contract cannot drift from the code.
 
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use super::problem::Problem;
 use super::providers::{ProviderInfo, ProviderList};
@@ -16,9 +17,13 @@ use super::refunds::RefundList;
         description = "One canonical refund API in front of ticketing vendors. \
         Errors are RFC 9457 problem+json with a stable `code`; money is a decimal string with an ISO 4217 currency."
     ),
+    servers((url = "/", description = "This gateway")),
+    modifiers(&BearerAuth),
     paths(
         super::healthz,
         super::readyz,
+        serve,
+        super::metrics::serve,
         super::providers::list,
         super::refunds::create,
         super::refunds::get,
@@ -57,7 +62,39 @@ use super::refunds::RefundList;
 )]
 pub struct ApiDoc;
 
-#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "This document")))]
+/// The `bearer` security scheme (`[[clients]]` API keys), required by every `/v1` operation
+/// (the probes, metrics and this document are open).
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A client's API key (`[[clients]]`); not needed when no clients are configured",
+                    ))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                operation.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+            }
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", operation_id = "getOpenApi", summary = "This OpenAPI document", responses((status = 200, description = "This document")))]
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

@@ -223,6 +223,10 @@ pub struct Problem {
     /// Seconds to wait before trying again (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The id of the request this answers (also sent as `x-request-id`): written when the
+    /// answer leaves the gateway, so a replayed answer carries the replaying request's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 fn provider_status(kind: ErrorKind, retry_after: Option<Duration>) -> StatusCode {
@@ -374,6 +378,7 @@ impl ApiError {
                 _ => Vec::new(),
             },
             retry_after: None,
+            request_id: None,
             refund_id: match self {
                 ApiError::NotApplied { refund_id, .. } => Some(refund_id.clone()),
                 _ => None,

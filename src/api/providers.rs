@@ -35,7 +35,7 @@ pub struct ProviderList {
     pub data: Vec<ProviderInfo>,
 }
 
-#[utoipa::path(get, path = "/v1/providers", tag = "providers",
+#[utoipa::path(get, path = "/v1/providers", tag = "providers", operation_id = "listProviders", summary = "List the provider instances the client may use",
     responses((status = 200, body = ProviderList, description = "The provider instances the calling client may use")))]
 pub async fn list(
     State(state): State<Arc<AppState>>,

@@ -16,7 +16,7 @@ use super::path_id::PathId;
 use super::problem::{ApiError, Problem};
 use super::{AppState, Caller};
 
-#[utoipa::path(post, path = "/v1/refunds/{id}/reconcile", tag = "refunds",
+#[utoipa::path(post, path = "/v1/refunds/{id}/reconcile", tag = "refunds", operation_id = "reconcileRefund", summary = "Settle an unknown refund by a vendor lookup",
     params(("id" = String, Path)),
     responses(
         (status = 200, body = Refund, description = "The refund after the lookup (still `unknown` if the vendor does not show it yet)"),
@@ -41,7 +41,7 @@ pub struct ResolveBody {
     pub note: String,
 }
 
-#[utoipa::path(post, path = "/v1/refunds/{id}/resolve", tag = "refunds",
+#[utoipa::path(post, path = "/v1/refunds/{id}/resolve", tag = "refunds", operation_id = "resolveRefund", summary = "Resolve an unknown refund by hand",
     params(("id" = String, Path)),
     request_body = ResolveBody,
     responses(

@@ -38,7 +38,7 @@ pub struct RefundList {
     pub has_more: Option<bool>,
 }
 
-#[utoipa::path(post, path = "/v1/refunds", tag = "refunds",
+#[utoipa::path(post, path = "/v1/refunds", tag = "refunds", operation_id = "createRefund", summary = "Create a refund",
     request_body = CreateRefundBody,
     params(("Idempotency-Key" = String, Header, description = "Unique per refund; a retry with the same key and body replays the first answer")),
     responses(
@@ -131,7 +131,7 @@ fn resumed_answer(refund: &Refund) -> Answer {
     refund_answer(refund)
 }
 
-#[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds",
+#[utoipa::path(get, path = "/v1/refunds/{id}", tag = "refunds", operation_id = "getRefund", summary = "Get a refund",
     params(("id" = String, Path, description = "A refund id from a create or a list"),
            ("include" = Option<String>, Query, description = "`raw` adds the vendor's payload (vendor ids only)")),
     responses(
@@ -197,7 +197,7 @@ const LEDGER_PARAMS: &[&str] = &[
     "starting_after",
 ];
 
-#[utoipa::path(get, path = "/v1/refunds", tag = "refunds",
+#[utoipa::path(get, path = "/v1/refunds", tag = "refunds", operation_id = "listRefunds", summary = "List refunds",
     params(("provider" = Option<String>, Query, description = "Provider instance (required with a target)"),
            ("order" = Option<String>, Query), ("payment" = Option<String>, Query),
            ("ticket" = Option<String>, Query), ("venue" = Option<String>, Query),

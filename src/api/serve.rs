@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
 
+use super::observe;
 use super::problem::ApiError;
 use axum::response::IntoResponse;
 
@@ -240,14 +241,19 @@ async fn serve_connection(
             request.extensions_mut().insert(ConnectInfo(remote));
             let (router, conn) = (router.clone(), conn.clone());
             async move {
-                let answer = router.oneshot(request.map(axum::body::Body::new));
-                let response = match tokio::time::timeout(limits.request_timeout, answer).await {
-                    Ok(response) => response,
-                    Err(_) => Ok(ApiError::RequestTimeout(limits.request_timeout).into_response()),
-                };
+                let request = request.map(axum::body::Body::new);
+                let response = observe::observe(request, |request| async move {
+                    let answer = router.oneshot(request);
+                    match tokio::time::timeout(limits.request_timeout, answer).await {
+                        Ok(Ok(response)) => response,
+                        Ok(Err(never)) => match never {},
+                        Err(_) => ApiError::RequestTimeout(limits.request_timeout).into_response(),
+                    }
+                })
+                .await;
                 conn.active.fetch_sub(1, Ordering::Relaxed);
                 conn.touch();
-                response
+                Ok::<_, std::convert::Infallible>(response)
             }
         })
     };

@@ -1,5 +1,7 @@
 //! The transport every provider instance really uses: circuit first (an open circuit
 //! spends no rate budget), then the outbound pace, then HTTP; vendor answers feed both.
+//! Every call is counted and timed here (`refund_gateway_vendor_calls_total`, by instance
+//! and result), with outbound-limit rejections and whether the circuit is open.
 
 use std::sync::Arc;
 
@@ -10,6 +12,8 @@ use super::circuit::Circuit;
 use super::outbound_limit::OutboundLimit;
 
 pub struct GuardedTransport {
+    /// The instance's name: the `instance` label of its metrics.
+    pub instance: String,
     pub circuit: Arc<Circuit>,
     pub limit: Arc<OutboundLimit>,
     pub inner: Arc<dyn Transport>,
@@ -18,12 +22,21 @@ pub struct GuardedTransport {
 #[async_trait]
 impl Transport for GuardedTransport {
     async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
-        self.circuit.admit()?;
+        let admitted = self.circuit.admit();
+        self.report_circuit();
+        admitted?;
         if let Err(e) = self.limit.acquire().await {
+            metrics::counter!(
+                "refund_gateway_outbound_limit_rejections_total",
+                "instance" => self.instance.clone(),
+            )
+            .increment(1);
             self.circuit.record(None);
             return Err(e);
         }
+        let started = std::time::Instant::now();
         let result = self.inner.send(request).await;
+        let elapsed = started.elapsed();
         match &result {
             Ok(response) => {
                 self.limit.observe(response.status, response.retry_after());
@@ -31,6 +44,53 @@ impl Transport for GuardedTransport {
             }
             Err(_) => self.circuit.record(Some(false)),
         }
+        self.report_circuit();
+        let outcome = match &result {
+            Ok(response) => status_class(response.status),
+            Err(e) => error_kind(e),
+        };
+        metrics::counter!(
+            "refund_gateway_vendor_calls_total",
+            "instance" => self.instance.clone(),
+            "result" => outcome,
+        )
+        .increment(1);
+        metrics::histogram!(
+            "refund_gateway_vendor_call_duration_seconds",
+            "instance" => self.instance.clone(),
+        )
+        .record(elapsed.as_secs_f64());
         result
+    }
+}
+
+impl GuardedTransport {
+    /// `refund_gateway_circuit_open`: 1 while the instance's circuit refuses calls.
+    fn report_circuit(&self) {
+        let open = self.circuit.state().state == "open";
+        metrics::gauge!("refund_gateway_circuit_open", "instance" => self.instance.clone())
+            .set(if open { 1.0 } else { 0.0 });
+    }
+}
+
+/// The `result` label of a vendor answer: its status class.
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// The `result` label of a call that got no answer.
+fn error_kind(error: &TransportError) -> &'static str {
+    match error {
+        TransportError::Connect(_) => "connect_error",
+        TransportError::Timeout { .. } => "timeout",
+        TransportError::Broken(_) => "broken",
+        TransportError::Throttled { .. } => "throttled",
+        TransportError::CircuitOpen { .. } => "circuit_open",
     }
 }

@@ -134,6 +134,15 @@ pub enum CacheStatus {
 }
 
 impl CacheStatus {
+    /// The `result` label of `refund_gateway_lookup_cache_total`.
+    pub fn label(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "hit",
+            CacheStatus::Miss => "miss",
+            CacheStatus::Bypass => "bypass",
+        }
+    }
+
     pub fn header_value(self) -> &'static str {
         match self {
             CacheStatus::Hit => "refund-gateway; hit",
@@ -293,7 +302,16 @@ impl LookupCache {
             let ids = ledger_ids(&refunds).await;
             Ok::<_, ProviderError>(into_entry(refunds, ids))
         };
+        let count = |status: CacheStatus| {
+            metrics::counter!(
+                "refund_gateway_lookup_cache_total",
+                "instance" => instance.name.as_str().to_string(),
+                "result" => status.label(),
+            )
+            .increment(1);
+        };
         if live {
+            count(CacheStatus::Bypass);
             let arrived = Instant::now();
             let turns = self
                 .live
@@ -339,6 +357,7 @@ impl LookupCache {
         } else {
             CacheStatus::Hit
         };
+        count(status);
         Ok((entry.listing, status))
     }
 

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod access_log;
 mod batch_status;
 mod batches;
 mod clients;
@@ -14,8 +15,11 @@ mod crash_replays;
 mod layering;
 mod ledger;
 mod ledger_outage;
+mod metrics;
+mod openapi_doc;
 mod partial_refunds;
 mod probes;
+mod request_ids;
 mod secrets;
 mod storage_start;
 mod strict_input;

@@ -119,6 +119,13 @@ impl TestGateway {
         }
     }
 
+    /// `GET /metrics` of a separate metrics listener (`[metrics] listen`).
+    pub fn metrics_url(&self) -> Option<String> {
+        self.server
+            .metrics_addr()
+            .map(|addr| format!("http://{addr}/metrics"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -17,7 +17,12 @@ use refund_gateway::sandbox_host::{serve_observed, Observer};
 pub struct GatewayProcess {
     child: Child,
     pub base_url: String,
+    /// Its stderr lines, when spawned with `spawn_logged`.
+    stderr: Option<CapturedStderr>,
 }
+
+/// A child's stderr lines, and the thread that reads them.
+type CapturedStderr = (Arc<Mutex<Vec<String>>>, std::thread::JoinHandle<()>);
 
 impl GatewayProcess {
     pub fn spawn(config: &Path) -> GatewayProcess {
@@ -39,11 +44,43 @@ impl GatewayProcess {
         Self::spawn_command(command)
     }
 
+    /// A gateway whose stderr is kept (returned by `terminate_logged`), logging with the
+    /// filter `rust_log`.
+    pub fn spawn_logged(config: &Path, rust_log: &str) -> GatewayProcess {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_refund-gateway"));
+        command
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", rust_log)
+            .stderr(Stdio::piped());
+        let mut process = Self::spawn_command(command);
+        let stderr = process.child.stderr.take().expect("stderr");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        process.stderr = Some((lines, reader));
+        process
+    }
+
+    /// SIGTERM, waits for the process to stop, and returns every line it wrote to stderr.
+    pub fn terminate_logged(mut self) -> Vec<String> {
+        let (lines, reader) = self.stderr.take().expect("spawned with spawn_logged");
+        self.terminate_in_place();
+        reader.join().expect("stderr reader");
+        let lines = lines.lock().unwrap().clone();
+        lines
+    }
+
     fn spawn_command(mut command: Command) -> GatewayProcess {
+        if command.get_envs().all(|(k, _)| k != "RUST_LOG") {
+            command.env("RUST_LOG", "warn").stderr(Stdio::inherit());
+        }
         let mut child = command
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("gateway starts");
         let mut line = String::new();
@@ -60,11 +97,19 @@ impl GatewayProcess {
             base_url.starts_with("http://"),
             "gateway did not start: {line}"
         );
-        GatewayProcess { child, base_url }
+        GatewayProcess {
+            child,
+            base_url,
+            stderr: None,
+        }
     }
 
     /// SIGTERM, then waits for the process to stop by itself.
     pub fn terminate(mut self) {
+        self.terminate_in_place()
+    }
+
+    fn terminate_in_place(&mut self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

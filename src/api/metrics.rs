@@ -1,0 +1,102 @@
+//! Prometheus metrics: the process-wide recorder (the `metrics` facade, which the domain and
+//! the traffic layers record into as well) and `GET /metrics`, its text exposition. The
+//! exporter runs no listener of its own: the gateway serves the text.
+
+use std::sync::OnceLock;
+
+use axum::http::{header, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Histogram buckets, in seconds (HTTP answers and vendor calls alike).
+const BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The recorder's handle; the first call installs the recorder for the whole process (a
+/// process with several gateways, as in tests, shares it).
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(BUCKETS)
+            .expect("histogram buckets are valid")
+            .build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed; /metrics stays empty");
+        }
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "refund_gateway_http_requests_total",
+        "Answered requests, by route template, method and status"
+    );
+    describe_histogram!(
+        "refund_gateway_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a request, by route template and method"
+    );
+    describe_counter!(
+        "refund_gateway_idempotent_replays_total",
+        "Answers replayed from a stored Idempotency-Key answer"
+    );
+    describe_counter!(
+        "refund_gateway_vendor_calls_total",
+        "Vendor calls sent, by instance and result (status class or error kind)"
+    );
+    describe_histogram!(
+        "refund_gateway_vendor_call_duration_seconds",
+        Unit::Seconds,
+        "Vendor call duration, by instance"
+    );
+    describe_counter!(
+        "refund_gateway_outbound_limit_rejections_total",
+        "Vendor calls refused by the instance's outbound limit (nothing sent)"
+    );
+    describe_gauge!(
+        "refund_gateway_circuit_open",
+        "1 while the instance's circuit is open (calls refused), else 0"
+    );
+    describe_counter!(
+        "refund_gateway_lookup_cache_total",
+        "Vendor lookups, by instance and cache result (hit, miss, bypass)"
+    );
+    describe_counter!(
+        "refund_gateway_refunds_settled_total",
+        "Ledger refunds settled (status changed), by instance and new status"
+    );
+}
+
+/// The `method` label: the standard methods, anything else `other` (labels stay bounded).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Prometheus metrics of this gateway process, in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "meta", operation_id = "getMetrics",
+    summary = "Prometheus metrics",
+    responses((status = 200, body = String, content_type = "text/plain", description = "Prometheus text exposition format (version 0.0.4)")))]
+pub async fn serve() -> Response {
+    let mut response = handle().render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
