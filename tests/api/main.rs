@@ -10,7 +10,6 @@ mod batch_status;
 mod batches;
 mod clients;
 mod config_check;
-mod connections;
 mod crash_replays;
 mod layering;
 mod ledger;
