@@ -4,6 +4,7 @@
 //! 599 and remembered with a readable diff, and `assert_clean` fails the test with it.
 //! The request log is also the vendor-side evidence for rate and exactly-once tests.
 
+mod admin;
 mod matcher;
 
 use std::net::SocketAddr;
@@ -17,7 +18,10 @@ use refund_provider::{SandboxRequest, VendorResponse};
 
 use crate::loopback::{Handler, LoopbackServer};
 
-pub use matcher::{diff_request, ReceivedRequest};
+pub use matcher::{diff_request, field_diffs, near_misses, FieldDiff, NearMiss, ReceivedRequest};
+
+/// The replay server's own routes (`admin.rs`): no fixture path may start with it.
+pub const ADMIN_PREFIX: &str = "/__replay/";
 
 /// How fixtures are consumed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +132,9 @@ async fn respond(
     request: SandboxRequest,
     reuse: Reuse,
 ) -> Option<VendorResponse> {
+    if let Some(route) = request.path.strip_prefix(ADMIN_PREFIX) {
+        return Some(admin::answer(state, &request, route));
+    }
     let received = ReceivedRequest::from(&request);
     let chosen = {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -141,15 +148,17 @@ async fn respond(
                 Ok(state.fixtures[i].1.response.clone())
             }
             None => {
-                let report = matcher::explain_mismatch(
+                let near = matcher::near_misses(
                     &received,
                     state
                         .fixtures
                         .iter()
                         .map(|(n, e, _)| (n.as_str(), &e.request)),
                 );
-                state.mismatches.push(report.clone());
-                Err(report)
+                let report = matcher::explain_mismatch(&received, &near);
+                tracing::warn!(target: "replay", "{report}");
+                state.mismatches.push(report);
+                Err(matcher::mismatch_body(&received, &near))
             }
         }
     };
@@ -163,10 +172,17 @@ async fn respond(
             }
             Some(matcher::recorded_response(&recorded))
         }
-        Err(report) => Some(VendorResponse {
-            status: 599,
-            headers: Default::default(),
-            body: Bytes::from(report),
-        }),
+        Err(body) => {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            Some(VendorResponse {
+                status: 599,
+                headers,
+                body: Bytes::from(body.to_string()),
+            })
+        }
     }
 }
