@@ -46,11 +46,15 @@ pub enum Command {
     Migrate,
     /// Serve recorded fixtures as a stand-in vendor, for exploring or for another client's tests.
     Replay {
-        /// Fixture files or folders of them.
-        #[arg(required = true)]
+        /// Fixture files or folders of them (none: load them with `POST /__replay/fixtures`).
         fixtures: Vec<PathBuf>,
         #[arg(long, default_value = "127.0.0.1:9900")]
         listen: SocketAddr,
+        /// Each fixture answers once, in load order: several fixtures for the same request are
+        /// a scenario, answered one after the other (`POST /__replay/reset` re-arms them).
+        /// Without it every fixture answers any number of times.
+        #[arg(long)]
+        once: bool,
     },
 }
 
@@ -58,7 +62,18 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config).await,
         Command::CheckConfig => check_config(&cli.config).await,
-        Command::Replay { fixtures, listen } => replay(fixtures, listen).await,
+        Command::Replay {
+            fixtures,
+            listen,
+            once,
+        } => {
+            replay(
+                fixtures,
+                listen,
+                if once { Reuse::Once } else { Reuse::Always },
+            )
+            .await
+        }
         Command::Sandbox {
             instance,
             listen,
@@ -127,7 +142,7 @@ async fn check_config(path: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn replay(paths: Vec<PathBuf>, listen: SocketAddr) -> ExitCode {
+async fn replay(paths: Vec<PathBuf>, listen: SocketAddr, reuse: Reuse) -> ExitCode {
     let mut files = Vec::new();
     for path in paths {
         match std::fs::read_dir(&path) {
@@ -147,7 +162,7 @@ async fn replay(paths: Vec<PathBuf>, listen: SocketAddr) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let count = fixtures.len();
-    let server = match ReplayServer::start(listen, fixtures, Reuse::Always).await {
+    let server = match ReplayServer::start(listen, fixtures, reuse).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

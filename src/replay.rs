@@ -26,7 +26,11 @@ pub const ADMIN_PREFIX: &str = "/__replay/";
 /// How fixtures are consumed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reuse {
-    /// Each fixture answers once (tests: every expected call happens exactly once).
+    /// Each fixture answers once (tests: every expected call happens exactly once). A request
+    /// is answered by the first fixture, in load order, that matches it and has not answered
+    /// yet, so several fixtures for the same request are a scenario: they answer one after the
+    /// other (a refund list empty, then holding the refund just made), and a further request
+    /// gets 599. `POST /__replay/reset` re-arms them (`replay --once` on the command line).
     Once,
     /// Fixtures answer any number of times (the `replay` command for exploratory use).
     Always,

@@ -204,3 +204,34 @@ mod admin {
         );
     }
 }
+
+/// Scenarios: once-only fixtures for the same request answer one after the other, in load
+/// order; then the request misses; a reset starts the scenario again.
+#[tokio::test]
+async fn fixtures_for_the_same_request_answer_in_order_as_a_scenario() {
+    let vendor = ReplayVendor::start(&[
+        "tests/contract/data/scenario-list-empty.json",
+        "tests/contract/data/scenario-list-one.json",
+    ])
+    .await;
+    let url = format!("{}/demo/orders/1269434/refunds", vendor.base_url());
+    let count = |url: String| async move {
+        let response = reqwest::get(url).await.unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        (status, body["refunds"].as_array().map(Vec::len))
+    };
+    assert_eq!(count(url.clone()).await, (200, Some(0)));
+    assert_eq!(count(url.clone()).await, (200, Some(1)));
+    assert_eq!(count(url.clone()).await.0, 599, "the scenario is over");
+    reqwest::Client::new()
+        .post(format!("{}/__replay/reset", vendor.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(url.clone()).await,
+        (200, Some(0)),
+        "reset restarts it"
+    );
+}
