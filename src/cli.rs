@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `check-config`, `replay`.
+//! The command line: `serve` (default), `record`, `check-config`, `replay`, `sandbox`, `migrate`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +42,13 @@ pub enum Command {
         #[arg(long)]
         log: Option<PathBuf>,
     },
+    /// Run the gateway as `serve` does, writing every vendor exchange as a redacted fixture
+    /// into `--out` (replay them with `replay --once DIR`).
+    Record {
+        /// The folder for the recorded fixtures (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run the ledger's database migrations and exit.
     Migrate,
     /// Serve recorded fixtures as a stand-in vendor, for exploring or for another client's tests.
@@ -60,7 +67,14 @@ pub enum Command {
 
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.config).await,
+        Command::Serve => serve(&cli.config, None).await,
+        Command::Record { out } => match crate::record::Recorder::new(&out) {
+            Ok(recorder) => {
+                println!("recording vendor exchanges into {}", out.display());
+                serve(&cli.config, Some(recorder)).await
+            }
+            Err(e) => fail(&format!("cannot create {}: {e}", out.display())),
+        },
         Command::CheckConfig => check_config(&cli.config).await,
         Command::Replay {
             fixtures,
@@ -83,12 +97,12 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn serve(path: &std::path::Path) -> ExitCode {
+async fn serve(path: &std::path::Path, record: Option<crate::record::Recorder>) -> ExitCode {
     let config = match Config::load(path) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let server = match Server::start(config).await {
+    let server = match Server::start_recording(config, record).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

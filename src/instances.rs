@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use refund_provider::{
-    BuildContext, ConfigError as VendorConfigError, InstanceName, Provider, Sandbox, Vendor,
+    BuildContext, ConfigError as VendorConfigError, InstanceName, Provider, Sandbox, Transport,
+    Vendor,
 };
 
 use crate::config::{CacheConfig, ConfigError, InstanceSpec, RetryConfig};
 use crate::outbound::HttpTransport;
+use crate::record::{Recorder, RecordingTransport};
 use crate::registry::{self, VendorVisitor};
 use crate::sandbox_host::SandboxHost;
 use crate::scrub::{configured_secrets, ScrubbedProvider, Scrubber};
@@ -129,7 +131,17 @@ pub enum SandboxMode<'a> {
 /// Builds every instance, stopping at the first error with its key.
 pub async fn build_all(
     specs: &[InstanceSpec],
+    sandboxes: SandboxMode<'_>,
+) -> Result<Instances, ConfigError> {
+    build_all_recording(specs, sandboxes, None).await
+}
+
+/// `build_all`, with `record` inserting a recording layer (`record::RecordingTransport`)
+/// around each instance's HTTP transport (`refund-gateway record`).
+pub async fn build_all_recording(
+    specs: &[InstanceSpec],
     mut sandboxes: SandboxMode<'_>,
+    record: Option<&Recorder>,
 ) -> Result<Instances, ConfigError> {
     let mut instances = Instances::default();
     for spec in specs {
@@ -180,10 +192,21 @@ pub async fn build_all(
             cache: spec.common.cache.clone(),
             retry: spec.common.retry.clone(),
         };
+        let http: Arc<dyn Transport> = match record {
+            Some(recorder) => Arc::new(RecordingTransport::new(
+                Arc::new(http),
+                recorder,
+                spec.name.clone(),
+                prepared.kind,
+                base_url.clone(),
+                configured_secrets(&spec.vendor_settings),
+            )),
+            None => Arc::new(http),
+        };
         let transport = GuardedTransport {
             circuit: traffic.circuit.clone(),
             limit: traffic.limit.clone(),
-            inner: Arc::new(http),
+            inner: http,
         };
         let ctx = BuildContext {
             instance: spec.name.clone(),

@@ -5,6 +5,7 @@
 //! The request log is also the vendor-side evidence for rate and exactly-once tests.
 
 mod admin;
+pub use admin::secret_name;
 mod matcher;
 
 use std::net::SocketAddr;
