@@ -199,7 +199,7 @@ pub async fn build_all_recording(
                 spec.name.clone(),
                 prepared.kind,
                 base_url.clone(),
-                configured_secrets(&spec.vendor_settings),
+                recorded_secrets(spec, prepared.kind),
             )),
             None => Arc::new(http),
         };
@@ -235,4 +235,21 @@ pub async fn build_all_recording(
         );
     }
     Ok(instances)
+}
+
+/// What the recorder redacts for an instance: its configured secrets and, for a sandbox
+/// instance, the credentials its sandbox uses instead.
+fn recorded_secrets(
+    spec: &InstanceSpec,
+    kind: &str,
+) -> Vec<refund_provider::secrecy::SecretString> {
+    let mut secrets = configured_secrets(&spec.vendor_settings);
+    if spec.common.sandbox {
+        secrets.extend(
+            registry::sandbox_credentials(kind)
+                .into_iter()
+                .map(|s| refund_provider::secrecy::SecretString::from(s.to_string())),
+        );
+    }
+    secrets
 }

@@ -11,12 +11,14 @@
 //!   header the provider marked sensitive or whose value holds a secret) become
 //!   `{"matches": "<regex of the value's shape>"}`, so replay still checks their form;
 //!   time-valued headers become a shape too, so a recording replays tomorrow;
-//! - request body fields named like credentials (`password`, `token`, ...) and time values
+//! - request body fields named like credentials (`password`, `token`, ...), time values and
+//!   strings holding one of the gateway's own refund ids (`rfg_...`, new every run)
 //!   become `"{{any}}"`; response fields named like credentials and `set-cookie` values are
 //!   replaced (a token the gateway then sends back is matched by shape).
 //!
 //! Exchanges that got no answer (connect failures, timeouts, resets) are not written.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -76,7 +78,7 @@ impl RecordingTransport {
             scrubber: Scrubber::new(secrets.clone()),
             secrets: secrets
                 .into_iter()
-                .filter(|s| !s.expose_secret().is_empty())
+                .filter(|s| s.expose_secret().chars().count() >= 6)
                 .collect(),
             count: AtomicUsize::new(0),
         }
@@ -127,7 +129,10 @@ impl RecordingTransport {
                 let secret = value.is_sensitive()
                     || crate::replay::secret_name(name.as_str())
                     || self.holds_secret(&text);
-                let expectation = if secret || TIME.is_match(&text) {
+                let per_request = TIME.is_match(&text)
+                    || BODY_DIGEST_HEADER.is_match(name.as_str())
+                    || GATEWAY_ID.is_match(&text);
+                let expectation = if secret || per_request {
                     HeaderExpectation::Matches {
                         matches: shape(&text),
                     }
@@ -143,20 +148,29 @@ impl RecordingTransport {
             .filter(|b| !b.is_empty())
             .and_then(|b| serde_json::from_slice::<Value>(b).ok())
             .map(|v| self.request_body(v));
-        let response_headers = response
-            .headers
-            .iter()
-            .filter(|(name, _)| !SKIPPED_RESPONSE_HEADERS.contains(&name.as_str()))
-            .map(|(name, value)| {
-                let text = String::from_utf8_lossy(value.as_bytes());
-                let text = if name.as_str() == "set-cookie" {
-                    COOKIE_VALUE.replace_all(&text, "$1=redacted").into_owned()
-                } else {
-                    self.scrubber.clean(&text)
-                };
-                (name.as_str().to_string(), text)
-            })
-            .collect();
+        // One value per header in the format: repeated headers (several `Set-Cookie`) are
+        // folded with ", ", as the shipped fixtures do.
+        let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in response.headers.iter() {
+            if SKIPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
+                continue;
+            }
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let text = if name.as_str() == "set-cookie" {
+                COOKIE_VALUE
+                    .replace_all(&text, format!("${{1}}${{2}}={PLACEHOLDER}"))
+                    .into_owned()
+            } else {
+                self.scrubber.clean(&text)
+            };
+            response_headers
+                .entry(name.as_str().to_string())
+                .and_modify(|folded| {
+                    folded.push_str(", ");
+                    folded.push_str(&text);
+                })
+                .or_insert(text);
+        }
         let (body_json, body_text) = match serde_json::from_slice::<Value>(&response.body) {
             Ok(json) => (Some(self.response_body(json)), None),
             Err(_) if response.body.is_empty() => (None, None),
@@ -224,7 +238,9 @@ impl RecordingTransport {
             Value::Array(items) => {
                 Value::Array(items.into_iter().map(|v| self.request_body(v)).collect())
             }
-            Value::String(s) if self.holds_secret(&s) || TIME.is_match(&s) => {
+            Value::String(s)
+                if self.holds_secret(&s) || TIME.is_match(&s) || GATEWAY_ID.is_match(&s) =>
+            {
                 Value::String(ANY.to_string())
             }
             other => other,
@@ -238,7 +254,7 @@ impl RecordingTransport {
                 map.into_iter()
                     .map(|(k, v)| {
                         let v = if crate::replay::secret_name(&k) && matches!(v, Value::String(_)) {
-                            Value::String(REDACTED.to_string())
+                            Value::String(PLACEHOLDER.to_string())
                         } else {
                             self.response_body(v)
                         };
@@ -276,6 +292,11 @@ impl Transport for RecordingTransport {
 
 const ANY: &str = "{{any}}";
 
+/// What replaces a credential the vendor hands out (a session id, a token, a cookie value):
+/// plain, so the gateway can still send it back when the recording is replayed, where the
+/// request's header is matched by shape.
+const PLACEHOLDER: &str = "redacted";
+
 /// Response headers not worth replaying: framing and per-answer noise.
 const SKIPPED_RESPONSE_HEADERS: &[&str] = &[
     "content-length",
@@ -287,6 +308,12 @@ const SKIPPED_RESPONSE_HEADERS: &[&str] = &[
 
 static TIME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?\S*)?$").unwrap());
+/// The gateway's own refund ids (`rfg_` + ULID), new on every run: a request carrying one
+/// (a vendor reference, a note) is matched whatever the id.
+static GATEWAY_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"rfg_[0-9a-z]{26}").unwrap());
+/// Headers computed from the body (which may hold a per-run value): matched by shape.
+static BODY_DIGEST_HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)md5|digest|sha\d*|hash|checksum").unwrap());
 /// `name=value` pairs of a `Set-Cookie` value (attributes such as `path=/` included: harmless).
 static COOKIE_VALUE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)(^|,\s*)([^=;,\s]+)=[^;,]*").unwrap());
