@@ -70,7 +70,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(&cli.config, None).await,
         Command::Record { out } => match crate::record::Recorder::new(&out) {
             Ok(recorder) => {
-                println!("recording vendor exchanges into {}", out.display());
+                // On stderr: stdout's first line stays the address, as for `serve`.
+                eprintln!("recording vendor exchanges into {}", out.display());
                 serve(&cli.config, Some(recorder)).await
             }
             Err(e) => fail(&format!("cannot create {}: {e}", out.display())),

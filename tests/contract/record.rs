@@ -11,6 +11,7 @@ use refund_gateway::replay::{ReplayServer, Reuse};
 use refund_provider::fixture::Exchange;
 use serde_json::{json, Value};
 
+use crate::support::process::{write_config, GatewayProcess};
 use crate::support::{temp_database, unique};
 
 const SECRETS: &[&str] = &[
@@ -42,8 +43,7 @@ fn config(dir: &Path, vendor: &str) -> Config {
 
 /// A create, then a live lookup of the same order; the answers without what differs per
 /// run (ledger ids, times).
-async fn walk(server: &Server) -> (Value, Value) {
-    let base = format!("http://{}", server.addr());
+async fn walk(base: &str) -> (Value, Value) {
     let client = reqwest::Client::new();
     let created = client
         .post(format!("{base}/v1/refunds"))
@@ -92,7 +92,7 @@ async fn recordings_hold_no_secret_and_replay_to_the_same_answers() {
     let server = Server::start_recording(config(&dir, "sandbox = true"), Some(recorder))
         .await
         .expect("gateway starts");
-    let live = walk(&server).await;
+    let live = walk(&format!("http://{}", server.addr())).await;
     server.shutdown().await;
 
     let files = recorded_files(&out).unwrap();
@@ -132,7 +132,7 @@ async fn recordings_hold_no_secret_and_replay_to_the_same_answers() {
     ))
     .await
     .expect("gateway starts");
-    let replayed = walk(&server).await;
+    let replayed = walk(&format!("http://{}", server.addr())).await;
     server.shutdown().await;
     vendor.assert_clean();
     assert_eq!(replayed, live);
@@ -345,4 +345,79 @@ fn stubbur_login(dir: &Path) -> String {
         provider_stubbur::sandbox::SANDBOX_USERNAME,
         password.display()
     )
+}
+
+/// The commands themselves: `record --out DIR` as a process, then `replay --once DIR` as
+/// one, with a gateway process pointed at it; the replay server's admin API lists what the
+/// gateway sent, one request per recording.
+#[tokio::test]
+async fn the_record_and_replay_commands_round_trip() {
+    let dir = std::env::temp_dir().join(unique("record-cli"));
+    let out = dir.join("recorded");
+    std::fs::create_dir_all(&dir).unwrap();
+    let instance = "[providers.tm]\nkind = \"ticketmatic\"\naccount = \"demo\"\n";
+    let recording = write_config(
+        "record-cli",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"{}\"\n{instance}sandbox = true\n",
+            temp_database()
+        ),
+    );
+    let gateway = GatewayProcess::spawn_args(&[
+        "--config".as_ref(),
+        recording.as_os_str(),
+        "record".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let live = walk(&gateway.base_url).await;
+    gateway.terminate();
+    let files = recorded_files(&out).unwrap();
+    assert!(files.len() >= 2, "{files:?}");
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "{secret} in {}", file.display());
+        }
+    }
+
+    let replay = GatewayProcess::spawn_args(&[
+        "replay".as_ref(),
+        "--once".as_ref(),
+        out.as_os_str(),
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+    ]);
+    let access = secret_file(&dir, "access", "fake-access-key-0123456789");
+    let secret = secret_file(&dir, "secret", "fake-secret-key-0123456789");
+    let replaying = write_config(
+        "replay-cli",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"{}\"\n{instance}\
+             base_url = \"{}\"\naccess_key = {{ file = \"{}\" }}\nsecret_key = {{ file = \"{}\" }}\n",
+            temp_database(),
+            replay.base_url,
+            access.display(),
+            secret.display()
+        ),
+    );
+    let gateway = GatewayProcess::spawn(&replaying);
+    let replayed = walk(&gateway.base_url).await;
+    gateway.terminate();
+    assert_eq!(replayed, live);
+    let listed: Value = reqwest::get(format!("{}/__replay/requests", replay.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let requests = listed["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), files.len(), "{listed:#}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["headers"]["authorization"] == "***"),
+        "{listed:#}"
+    );
+    replay.kill();
 }
