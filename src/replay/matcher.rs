@@ -202,6 +202,11 @@ pub fn field_diffs(expected: &ExpectedRequest, received: &ReceivedRequest) -> Ve
             ) {
                 let filled = fill_placeholders(expected_body, &actual);
                 body_diffs(&filled, &actual, String::new(), &mut out);
+                for field in &mut out[before..] {
+                    if credential_pointer(&field.field) {
+                        field.detail = format!("body {}: {HIDDEN}", field.field);
+                    }
+                }
             }
             if out.len() == before {
                 out.push(FieldDiff {
@@ -282,6 +287,39 @@ fn display_pointer(pointer: &str) -> &str {
     }
 }
 
+/// What a report says instead of the values of a credential-named body field.
+const HIDDEN: &str = "differs (a credential field: values not shown)";
+
+/// Whether a body pointer names a credential (`/password`, `/auth/token`).
+fn credential_pointer(pointer: &str) -> bool {
+    pointer.split('/').any(super::admin::secret_name)
+}
+
+/// The matcher's diff lines, with the body's replaced by the field list when a credential
+/// field differs: the JSON diff tool prints both values.
+fn hide_credentials(diff: Vec<String>, fields: &[FieldDiff]) -> Vec<String> {
+    let hidden = fields
+        .iter()
+        .any(|f| f.part == "body" && credential_pointer(&f.field));
+    if !hidden {
+        return diff;
+    }
+    diff.into_iter()
+        .map(|line| {
+            if line.starts_with("body") {
+                fields
+                    .iter()
+                    .filter(|f| f.part == "body")
+                    .map(|f| f.detail.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                line
+            }
+        })
+        .collect()
+}
+
 /// How close a fixture came to a request that matched nothing.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NearMiss {
@@ -307,11 +345,12 @@ pub fn near_misses<'a>(
             let fields = field_diffs(expected, received);
             let closeness = usize::from(expected.path == received.path) * 2
                 + usize::from(expected.method.eq_ignore_ascii_case(&received.method));
+            let diff = hide_credentials(diff_request(expected, received), &fields);
             let miss = NearMiss {
                 fixture: name.to_string(),
                 differing_fields: fields.len(),
                 fields,
-                diff: diff_request(expected, received),
+                diff,
             };
             (3 - closeness, i, miss)
         })
@@ -454,6 +493,23 @@ mod tests {
                 "TM-HMAC-SHA256 key=a"
             )
         ));
+    }
+
+    #[test]
+    fn near_misses_never_show_credential_field_values() {
+        let e = expected(serde_json::json!({"user": "bot", "password": "right-pass-123"}));
+        let r = received(
+            r#"{"user":"bot","password":"wrong-pass-456"}"#,
+            "TM-HMAC-SHA256 key=a",
+        );
+        let near = near_misses(&r, [("login", &e)].into_iter());
+        let text = serde_json::to_string(&mismatch_body(&r, &near)).unwrap()
+            + &explain_mismatch(&r, &near);
+        assert_eq!(near[0].fields[0].field, "/password", "{text}");
+        assert!(text.contains(HIDDEN), "{text}");
+        for value in ["right-pass-123", "wrong-pass-456"] {
+            assert!(!text.contains(value), "{value} shown: {text}");
+        }
     }
 
     #[test]
