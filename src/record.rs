@@ -306,8 +306,15 @@ const SKIPPED_RESPONSE_HEADERS: &[&str] = &[
     "date",
 ];
 
-static TIME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?\S*)?$").unwrap());
+/// A time as vendors write them: ISO 8601 / SQL (`2026-12-01 16:02:25 UTC`,
+/// `2026-12-01T16:02:25.123+01:00`) or an HTTP date (`Tue, 01 Dec 2026 16:02:25 GMT`).
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?( ?(Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?$",
+        r"|^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$"
+    ))
+    .unwrap()
+});
 /// The gateway's own refund ids (`rfg_` + ULID), new on every run: a request carrying one
 /// (a vendor reference, a note) is matched whatever the id.
 static GATEWAY_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"rfg_[0-9a-z]{26}").unwrap());
@@ -425,6 +432,28 @@ mod tests {
         assert!(Regex::new(&shape("2026-12-01 15:50:00"))
             .unwrap()
             .is_match("2030-01-01 00:00:00"));
+    }
+
+    #[test]
+    fn times_as_vendors_write_them_are_recognised() {
+        for time in [
+            "2026-12-01",
+            "2026-12-01 16:02:25",
+            "2026-12-01 16:02:25 UTC",
+            "2026-12-01T16:02:25Z",
+            "2026-12-01T16:02:25.123+01:00",
+            "Tue, 01 Dec 2026 16:02:25 GMT",
+        ] {
+            assert!(TIME.is_match(time), "{time}");
+            let pattern = Regex::new(&shape(time)).unwrap();
+            assert!(pattern.is_match(time), "{time}: {pattern}");
+        }
+        assert!(Regex::new(&shape("2026-12-01 16:02:25 UTC"))
+            .unwrap()
+            .is_match("2027-01-02 03:04:05 UTC"));
+        for not_time in ["2026-12-01 and more", "order 2026-12-01", "20261201"] {
+            assert!(!TIME.is_match(not_time), "{not_time}");
+        }
     }
 
     #[test]
