@@ -48,6 +48,9 @@ pub enum Command {
         /// The folder for the recorded fixtures (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// Record only this instance (repeatable); default: every instance.
+        #[arg(long = "instance")]
+        instances: Vec<String>,
     },
     /// Run the ledger's database migrations and exit.
     Migrate,
@@ -68,8 +71,9 @@ pub enum Command {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config, None).await,
-        Command::Record { out } => match crate::record::Recorder::new(&out) {
+        Command::Record { out, instances } => match crate::record::Recorder::new(&out) {
             Ok(recorder) => {
+                let recorder = recorder.only(instances);
                 // On stderr: stdout's first line stays the address, as for `serve`.
                 eprintln!("recording vendor exchanges into {}", out.display());
                 serve(&cli.config, Some(recorder)).await

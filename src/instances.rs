@@ -143,6 +143,19 @@ pub async fn build_all_recording(
     mut sandboxes: SandboxMode<'_>,
     record: Option<&Recorder>,
 ) -> Result<Instances, ConfigError> {
+    if let Some(recorder) = record {
+        if let Some(unknown) = recorder
+            .instances
+            .iter()
+            .find(|name| !specs.iter().any(|s| s.name.as_str() == name.as_str()))
+        {
+            return Err(ConfigError::new(
+                "the command line",
+                "--instance",
+                format!("`{unknown}` is not a provider instance of the config"),
+            ));
+        }
+    }
     let mut instances = Instances::default();
     for spec in specs {
         let prepared =
@@ -193,15 +206,17 @@ pub async fn build_all_recording(
             retry: spec.common.retry.clone(),
         };
         let http: Arc<dyn Transport> = match record {
-            Some(recorder) => Arc::new(RecordingTransport::new(
-                Arc::new(http),
-                recorder,
-                spec.name.clone(),
-                prepared.kind,
-                base_url.clone(),
-                recorded_secrets(spec, prepared.kind),
-            )),
-            None => Arc::new(http),
+            Some(recorder) if recorder.records(spec.name.as_str()) => {
+                Arc::new(RecordingTransport::new(
+                    Arc::new(http),
+                    recorder,
+                    spec.name.clone(),
+                    prepared.kind,
+                    base_url.clone(),
+                    recorded_secrets(spec, prepared.kind),
+                ))
+            }
+            _ => Arc::new(http),
         };
         let transport = GuardedTransport {
             circuit: traffic.circuit.clone(),

@@ -36,14 +36,29 @@ use crate::scrub::{Scrubber, REDACTED};
 #[derive(Debug, Clone)]
 pub struct Recorder {
     pub out: PathBuf,
+    /// The instances to record (`--instance`); empty: all of them.
+    pub instances: Vec<String>,
 }
 
 impl Recorder {
-    /// Creates the output folder.
+    /// Creates the output folder; every instance is recorded.
     pub fn new(out: impl Into<PathBuf>) -> std::io::Result<Recorder> {
         let out = out.into();
         std::fs::create_dir_all(&out)?;
-        Ok(Recorder { out })
+        Ok(Recorder {
+            out,
+            instances: Vec::new(),
+        })
+    }
+
+    /// Records only these instances.
+    pub fn only(mut self, instances: Vec<String>) -> Recorder {
+        self.instances = instances;
+        self
+    }
+
+    pub fn records(&self, instance: &str) -> bool {
+        self.instances.is_empty() || self.instances.iter().any(|i| i == instance)
     }
 }
 
@@ -71,7 +86,6 @@ impl RecordingTransport {
     ) -> RecordingTransport {
         RecordingTransport {
             inner,
-            instance,
             kind,
             base_url,
             out: recorder.out.clone(),
@@ -80,7 +94,8 @@ impl RecordingTransport {
                 .into_iter()
                 .filter(|s| s.expose_secret().chars().count() >= 6)
                 .collect(),
-            count: AtomicUsize::new(0),
+            count: AtomicUsize::new(last_number(&recorder.out, instance.as_str())),
+            instance,
         }
     }
 
@@ -403,6 +418,26 @@ fn class(part: &str) -> String {
     }
 }
 
+/// The highest `NNN` of `<instance>-<NNN>-...json` already in `dir` (0 if none): a second
+/// run into the same folder continues the numbering instead of overwriting.
+fn last_number(dir: &Path, instance: &str) -> usize {
+    let prefix = format!("{instance}-");
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rest = name.strip_prefix(&prefix)?;
+            let (number, tail) = rest.split_once('-')?;
+            (tail.ends_with(".json") && number.chars().all(|c| c.is_ascii_digit()))
+                .then(|| number.parse::<usize>().ok())
+                .flatten()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// Every `*.json` file of `dir`, sorted (recordings replay in the order they were made).
 pub fn recorded_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -454,6 +489,25 @@ mod tests {
         for not_time in ["2026-12-01 and more", "order 2026-12-01", "20261201"] {
             assert!(!TIME.is_match(not_time), "{not_time}");
         }
+    }
+
+    #[test]
+    fn numbering_continues_after_earlier_recordings() {
+        let dir = std::env::temp_dir().join(format!("record-numbering-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "tm-001-get-200.json",
+            "tm-012-post-201.json",
+            "tm-extra-003-get-200.json",
+            "other-040-get-200.json",
+            "tm-099-notes.txt",
+        ] {
+            std::fs::write(dir.join(name), "{}").unwrap();
+        }
+        assert_eq!(last_number(&dir, "tm"), 12);
+        assert_eq!(last_number(&dir, "absent"), 0);
+        assert_eq!(last_number(&dir.join("missing"), "tm"), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

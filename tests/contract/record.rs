@@ -423,3 +423,53 @@ async fn the_record_and_replay_commands_round_trip() {
     );
     replay.kill();
 }
+
+/// `record --instance NAME`: only that instance's exchanges are written; a name the config
+/// does not have stops the start, naming it.
+#[tokio::test]
+async fn only_the_chosen_instances_are_recorded() {
+    let out = std::env::temp_dir().join(unique("record-only"));
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[reconcile]\ninterval = \"1h\"\n[storage]\nurl = \"{}\"\n\
+         [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n\
+         [providers.fv]\nkind = \"fourvenues\"\nsandbox = true\n",
+        temp_database()
+    );
+    let config = || Config::from_toml_str(&text).unwrap();
+    let recorder = Recorder::new(&out).unwrap().only(vec!["fv".to_string()]);
+    let server = Server::start_recording(config(), Some(recorder))
+        .await
+        .expect("gateway starts");
+    let base = format!("http://{}", server.addr());
+    for (provider, order) in [
+        ("tm", "order=1269434"),
+        ("fv", "ticket=5f8d0f8b9d2b3b0017b6d8a0"),
+    ] {
+        let r = reqwest::Client::new()
+            .get(format!("{base}/v1/refunds?provider={provider}&{order}"))
+            .header("cache-control", "no-cache")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{provider}");
+    }
+    server.shutdown().await;
+    let names: Vec<String> = recorded_files(&out)
+        .unwrap()
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(names.iter().all(|n| n.starts_with("fv-")), "{names:?}");
+
+    let unknown = Recorder::new(&out).unwrap().only(vec!["nope".to_string()]);
+    let error = Server::start_recording(config(), Some(unknown))
+        .await
+        .err()
+        .expect("an unknown instance stops the start")
+        .to_string();
+    assert!(
+        error.contains("nope") && error.contains("--instance"),
+        "{error}"
+    );
+}
