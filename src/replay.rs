@@ -1,8 +1,10 @@
 //! The replay vendor: serves recorded fixtures on loopback so the real gateway can be
 //! driven against a vendor's recorded answers. Each request must match one of the fixtures
 //! (method, path, query, the headers that matter, body); one that does not is answered
-//! 599 and remembered with a readable diff, and `assert_clean` fails the test with it.
-//! The request log is also the vendor-side evidence for rate and exactly-once tests.
+//! 599 with a JSON body ranking the closest fixtures (fewest differing fields first, each
+//! with its field-by-field diff; `matcher::near_misses`), logged, and remembered, and
+//! `assert_clean` fails the test with it. The request log is also the vendor-side evidence
+//! for rate and exactly-once tests; `/__replay/` is the server's admin API (`admin.rs`).
 
 mod admin;
 pub use admin::secret_name;
