@@ -136,6 +136,7 @@ async fn recordings_hold_no_secret_and_replay_to_the_same_answers() {
     server.shutdown().await;
     vendor.assert_clean();
     assert_eq!(replayed, live);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One vendor's walk for the every-sandbox test: its instance keys (beside `kind` and the
@@ -260,11 +261,11 @@ async fn every_sandbox_records_without_its_credentials_and_replays_the_same() {
         let out = std::env::temp_dir().join(unique(&format!("record-{kind}")));
         // Stubbur logs in (a password, then session cookies); the others use the sandbox's
         // own credentials, none configured.
+        let login = std::env::temp_dir().join(unique("record-login"));
         let recording_keys = match kind {
             "stubbur" => {
-                let dir = std::env::temp_dir().join(unique("record-login"));
-                std::fs::create_dir_all(&dir).unwrap();
-                format!("sandbox = true\n{}", stubbur_login(&dir))
+                std::fs::create_dir_all(&login).unwrap();
+                format!("sandbox = true\n{}", stubbur_login(&login))
             }
             _ => "sandbox = true".to_string(),
         };
@@ -336,6 +337,9 @@ async fn every_sandbox_records_without_its_credentials_and_replays_the_same() {
             );
         }
         assert_eq!(replayed, live, "{kind}");
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&login);
     }
 }
 
@@ -422,6 +426,7 @@ async fn the_record_and_replay_commands_round_trip() {
         "{listed:#}"
     );
     replay.kill();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `record --instance NAME`: only that instance's exchanges are written; a name the config
@@ -472,4 +477,5 @@ async fn only_the_chosen_instances_are_recorded() {
         error.contains("nope") && error.contains("--instance"),
         "{error}"
     );
+    let _ = std::fs::remove_dir_all(&out);
 }
