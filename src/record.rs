@@ -14,7 +14,10 @@
 //! - request body fields named like credentials (`password`, `token`, ...), time values and
 //!   strings holding one of the gateway's own refund ids (`rfg_...`, new every run)
 //!   become `"{{any}}"`; response fields named like credentials and `set-cookie` values are
-//!   replaced (a token the gateway then sends back is matched by shape).
+//!   replaced (a token the gateway then sends back is matched by shape);
+//! - personal data known by field name (`PERSONAL_FIELD`: people's names, emails, phones,
+//!   postal addresses, bank accounts, birth dates): `REDACTED` in answers, `{{any}}` in
+//!   requests.
 //!
 //! Exchanges that got no answer (connect failures, timeouts, resets) are not written.
 
@@ -241,7 +244,9 @@ impl RecordingTransport {
             Value::Object(map) => Value::Object(
                 map.into_iter()
                     .map(|(k, v)| {
-                        let v = if crate::replay::secret_name(&k) && !v.is_object() {
+                        let v = if (crate::replay::secret_name(&k) || personal_name(&k))
+                            && !v.is_object()
+                        {
                             Value::String(ANY.to_string())
                         } else {
                             self.request_body(v)
@@ -270,6 +275,8 @@ impl RecordingTransport {
                     .map(|(k, v)| {
                         let v = if crate::replay::secret_name(&k) && matches!(v, Value::String(_)) {
                             Value::String(PLACEHOLDER.to_string())
+                        } else if personal_name(&k) && matches!(v, Value::String(_)) {
+                            Value::String(PERSONAL.to_string())
                         } else {
                             self.response_body(v)
                         };
@@ -330,6 +337,25 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// What replaces personal data in a vendor's answer (as in the shipped fixtures).
+const PERSONAL: &str = "REDACTED";
+
+/// Field names that hold personal data by default: people's names, emails, phones, postal
+/// addresses, bank accounts, birth dates. Their string values are not recorded (answers:
+/// `REDACTED`; requests: `{{any}}`).
+static PERSONAL_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)^(first|last|middle|full|display|given|sur|holder|customer|contact|account_?holder)_?name$",
+        r"|e_?mail|phone|mobile|^street|^address(_?line)?\d*$|^city$|^zip(_?code)?$|^post(al)?_?code$",
+        r"|iban|bank_?account|birth|^dob$"
+    ))
+    .unwrap()
+});
+
+fn personal_name(key: &str) -> bool {
+    PERSONAL_FIELD.is_match(&key.replace('-', "_"))
+}
+
 /// The gateway's own refund ids (`rfg_` + ULID), new on every run: a request carrying one
 /// (a vendor reference, a note) is matched whatever the id.
 static GATEWAY_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"rfg_[0-9a-z]{26}").unwrap());
@@ -508,6 +534,39 @@ mod tests {
         assert_eq!(last_number(&dir, "absent"), 0);
         assert_eq!(last_number(&dir.join("missing"), "tm"), 0);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn personal_fields_are_known_by_name() {
+        for key in [
+            "firstname",
+            "lastName",
+            "holderName",
+            "holderEmail",
+            "email",
+            "phone_number",
+            "street1",
+            "city",
+            "postalCode",
+            "zip",
+            "iban",
+            "bankAccount",
+            "dateOfBirth",
+            "address",
+            "addressLine2",
+        ] {
+            assert!(personal_name(key), "{key}");
+        }
+        for key in [
+            "eventName",
+            "ticketname",
+            "amount",
+            "status",
+            "ipaddress",
+            "paymentid",
+        ] {
+            assert!(!personal_name(key), "{key}");
+        }
     }
 
     #[test]

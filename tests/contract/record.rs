@@ -286,6 +286,15 @@ async fn every_sandbox_records_without_its_credentials_and_replays_the_same() {
         assert!(!files.is_empty(), "{kind}: nothing recorded");
         for file in &files {
             let text = std::fs::read_to_string(file).unwrap();
+            let exchange = Exchange::parse(&file.display().to_string(), &text);
+            if let Some(body) = &exchange.response.body {
+                let mut leaked = Vec::new();
+                personal_values(body, &mut leaked);
+                assert!(
+                    leaked.is_empty(),
+                    "{kind}: personal data recorded: {leaked:?}"
+                );
+            }
             for secret in walk.secrets {
                 assert!(
                     !text.contains(secret),
@@ -478,4 +487,30 @@ async fn only_the_chosen_instances_are_recorded() {
         "{error}"
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Values of personal-data fields (emails, people's names) in a recorded answer that are
+/// not the redaction mark.
+fn personal_values(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = k.to_ascii_lowercase();
+                let personal = key.contains("email")
+                    || ["firstname", "lastname", "holdername", "customername"]
+                        .contains(&key.as_str());
+                match v {
+                    Value::String(s) if personal && s != "REDACTED" => {
+                        out.push(format!("{k}: {s}"))
+                    }
+                    _ => personal_values(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| personal_values(v, out)),
+        Value::String(s) if s.contains('@') && s != provider_stubbur::sandbox::SANDBOX_USERNAME => {
+            out.push(s.clone())
+        }
+        _ => {}
+    }
 }
