@@ -57,6 +57,14 @@ pub struct Server {
 impl Server {
     /// Starts on `config.server.listen` (port 0 picks a free port).
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        Self::start_recording(config, None).await
+    }
+
+    /// `start`, recording every vendor exchange as a fixture (`refund-gateway record`).
+    pub async fn start_recording(
+        config: Config,
+        record: Option<crate::record::Recorder>,
+    ) -> Result<Server, StartError> {
         let storage = Storage::connect(&config.storage.url)
             .await
             .map_err(|source| StartError::Storage {
@@ -95,8 +103,12 @@ impl Server {
             );
         }
         let mut sandboxes = SandboxHost::default();
-        let instances =
-            instances::build_all(&config.providers, SandboxMode::Serve(&mut sandboxes)).await?;
+        let instances = instances::build_all_recording(
+            &config.providers,
+            SandboxMode::Serve(&mut sandboxes),
+            record.as_ref(),
+        )
+        .await?;
         let metrics_listener = match config.metrics.listen {
             None => None,
             Some(addr) => Some(

@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `check-config`, `replay`.
+//! The command line: `serve` (default), `record`, `check-config`, `replay`, `sandbox`, `migrate`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,23 +42,57 @@ pub enum Command {
         #[arg(long)]
         log: Option<PathBuf>,
     },
+    /// Run the gateway as `serve` does, writing every vendor exchange as a redacted fixture
+    /// into `--out` (replay them with `replay --once DIR`).
+    Record {
+        /// The folder for the recorded fixtures (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Record only this instance (repeatable); default: every instance.
+        #[arg(long = "instance")]
+        instances: Vec<String>,
+    },
     /// Run the ledger's database migrations and exit.
     Migrate,
     /// Serve recorded fixtures as a stand-in vendor, for exploring or for another client's tests.
     Replay {
-        /// Fixture files or folders of them.
-        #[arg(required = true)]
+        /// Fixture files or folders of them (none: load them with `POST /__replay/fixtures`).
         fixtures: Vec<PathBuf>,
         #[arg(long, default_value = "127.0.0.1:9900")]
         listen: SocketAddr,
+        /// Each fixture answers once, in load order: several fixtures for the same request are
+        /// a scenario, answered one after the other (`POST /__replay/reset` re-arms them).
+        /// Without it every fixture answers any number of times.
+        #[arg(long)]
+        once: bool,
     },
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.config).await,
+        Command::Serve => serve(&cli.config, None).await,
+        Command::Record { out, instances } => match crate::record::Recorder::new(&out) {
+            Ok(recorder) => {
+                let recorder = recorder.only(instances);
+                // On stderr: stdout's first line stays the address, as for `serve`.
+                eprintln!("recording vendor exchanges into {}", out.display());
+                serve(&cli.config, Some(recorder)).await
+            }
+            Err(e) => fail(&format!("cannot create {}: {e}", out.display())),
+        },
         Command::CheckConfig => check_config(&cli.config).await,
-        Command::Replay { fixtures, listen } => replay(fixtures, listen).await,
+        Command::Replay {
+            fixtures,
+            listen,
+            once,
+        } => {
+            replay(
+                fixtures,
+                listen,
+                if once { Reuse::Once } else { Reuse::Always },
+            )
+            .await
+        }
         Command::Sandbox {
             instance,
             listen,
@@ -68,12 +102,12 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn serve(path: &std::path::Path) -> ExitCode {
+async fn serve(path: &std::path::Path, record: Option<crate::record::Recorder>) -> ExitCode {
     let config = match Config::load(path) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let server = match Server::start(config).await {
+    let server = match Server::start_recording(config, record).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -127,7 +161,7 @@ async fn check_config(path: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn replay(paths: Vec<PathBuf>, listen: SocketAddr) -> ExitCode {
+async fn replay(paths: Vec<PathBuf>, listen: SocketAddr, reuse: Reuse) -> ExitCode {
     let mut files = Vec::new();
     for path in paths {
         match std::fs::read_dir(&path) {
@@ -147,7 +181,7 @@ async fn replay(paths: Vec<PathBuf>, listen: SocketAddr) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let count = fixtures.len();
-    let server = match ReplayServer::start(listen, fixtures, Reuse::Always).await {
+    let server = match ReplayServer::start(listen, fixtures, reuse).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

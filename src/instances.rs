@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use refund_provider::{
-    BuildContext, ConfigError as VendorConfigError, InstanceName, Provider, Sandbox, Vendor,
+    BuildContext, ConfigError as VendorConfigError, InstanceName, Provider, Sandbox, Transport,
+    Vendor,
 };
 
 use crate::config::{CacheConfig, ConfigError, InstanceSpec, RetryConfig};
 use crate::outbound::HttpTransport;
+use crate::record::{Recorder, RecordingTransport};
 use crate::registry::{self, VendorVisitor};
 use crate::sandbox_host::SandboxHost;
 use crate::scrub::{configured_secrets, ScrubbedProvider, Scrubber};
@@ -141,8 +143,31 @@ pub enum SandboxMode<'a> {
 /// Builds every instance, stopping at the first error with its key.
 pub async fn build_all(
     specs: &[InstanceSpec],
-    mut sandboxes: SandboxMode<'_>,
+    sandboxes: SandboxMode<'_>,
 ) -> Result<Instances, ConfigError> {
+    build_all_recording(specs, sandboxes, None).await
+}
+
+/// `build_all`, with `record` inserting a recording layer (`record::RecordingTransport`)
+/// around each instance's HTTP transport (`refund-gateway record`).
+pub async fn build_all_recording(
+    specs: &[InstanceSpec],
+    mut sandboxes: SandboxMode<'_>,
+    record: Option<&Recorder>,
+) -> Result<Instances, ConfigError> {
+    if let Some(recorder) = record {
+        if let Some(unknown) = recorder
+            .instances
+            .iter()
+            .find(|name| !specs.iter().any(|s| s.name.as_str() == name.as_str()))
+        {
+            return Err(ConfigError::new(
+                "the command line",
+                "--instance",
+                format!("`{unknown}` is not a provider instance of the config"),
+            ));
+        }
+    }
     let mut instances = Instances::default();
     for spec in specs {
         let prepared =
@@ -192,11 +217,24 @@ pub async fn build_all(
             cache: spec.common.cache.clone(),
             retry: spec.common.retry.clone(),
         };
+        let http: Arc<dyn Transport> = match record {
+            Some(recorder) if recorder.records(spec.name.as_str()) => {
+                Arc::new(RecordingTransport::new(
+                    Arc::new(http),
+                    recorder,
+                    spec.name.clone(),
+                    prepared.kind,
+                    base_url.clone(),
+                    recorded_secrets(spec, prepared.kind),
+                ))
+            }
+            _ => Arc::new(http),
+        };
         let transport = GuardedTransport {
             instance: spec.name.as_str().to_string(),
             circuit: traffic.circuit.clone(),
             limit: traffic.limit.clone(),
-            inner: Arc::new(http),
+            inner: http,
         };
         let ctx = BuildContext {
             instance: spec.name.clone(),
@@ -225,4 +263,21 @@ pub async fn build_all(
         );
     }
     Ok(instances)
+}
+
+/// What the recorder redacts for an instance: its configured secrets and, for a sandbox
+/// instance, the credentials its sandbox uses instead.
+fn recorded_secrets(
+    spec: &InstanceSpec,
+    kind: &str,
+) -> Vec<refund_provider::secrecy::SecretString> {
+    let mut secrets = configured_secrets(&spec.vendor_settings);
+    if spec.common.sandbox {
+        secrets.extend(
+            registry::sandbox_credentials(kind)
+                .into_iter()
+                .map(|s| refund_provider::secrecy::SecretString::from(s.to_string())),
+        );
+    }
+    secrets
 }

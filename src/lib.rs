@@ -42,6 +42,7 @@ pub mod config;
 pub mod instances;
 pub mod loopback;
 pub mod outbound;
+pub mod record;
 pub mod registry;
 pub mod replay;
 pub mod sandbox_host;

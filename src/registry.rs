@@ -38,3 +38,29 @@ vendors! {
     provider_stubbur::Stubbur,
     provider_ticketmatic::Ticketmatic,
 }
+
+/// The credentials a vendor's built-in sandbox uses in place of configured ones
+/// (`sandbox = true`): the recorder (`record.rs`) redacts them like configured secrets.
+pub fn sandbox_credentials(kind: &str) -> Vec<&'static str> {
+    match kind {
+        "fourvenues" => vec![provider_fourvenues::sandbox::SANDBOX_API_KEY],
+        "ivvy" => vec![
+            provider_ivvy::SANDBOX_API_KEY,
+            provider_ivvy::SANDBOX_API_SECRET,
+        ],
+        "paylogic" => vec![
+            provider_paylogic::sandbox::SANDBOX_APP,
+            provider_paylogic::sandbox::SANDBOX_SECRET,
+            provider_paylogic::sandbox::SANDBOX_TOKEN,
+        ],
+        "stubbur" => vec![
+            provider_stubbur::sandbox::SANDBOX_TOKEN,
+            provider_stubbur::sandbox::SANDBOX_PASSWORD,
+        ],
+        "ticketmatic" => vec![
+            provider_ticketmatic::SANDBOX_ACCESS_KEY,
+            provider_ticketmatic::SANDBOX_SECRET_KEY,
+        ],
+        _ => Vec::new(),
+    }
+}

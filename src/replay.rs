@@ -1,9 +1,13 @@
 //! The replay vendor: serves recorded fixtures on loopback so the real gateway can be
 //! driven against a vendor's recorded answers. Each request must match one of the fixtures
 //! (method, path, query, the headers that matter, body); one that does not is answered
-//! 599 and remembered with a readable diff, and `assert_clean` fails the test with it.
-//! The request log is also the vendor-side evidence for rate and exactly-once tests.
+//! 599 with a JSON body ranking the closest fixtures (fewest differing fields first, each
+//! with its field-by-field diff; `matcher::near_misses`), logged, and remembered, and
+//! `assert_clean` fails the test with it. The request log is also the vendor-side evidence
+//! for rate and exactly-once tests; `/__replay/` is the server's admin API (`admin.rs`).
 
+mod admin;
+pub use admin::secret_name;
 mod matcher;
 
 use std::net::SocketAddr;
@@ -17,12 +21,19 @@ use refund_provider::{SandboxRequest, VendorResponse};
 
 use crate::loopback::{Handler, LoopbackServer};
 
-pub use matcher::{diff_request, ReceivedRequest};
+pub use matcher::{diff_request, field_diffs, near_misses, FieldDiff, NearMiss, ReceivedRequest};
+
+/// The replay server's own routes (`admin.rs`): no fixture path may start with it.
+pub const ADMIN_PREFIX: &str = "/__replay/";
 
 /// How fixtures are consumed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reuse {
-    /// Each fixture answers once (tests: every expected call happens exactly once).
+    /// Each fixture answers once (tests: every expected call happens exactly once). A request
+    /// is answered by the first fixture, in load order, that matches it and has not answered
+    /// yet, so several fixtures for the same request are a scenario: they answer one after the
+    /// other (a refund list empty, then holding the refund just made), and a further request
+    /// gets 599. `POST /__replay/reset` re-arms them (`replay --once` on the command line).
     Once,
     /// Fixtures answer any number of times (the `replay` command for exploratory use).
     Always,
@@ -128,6 +139,9 @@ async fn respond(
     request: SandboxRequest,
     reuse: Reuse,
 ) -> Option<VendorResponse> {
+    if let Some(route) = request.path.strip_prefix(ADMIN_PREFIX) {
+        return Some(admin::answer(state, &request, route));
+    }
     let received = ReceivedRequest::from(&request);
     let chosen = {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -141,15 +155,17 @@ async fn respond(
                 Ok(state.fixtures[i].1.response.clone())
             }
             None => {
-                let report = matcher::explain_mismatch(
+                let near = matcher::near_misses(
                     &received,
                     state
                         .fixtures
                         .iter()
                         .map(|(n, e, _)| (n.as_str(), &e.request)),
                 );
-                state.mismatches.push(report.clone());
-                Err(report)
+                let report = matcher::explain_mismatch(&received, &near);
+                tracing::warn!(target: "replay", "{report}");
+                state.mismatches.push(report);
+                Err(matcher::mismatch_body(&received, &near))
             }
         }
     };
@@ -163,10 +179,17 @@ async fn respond(
             }
             Some(matcher::recorded_response(&recorded))
         }
-        Err(report) => Some(VendorResponse {
-            status: 599,
-            headers: Default::default(),
-            body: Bytes::from(report),
-        }),
+        Err(body) => {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            Some(VendorResponse {
+                status: 599,
+                headers,
+                body: Bytes::from(body.to_string()),
+            })
+        }
     }
 }

@@ -7,6 +7,7 @@ mod support;
 mod fourvenues;
 mod ivvy;
 mod paylogic;
+mod record;
 mod replay_diff;
 mod shared;
 mod stubbur;

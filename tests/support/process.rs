@@ -31,6 +31,14 @@ impl GatewayProcess {
         Self::spawn_command(command)
     }
 
+    /// `refund-gateway <args>`, for any command whose first line of output ends with the
+    /// address it serves on (`serve`, `record`, `replay`).
+    pub fn spawn_args(args: &[&std::ffi::OsStr]) -> GatewayProcess {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_refund-gateway"));
+        command.args(args);
+        Self::spawn_command(command)
+    }
+
     /// A gateway process allowed at most `files` open files (`ulimit -n`).
     pub fn spawn_with_file_limit(config: &Path, files: u32) -> GatewayProcess {
         let mut command = Command::new("bash");
