@@ -24,13 +24,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use refund_provider::fixture::{Exchange, ExpectedRequest, HeaderExpectation, RecordedResponse};
 use refund_provider::secrecy::{ExposeSecret, SecretString};
 use refund_provider::{InstanceName, Transport, TransportError, VendorRequest, VendorResponse};
-use regex::Regex;
 use serde_json::Value;
 
 use crate::scrub::{Scrubber, REDACTED};
@@ -312,138 +311,6 @@ impl Transport for RecordingTransport {
     }
 }
 
-const ANY: &str = "{{any}}";
-
-/// What replaces a credential the vendor hands out (a session id, a token, a cookie value):
-/// plain, so the gateway can still send it back when the recording is replayed, where the
-/// request's header is matched by shape.
-const PLACEHOLDER: &str = "redacted";
-
-/// Response headers not worth replaying: framing and per-answer noise.
-const SKIPPED_RESPONSE_HEADERS: &[&str] = &[
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "date",
-];
-
-/// A time as vendors write them: ISO 8601 / SQL (`2026-12-01 16:02:25 UTC`,
-/// `2026-12-01T16:02:25.123+01:00`) or an HTTP date (`Tue, 01 Dec 2026 16:02:25 GMT`).
-static TIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?( ?(Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?$",
-        r"|^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$"
-    ))
-    .unwrap()
-});
-/// What replaces personal data in a vendor's answer (as in the shipped fixtures).
-const PERSONAL: &str = "REDACTED";
-
-/// Field names that hold personal data by default: people's names, emails, phones, postal
-/// addresses, bank accounts, birth dates. Their string values are not recorded (answers:
-/// `REDACTED`; requests: `{{any}}`).
-static PERSONAL_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i)^(first|last|middle|full|display|given|sur|holder|customer|contact|account_?holder)_?name$",
-        r"|e_?mail|phone|mobile|^street|^address(_?line)?\d*$|^city$|^zip(_?code)?$|^post(al)?_?code$",
-        r"|iban|bank_?account|birth|^dob$"
-    ))
-    .unwrap()
-});
-
-fn personal_name(key: &str) -> bool {
-    PERSONAL_FIELD.is_match(&key.replace('-', "_"))
-}
-
-/// The gateway's own refund ids (`rfg_` + ULID), new on every run: a request carrying one
-/// (a vendor reference, a note) is matched whatever the id.
-static GATEWAY_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"rfg_[0-9a-z]{26}").unwrap());
-/// Headers computed from the body (which may hold a per-run value): matched by shape.
-static BODY_DIGEST_HEADER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)md5|digest|sha\d*|hash|checksum").unwrap());
-/// `name=value` pairs of a `Set-Cookie` value (attributes such as `path=/` included: harmless).
-static COOKIE_VALUE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(^|,\s*)([^=;,\s]+)=[^;,]*").unwrap());
-
-/// The path relative to the base URL's path, and the decoded query.
-fn relative(base_url: &str, url: &str) -> (String, Vec<(String, String)>) {
-    let base_path = url::Url::parse(base_url)
-        .map(|u| u.path().trim_end_matches('/').to_string())
-        .unwrap_or_default();
-    match url::Url::parse(url) {
-        Ok(u) => {
-            let path = u.path();
-            let path = path.strip_prefix(&base_path).unwrap_or(path);
-            let path = if path.is_empty() { "/" } else { path };
-            (path.to_string(), u.query_pairs().into_owned().collect())
-        }
-        Err(_) => (url.to_string(), Vec::new()),
-    }
-}
-
-/// A regular expression of a value's shape that does not contain the value: a leading
-/// scheme word (`Bearer`, `TM-HMAC-SHA256`) and `name=` labels are kept, every value part
-/// becomes a character class (`[0-9a-f]{64}` for hex, digits for times).
-pub fn shape(value: &str) -> String {
-    let tokens: Vec<&str> = value.split(' ').collect();
-    let mut parts = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        let scheme = i == 0
-            && tokens.len() > 1
-            && !token.is_empty()
-            && token.len() <= 32
-            && token.starts_with(|c: char| c.is_ascii_alphabetic())
-            && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if scheme {
-            parts.push(regex::escape(token));
-            continue;
-        }
-        match token.split_once('=') {
-            Some((label, rest))
-                if !label.is_empty()
-                    && label.len() <= 16
-                    && label.chars().all(|c| c.is_ascii_alphabetic()) =>
-            {
-                parts.push(format!(
-                    "{}={}",
-                    regex::escape(label),
-                    class(rest.trim_end_matches(',')) + if rest.ends_with(',') { "," } else { "" }
-                ));
-            }
-            _ => parts.push(class(token)),
-        }
-    }
-    format!("^{}$", parts.join(" "))
-}
-
-fn class(part: &str) -> String {
-    if part.is_empty() {
-        return String::new();
-    }
-    let n = part.len();
-    if TIME.is_match(part) || part.chars().all(|c| c.is_ascii_digit()) {
-        part.chars()
-            .map(|c| {
-                if c.is_ascii_digit() {
-                    r"\d".to_string()
-                } else {
-                    regex::escape(&c.to_string())
-                }
-            })
-            .collect()
-    } else if n >= 16 && part.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
-        format!("[0-9a-f]{{{n}}}")
-    } else if part
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        "[A-Za-z0-9_-]+".to_string()
-    } else {
-        r"\S+".to_string()
-    }
-}
-
 /// The highest `NNN` of `<instance>-<NNN>-...json` already in `dir` (0 if none): a second
 /// run into the same folder continues the numbering instead of overwriting.
 fn last_number(dir: &Path, instance: &str) -> usize {
@@ -474,108 +341,8 @@ pub fn recorded_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+mod redact;
+use redact::*;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shapes_keep_schemes_and_labels_but_never_values() {
-        let auth = "TM-HMAC-SHA256 key=sandbox-ticketmatic-access-key ts=2026-12-01T15:50:00 sign=0123456789abcdef0123456789abcdef";
-        let pattern = shape(auth);
-        assert!(!pattern.contains("sandbox"), "{pattern}");
-        assert!(pattern.starts_with("^TM\\-HMAC\\-SHA256 key="), "{pattern}");
-        let re = Regex::new(&pattern).unwrap();
-        assert!(re.is_match(auth));
-        assert!(re.is_match("TM-HMAC-SHA256 key=other-key ts=2027-01-02T03:04:05 sign=fedcba9876543210fedcba9876543210"));
-        assert!(!re.is_match("Basic abc"));
-        let bearer = shape("Bearer paylogic-sandbox-token");
-        assert_eq!(bearer, r"^Bearer [A-Za-z0-9_-]+$");
-        assert!(Regex::new(&shape("2026-12-01 15:50:00"))
-            .unwrap()
-            .is_match("2030-01-01 00:00:00"));
-    }
-
-    #[test]
-    fn times_as_vendors_write_them_are_recognised() {
-        for time in [
-            "2026-12-01",
-            "2026-12-01 16:02:25",
-            "2026-12-01 16:02:25 UTC",
-            "2026-12-01T16:02:25Z",
-            "2026-12-01T16:02:25.123+01:00",
-            "Tue, 01 Dec 2026 16:02:25 GMT",
-        ] {
-            assert!(TIME.is_match(time), "{time}");
-            let pattern = Regex::new(&shape(time)).unwrap();
-            assert!(pattern.is_match(time), "{time}: {pattern}");
-        }
-        assert!(Regex::new(&shape("2026-12-01 16:02:25 UTC"))
-            .unwrap()
-            .is_match("2027-01-02 03:04:05 UTC"));
-        for not_time in ["2026-12-01 and more", "order 2026-12-01", "20261201"] {
-            assert!(!TIME.is_match(not_time), "{not_time}");
-        }
-    }
-
-    #[test]
-    fn numbering_continues_after_earlier_recordings() {
-        let dir = std::env::temp_dir().join(format!("record-numbering-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for name in [
-            "tm-001-get-200.json",
-            "tm-012-post-201.json",
-            "tm-extra-003-get-200.json",
-            "other-040-get-200.json",
-            "tm-099-notes.txt",
-        ] {
-            std::fs::write(dir.join(name), "{}").unwrap();
-        }
-        assert_eq!(last_number(&dir, "tm"), 12);
-        assert_eq!(last_number(&dir, "absent"), 0);
-        assert_eq!(last_number(&dir.join("missing"), "tm"), 0);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn personal_fields_are_known_by_name() {
-        for key in [
-            "firstname",
-            "lastName",
-            "holderName",
-            "holderEmail",
-            "email",
-            "phone_number",
-            "street1",
-            "city",
-            "postalCode",
-            "zip",
-            "iban",
-            "bankAccount",
-            "dateOfBirth",
-            "address",
-            "addressLine2",
-        ] {
-            assert!(personal_name(key), "{key}");
-        }
-        for key in [
-            "eventName",
-            "ticketname",
-            "amount",
-            "status",
-            "ipaddress",
-            "paymentid",
-        ] {
-            assert!(!personal_name(key), "{key}");
-        }
-    }
-
-    #[test]
-    fn paths_are_relative_to_the_base_path() {
-        let (path, query) = relative(
-            "http://127.0.0.1:9/api/1/",
-            "http://127.0.0.1:9/api/1/demo/orders/1?x=a%20b",
-        );
-        assert_eq!(path, "/demo/orders/1");
-        assert_eq!(query, vec![("x".to_string(), "a b".to_string())]);
-    }
-}
+mod tests;

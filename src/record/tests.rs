@@ -1,0 +1,106 @@
+use regex::Regex;
+
+use super::*;
+
+#[test]
+fn shapes_keep_schemes_and_labels_but_never_values() {
+    let auth = "TM-HMAC-SHA256 key=sandbox-ticketmatic-access-key ts=2026-12-01T15:50:00 sign=0123456789abcdef0123456789abcdef";
+    let pattern = shape(auth);
+    assert!(!pattern.contains("sandbox"), "{pattern}");
+    assert!(pattern.starts_with("^TM\\-HMAC\\-SHA256 key="), "{pattern}");
+    let re = Regex::new(&pattern).unwrap();
+    assert!(re.is_match(auth));
+    assert!(re.is_match(
+        "TM-HMAC-SHA256 key=other-key ts=2027-01-02T03:04:05 sign=fedcba9876543210fedcba9876543210"
+    ));
+    assert!(!re.is_match("Basic abc"));
+    let bearer = shape("Bearer paylogic-sandbox-token");
+    assert_eq!(bearer, r"^Bearer [A-Za-z0-9_-]+$");
+    assert!(Regex::new(&shape("2026-12-01 15:50:00"))
+        .unwrap()
+        .is_match("2030-01-01 00:00:00"));
+}
+
+#[test]
+fn times_as_vendors_write_them_are_recognised() {
+    for time in [
+        "2026-12-01",
+        "2026-12-01 16:02:25",
+        "2026-12-01 16:02:25 UTC",
+        "2026-12-01T16:02:25Z",
+        "2026-12-01T16:02:25.123+01:00",
+        "Tue, 01 Dec 2026 16:02:25 GMT",
+    ] {
+        assert!(TIME.is_match(time), "{time}");
+        let pattern = Regex::new(&shape(time)).unwrap();
+        assert!(pattern.is_match(time), "{time}: {pattern}");
+    }
+    assert!(Regex::new(&shape("2026-12-01 16:02:25 UTC"))
+        .unwrap()
+        .is_match("2027-01-02 03:04:05 UTC"));
+    for not_time in ["2026-12-01 and more", "order 2026-12-01", "20261201"] {
+        assert!(!TIME.is_match(not_time), "{not_time}");
+    }
+}
+
+#[test]
+fn numbering_continues_after_earlier_recordings() {
+    let dir = std::env::temp_dir().join(format!("record-numbering-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "tm-001-get-200.json",
+        "tm-012-post-201.json",
+        "tm-extra-003-get-200.json",
+        "other-040-get-200.json",
+        "tm-099-notes.txt",
+    ] {
+        std::fs::write(dir.join(name), "{}").unwrap();
+    }
+    assert_eq!(last_number(&dir, "tm"), 12);
+    assert_eq!(last_number(&dir, "absent"), 0);
+    assert_eq!(last_number(&dir.join("missing"), "tm"), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn personal_fields_are_known_by_name() {
+    for key in [
+        "firstname",
+        "lastName",
+        "holderName",
+        "holderEmail",
+        "email",
+        "phone_number",
+        "street1",
+        "city",
+        "postalCode",
+        "zip",
+        "iban",
+        "bankAccount",
+        "dateOfBirth",
+        "address",
+        "addressLine2",
+    ] {
+        assert!(personal_name(key), "{key}");
+    }
+    for key in [
+        "eventName",
+        "ticketname",
+        "amount",
+        "status",
+        "ipaddress",
+        "paymentid",
+    ] {
+        assert!(!personal_name(key), "{key}");
+    }
+}
+
+#[test]
+fn paths_are_relative_to_the_base_path() {
+    let (path, query) = relative(
+        "http://127.0.0.1:9/api/1/",
+        "http://127.0.0.1:9/api/1/demo/orders/1?x=a%20b",
+    );
+    assert_eq!(path, "/demo/orders/1");
+    assert_eq!(query, vec![("x".to_string(), "a b".to_string())]);
+}
