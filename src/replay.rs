@@ -9,6 +9,7 @@
 mod admin;
 pub use admin::secret_name;
 mod matcher;
+mod near_miss;
 
 use std::net::SocketAddr;
 use std::path::Path;
