@@ -171,23 +171,6 @@ pub async fn get(
 }
 
 const TARGET_PARAMS: &[&str] = &["order", "payment", "ticket", "venue", "booking", "event"];
-/// Every parameter `GET /v1/refunds` knows: `provider`, `include`, a target's, the ledger's.
-const LIST_PARAMS: &[&str] = &[
-    "provider",
-    "include",
-    "order",
-    "payment",
-    "ticket",
-    "venue",
-    "booking",
-    "event",
-    "status",
-    "batch",
-    "created_gte",
-    "created_lt",
-    "limit",
-    "starting_after",
-];
 const LEDGER_PARAMS: &[&str] = &[
     "status",
     "batch",
@@ -196,6 +179,17 @@ const LEDGER_PARAMS: &[&str] = &[
     "limit",
     "starting_after",
 ];
+
+/// Every parameter `GET /v1/refunds` knows: `provider`, `include`, a target's, the ledger's
+/// (made once, not per request).
+static LIST_PARAMS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    ["provider", "include"]
+        .iter()
+        .chain(TARGET_PARAMS)
+        .chain(LEDGER_PARAMS)
+        .copied()
+        .collect()
+});
 
 #[utoipa::path(get, path = "/v1/refunds", tag = "refunds", operation_id = "listRefunds", summary = "List refunds",
     params(("provider" = Option<String>, Query, description = "Provider instance (required with a target)"),
@@ -220,7 +214,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(query.as_deref(), LIST_PARAMS)?;
+    let params = Params::parse(query.as_deref(), &LIST_PARAMS)?;
     if TARGET_PARAMS.iter().any(|p| params.has(p)) {
         vendor_list(&state, &client, &params, &headers).await
     } else {
