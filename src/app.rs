@@ -65,22 +65,20 @@ impl Server {
         config: Config,
         record: Option<crate::record::Recorder>,
     ) -> Result<Server, StartError> {
+        let ledger_error = |source| StartError::Storage {
+            url: config.storage.redacted_url(),
+            source,
+        };
         let storage = Storage::connect(&config.storage.url)
             .await
-            .map_err(|source| StartError::Storage {
-                url: config.storage.redacted_url(),
-                source,
-            })?;
+            .map_err(ledger_error)?;
         // This process, in the ledger's list of gateways; crashed ones of this host are
         // marked ended now, so the idempotency keys they held are released at once.
         let gateway_id = format!("gw_{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
         let ended = storage
             .register_gateway(&gateway_id)
             .await
-            .map_err(|source| StartError::Storage {
-                url: config.storage.redacted_url(),
-                source,
-            })?;
+            .map_err(ledger_error)?;
         if ended > 0 {
             tracing::warn!(
                 count = ended,
@@ -92,10 +90,7 @@ impl Server {
         let count = storage
             .settle(Settle::Interrupted, &interrupted())
             .await
-            .map_err(|source| StartError::Storage {
-                url: config.storage.redacted_url(),
-                source,
-            })?;
+            .map_err(ledger_error)?;
         if count > 0 {
             tracing::warn!(
                 count,

@@ -9,7 +9,6 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use bytes::Bytes;
 use refund_provider::fixture::{Exchange, HeaderExpectation};
 use refund_provider::{SandboxRequest, VendorResponse};
 use serde_json::{json, Value};
@@ -91,16 +90,7 @@ fn parse_fixtures(body: &[u8]) -> Result<Vec<Exchange>, String> {
 }
 
 fn reply(status: u16, body: Value) -> VendorResponse {
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    VendorResponse {
-        status,
-        headers,
-        body: Bytes::from(body.to_string()),
-    }
+    refund_provider::sandbox::json_response(status, &body)
 }
 
 /// Headers some loaded fixture expects by pattern: their values change per request or carry

@@ -75,17 +75,15 @@ impl Refunds {
         let mut targets: HashMap<String, usize> = HashMap::new();
         for (index, item) in items.into_iter().enumerate() {
             let checked = item.and_then(|new| {
-                let checked = self
-                    .check(client, new.clone())
-                    .map_err(|e| item_fault(index, e))?;
-                Ok((checked.instance.name.to_string(), new))
+                // Stored as given; checking consumes it.
+                let body = serde_json::to_string(&new).unwrap_or_default();
+                let checked = self.check(client, new).map_err(|e| item_fault(index, e))?;
+                let target = serde_json::to_string(&checked.request.target).unwrap_or_default();
+                Ok((checked.instance.name.to_string(), target, body))
             });
             match checked {
-                Ok((provider, new)) => {
-                    let key = format!(
-                        "{provider}\u{0}{}",
-                        serde_json::to_string(&new.request.target).unwrap_or_default()
-                    );
+                Ok((provider, target, body)) => {
+                    let key = format!("{provider}\u{0}{target}");
                     if let Some(first) = targets.insert(key, index) {
                         total += 1;
                         faults.push(FieldFault {
@@ -94,10 +92,7 @@ impl Refunds {
                             detail: format!("the same provider and target as /items/{first}: one refund per target per batch"),
                         });
                     }
-                    accepted.push(NewItem {
-                        provider,
-                        body: serde_json::to_string(&new).unwrap_or_default(),
-                    });
+                    accepted.push(NewItem { provider, body });
                 }
                 Err(fault) => {
                     total += 1;

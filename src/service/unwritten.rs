@@ -19,14 +19,6 @@ impl Unwritten {
         self.lock().push((id.to_string(), settlement));
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Writes what the ledger now takes; keeps the rest for the next try.
     pub async fn write(&self, storage: &Storage) {
         let pending = std::mem::take(&mut *self.lock());
