@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batches;
 pub mod body;
 pub mod client_limit;
+pub mod events;
 pub mod idempotency;
 pub mod metrics;
 pub mod observe;
@@ -68,6 +69,12 @@ pub fn router(
         .route("/v1/refund-batches/{id}", get(batches::get))
         .route("/v1/refund-batches/{id}/items", get(batches::items))
         .route("/v1/refund-batches/{id}/cancel", post(batches::cancel))
+        .route("/v1/events", get(events::list))
+        .route("/v1/webhook-deliveries", get(events::deliveries))
+        .route(
+            "/v1/webhook-deliveries/{id}/redeliver",
+            post(events::redeliver),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

@@ -52,6 +52,8 @@ pub struct Server {
     /// This process in the ledger's list of gateways, and what keeps it marked alive.
     gateway_id: String,
     heartbeat: JoinHandle<()>,
+    /// The webhook sender and the event purge.
+    event_tasks: Vec<JoinHandle<()>>,
 }
 
 impl Server {
@@ -85,6 +87,9 @@ impl Server {
                 "gateway processes that stopped without a goodbye are marked ended"
             );
         }
+        // Webhook endpoints first: events written from here on get their deliveries.
+        let endpoints = load_webhooks(&config)?;
+        storage.set_outbox(outbox_config(&config, &endpoints));
         // Intents left without an outcome by a previous run (a crash) become unknown now,
         // before any request, so no client sees them as pending.
         let count = storage
@@ -138,7 +143,24 @@ impl Server {
             request_timeout: config.server.request_timeout,
             gateway_id: gateway_id.clone(),
             unwritten: Default::default(),
+            events: config.events.clone(),
+            webhook_work: Arc::new(tokio::sync::Notify::new()),
         });
+        let event_tasks = vec![
+            crate::webhooks::worker::Worker {
+                storage: service.storage.clone(),
+                endpoints: endpoints.into_iter().map(Arc::new).collect(),
+                config: config.events.clone(),
+                owner: gateway_id.clone(),
+                wake: service.webhook_work.clone(),
+            }
+            .spawn(),
+            crate::service::events::spawn_purge(
+                Arc::downgrade(&service),
+                config.events.purge_interval,
+                config.events.retention,
+            ),
+        ];
         let heartbeat = spawn_heartbeat(service.storage.clone(), gateway_id.clone());
         let state = Arc::new(AppState {
             service: service.clone(),
@@ -203,6 +225,7 @@ impl Server {
             storage: state_storage,
             gateway_id,
             heartbeat,
+            event_tasks,
         })
     }
 
@@ -237,6 +260,9 @@ impl Server {
             let _ = task.await;
         }
         self.heartbeat.abort();
+        for task in &self.event_tasks {
+            task.abort();
+        }
         if let Err(e) = self.storage.end_gateway(&self.gateway_id).await {
             tracing::warn!(error = %e, "could not record this gateway's stop");
         }
@@ -262,6 +288,9 @@ impl Drop for Server {
         self.heartbeat.abort();
         self.reconciler.abort();
         self.batch_worker.abort();
+        for task in &self.event_tasks {
+            task.abort();
+        }
         let _ = self.shutdown.send(true);
     }
 }
@@ -270,7 +299,30 @@ impl Drop for Server {
 pub async fn check(config: &Config) -> Result<Instances, ConfigError> {
     let instances = instances::build_all(&config.providers, SandboxMode::CheckOnly).await?;
     load_clients(config, &instances)?;
+    load_webhooks(config)?;
     Ok(instances)
+}
+
+/// The `[[webhooks]]` endpoints, checked (URL, event types, secret).
+fn load_webhooks(config: &Config) -> Result<Vec<crate::webhooks::Endpoint>, ConfigError> {
+    crate::webhooks::load(
+        &config.origin,
+        &config.webhooks,
+        config.server.listen,
+        config.events.webhook_retry_for.as_millis() as i64,
+    )
+}
+
+/// What the ledger needs to write events and their deliveries.
+fn outbox_config(
+    config: &Config,
+    endpoints: &[crate::webhooks::Endpoint],
+) -> crate::storage::events::OutboxConfig {
+    crate::storage::events::OutboxConfig {
+        subscriptions: endpoints.iter().map(|e| e.subscription.clone()).collect(),
+        progress_items: i64::from(config.events.batch_progress_items),
+        progress_ms: config.events.batch_progress_interval.as_millis() as i64,
+    }
 }
 
 fn load_clients(config: &Config, instances: &Instances) -> Result<Arc<ClientKeys>, ConfigError> {

@@ -5,12 +5,14 @@
 mod batches;
 mod clients;
 mod error;
+mod events;
 mod instance;
 mod log;
 mod metrics;
 mod server;
 mod storage;
 mod traffic;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,7 @@ use serde::Deserialize;
 pub use batches::BatchConfig;
 pub use clients::ClientConfig;
 pub use error::ConfigError;
+pub use events::EventsConfig;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;
@@ -31,6 +34,7 @@ pub use storage::{IdempotencyConfig, ReconcileConfig, StorageConfig};
 pub use traffic::{
     CacheBounds, CacheConfig, CircuitConfig, ClientLimitConfig, RateLimitConfig, RetryConfig,
 };
+pub use webhooks::WebhookConfig;
 
 /// The whole configuration, as read (vendor settings are still raw: the registry reads
 /// them into each vendor's own config type when it builds the instance).
@@ -45,6 +49,8 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub providers: Vec<InstanceSpec>,
+    pub events: EventsConfig,
+    pub webhooks: Vec<WebhookConfig>,
     /// Where the config came from, for messages.
     pub origin: String,
 }
@@ -70,6 +76,10 @@ struct RawConfig {
     metrics: MetricsConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
+    #[serde(default)]
+    events: EventsConfig,
+    #[serde(default)]
+    webhooks: Vec<WebhookConfig>,
 }
 
 /// Prefix of environment overrides.
@@ -114,6 +124,8 @@ impl Config {
             log: raw.log,
             metrics: raw.metrics,
             providers,
+            events: raw.events,
+            webhooks: raw.webhooks,
             origin,
         })
     }

@@ -50,3 +50,4 @@ pub mod scrub;
 pub mod service;
 pub mod storage;
 pub mod traffic;
+pub mod webhooks;

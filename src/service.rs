@@ -13,6 +13,7 @@ pub mod batches;
 pub mod client;
 pub mod create;
 pub mod error;
+pub mod events;
 pub mod ledger_index;
 pub mod reads;
 pub mod reconcile;
@@ -53,6 +54,10 @@ pub struct Refunds {
     pub gateway_id: String,
     /// Vendor outcomes the ledger could not take yet.
     pub unwritten: unwritten::Unwritten,
+    /// `[events]`: retention, batch progress, webhook delivery and retries.
+    pub events: crate::config::EventsConfig,
+    /// Wakes the webhook worker (a redelivery asked for).
+    pub webhook_work: Arc<Notify>,
 }
 
 impl Refunds {

@@ -4,9 +4,12 @@
 //! through sqlx's `Any` driver, so every query here serves both backends.
 
 pub mod batches;
+pub mod deliveries;
+pub mod events;
 pub mod gateways;
 pub mod idempotency;
 pub mod refunds;
+pub mod view;
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
@@ -46,6 +49,8 @@ pub enum Backend {
 pub struct Storage {
     pub(crate) pool: AnyPool,
     pub backend: Backend,
+    /// Webhook subscriptions and batch progress settings, for events written with changes.
+    pub(crate) outbox: std::sync::Arc<std::sync::RwLock<events::OutboxConfig>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -97,7 +102,11 @@ impl Storage {
             });
         let pool = options.connect(&url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Storage { pool, backend })
+        Ok(Storage {
+            pool,
+            backend,
+            outbox: Default::default(),
+        })
     }
 
     /// Closes every connection: from then on the ledger is unavailable (shutdown, and

@@ -33,7 +33,10 @@ use super::refunds::RefundList;
         super::batches::create,
         super::batches::get,
         super::batches::items,
-        super::batches::cancel
+        super::batches::cancel,
+        super::events::list,
+        super::events::deliveries,
+        super::events::redeliver
     ),
     components(schemas(
         CreateRefundBody,
@@ -58,6 +61,10 @@ use super::refunds::RefundList;
         refund_provider::Target,
         refund_provider::Money,
         refund_provider::Capabilities,
+        super::events::EventList,
+        super::events::DeliveryList,
+        crate::service::events::Event,
+        crate::service::events::Delivery,
     ))
 )]
 pub struct ApiDoc;

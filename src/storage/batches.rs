@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use super::events::{self, EventType};
 use super::refunds::Intent;
 use super::{now_ms, Storage, StorageError};
 
@@ -127,6 +128,7 @@ impl Storage {
             }
             query.execute(&mut *tx).await?;
         }
+        events::record_batch(&mut tx, &events::outbox(self), id, EventType::BatchAccepted).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -164,6 +166,10 @@ impl Storage {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if changed.rows_affected() == 1 {
+            events::record_batch(&mut tx, &events::outbox(self), id, EventType::BatchCanceled)
+                .await?;
+        }
         tx.commit().await?;
         Ok(changed.rows_affected() == 1)
     }
@@ -243,7 +249,7 @@ impl Storage {
                 .await?;
             } else if let Some(mut intent) = new_intent {
                 intent.in_flight_until = now + lease_ms;
-                match Self::insert_intent_in(&mut tx, &intent).await {
+                match self.insert_intent_in(&mut tx, &intent).await {
                     Ok(()) => {}
                     // The database refused this item's row (e.g. a NUL byte PostgreSQL
                     // cannot store): the item fails with the reason and the queue moves on,
@@ -310,6 +316,7 @@ impl Storage {
         .bind(seq)
         .execute(&self.pool)
         .await?;
+        self.note_batch_progress(batch_id).await?;
         self.close_batch_if_done(batch_id).await
     }
 
@@ -356,13 +363,13 @@ impl Storage {
         .execute(&self.pool)
         .await?;
         if result.rows_affected() > 0 {
-            sqlx::query(
-                "UPDATE batches SET status = 'done', updated_at = $1 WHERE status = 'open' \
-                 AND NOT EXISTS (SELECT 1 FROM batch_items i WHERE i.batch_id = batches.id AND i.state IN ('queued', 'claimed'))",
-            )
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+            let open: Vec<String> =
+                sqlx::query_scalar("SELECT id FROM batches WHERE status = 'open'")
+                    .fetch_all(&self.pool)
+                    .await?;
+            for batch_id in open {
+                self.close_batch_if_done(&batch_id).await?;
+            }
         }
         Ok(result.rows_affected())
     }
@@ -390,14 +397,25 @@ impl Storage {
     }
 
     async fn close_batch_if_done(&self, batch_id: &str) -> Result<(), StorageError> {
-        sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(
             "UPDATE batches SET status = 'done', updated_at = $1 WHERE id = $2 AND status = 'open' \
              AND NOT EXISTS (SELECT 1 FROM batch_items WHERE batch_id = $2 AND state IN ('queued', 'claimed'))",
         )
         .bind(now_ms())
         .bind(batch_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if closed.rows_affected() == 1 {
+            events::record_batch(
+                &mut tx,
+                &events::outbox(self),
+                batch_id,
+                EventType::BatchCompleted,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -13,7 +13,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{now_ms, Storage, StorageError};
+use super::{events, now_ms, Storage, StorageError};
+
+/// Rows whose vendor call outlived its lease without an outcome, or whose gateway process
+/// has ended (`$8`: now).
+const INTERRUPTED: &str =
+    "status = 'pending' AND in_flight_until IS NOT NULL AND (in_flight_until < $8 \
+    OR owner IN (SELECT id FROM gateways WHERE ended_at IS NOT NULL))";
 
 /// What is recorded before the vendor is called.
 #[derive(Debug, Clone)]
@@ -181,11 +187,11 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T
     serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
 }
 
-const COLUMNS: &str = "id, client, provider, provider_kind, target, amount_value, amount_currency, reason, \
+pub(super) const COLUMNS: &str = "id, client, provider, provider_kind, target, amount_value, amount_currency, reason, \
     metadata, batch_id, status, status_code, status_detail, vendor_reference, refund, vendor_error, \
     resolution_note, settle_attempts, created_at, updated_at";
 
-fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
+pub(super) fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
     let amount = match (
         row.try_get::<Option<String>, _>("amount_value")?,
         row.try_get::<Option<String>, _>("amount_currency")?,
@@ -240,12 +246,23 @@ fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
 impl Storage {
     /// Records the intent. Committed before the vendor is called.
     pub async fn insert_intent(&self, intent: &Intent) -> Result<(), StorageError> {
-        let mut conn = self.pool.acquire().await?;
-        Self::insert_intent_in(&mut conn, intent).await
+        let mut tx = self.pool.begin().await?;
+        self.insert_intent_in(&mut tx, intent).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    /// `insert_intent` on a given connection or transaction.
+    /// `insert_intent` in a given transaction, with its `refund.created` event.
     pub(crate) async fn insert_intent_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        intent: &Intent,
+    ) -> Result<(), StorageError> {
+        Self::insert_intent_row(&mut *conn, intent).await?;
+        events::record_refund(conn, &events::outbox(self), &intent.id).await
+    }
+
+    async fn insert_intent_row(
         conn: &mut sqlx::AnyConnection,
         intent: &Intent,
     ) -> Result<(), StorageError> {
@@ -277,27 +294,56 @@ impl Storage {
     }
 
     /// The one place a refund's status changes. Returns how many rows changed: none when
-    /// the row was already final (the change is refused) or does not exist.
+    /// the row was already final (the change is refused) or does not exist. Each row that
+    /// changed status gets its event, written in the same transaction as the change.
     pub async fn settle(&self, which: Settle<'_>, s: &Settlement) -> Result<u64, StorageError> {
+        match which {
+            Settle::Refund(id) => self.settle_row(id, false, s).await,
+            Settle::Interrupted => {
+                // Found first, then settled one by one (each re-checked under its own
+                // write), so every row changed has its own event.
+                let ids: Vec<String> = sqlx::query_scalar(&format!(
+                    "SELECT id FROM refunds WHERE {}",
+                    INTERRUPTED.replace("$8", "$1")
+                ))
+                .bind(now_ms())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut changed = 0;
+                for id in ids {
+                    changed += self.settle_row(&id, true, s).await?;
+                }
+                Ok(changed)
+            }
+        }
+    }
+
+    /// Settles row `id` if it is open (and, with `interrupted`, still interrupted).
+    async fn settle_row(
+        &self,
+        id: &str,
+        interrupted: bool,
+        s: &Settlement,
+    ) -> Result<u64, StorageError> {
         let vendor_reference = s
             .refund
             .as_ref()
             .map(|r| r.vendor_reference.as_str().to_string())
             .filter(|r| !r.is_empty());
-        let rows = match which {
-            Settle::Refund(_) => "id = $9 AND status IN ('pending', 'unknown')",
-            Settle::Interrupted => {
-                "status = 'pending' AND in_flight_until IS NOT NULL AND (in_flight_until < $8 \
-                 OR owner IN (SELECT id FROM gateways WHERE ended_at IS NOT NULL))"
-            }
+        let rows = if interrupted {
+            INTERRUPTED
+        } else {
+            "status IN ('pending', 'unknown')"
         };
         let sql = format!(
             "UPDATE refunds SET status = $1, status_code = $2, status_detail = $3, \
              vendor_reference = COALESCE($4, vendor_reference), refund = COALESCE($5, refund), \
              vendor_error = $6, resolution_note = COALESCE($7, resolution_note), \
-             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 WHERE {rows}"
+             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 WHERE id = $9 AND {rows}"
         );
-        let query = sqlx::query(&sql)
+        let outbox = events::outbox(self);
+        let mut tx = self.pool.begin().await?;
+        let result = sqlx::query(&sql)
             .bind(status_str(s.status))
             .bind(s.reason.as_ref().map(|r| r.code.clone()))
             .bind(s.reason.as_ref().map(|r| r.message.clone()))
@@ -310,12 +356,14 @@ impl Storage {
                     .map(|w| json(&w)),
             )
             .bind(&s.resolution_note)
-            .bind(now_ms());
-        let query = match which {
-            Settle::Refund(id) => query.bind(id),
-            Settle::Interrupted => query,
-        };
-        let result = query.execute(&self.pool).await?;
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() > 0 {
+            events::record_refund(&mut tx, &outbox, id).await?;
+        }
+        tx.commit().await?;
         Ok(result.rows_affected())
     }
 

@@ -11,6 +11,7 @@ mod batches;
 mod clients;
 mod config_check;
 mod crash_replays;
+mod events;
 mod layering;
 mod ledger;
 mod ledger_outage;
