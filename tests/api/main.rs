@@ -30,3 +30,5 @@ mod validation;
 mod vendor_registry;
 mod vendor_words;
 mod walkthrough;
+mod webhook_receiver;
+mod webhooks;
