@@ -30,5 +30,6 @@ mod validation;
 mod vendor_registry;
 mod vendor_words;
 mod walkthrough;
+mod webhook_crash;
 mod webhook_receiver;
 mod webhooks;
