@@ -63,3 +63,22 @@ CREATE TABLE batch_progress_marks (
     done_items BIGINT NOT NULL,
     told_at BIGINT NOT NULL
 );
+
+-- Vendor refunds a client looked up while they were not final (Paylogic's `requested`):
+-- polled on a backoff schedule until final or `until_at`, each status change an event for
+-- that client. `status` is the last status seen; it moves by compare-and-set, so two
+-- gateways seeing the same change write one event.
+CREATE TABLE followed_refunds (
+    client TEXT NOT NULL,
+    refund_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    vendor_reference TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_poll_at BIGINT NOT NULL,
+    until_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (client, refund_id)
+);
+
+CREATE INDEX followed_refunds_due ON followed_refunds (next_poll_at);

@@ -160,6 +160,7 @@ impl Server {
                 config.events.purge_interval,
                 config.events.retention,
             ),
+            crate::service::follow::spawn(Arc::downgrade(&service), config.events.follow_interval),
         ];
         let heartbeat = spawn_heartbeat(service.storage.clone(), gateway_id.clone());
         let state = Arc::new(AppState {

@@ -14,6 +14,7 @@ pub mod client;
 pub mod create;
 pub mod error;
 pub mod events;
+pub mod follow;
 pub mod ledger_index;
 pub mod reads;
 pub mod reconcile;

@@ -6,6 +6,7 @@
 pub mod batches;
 pub mod deliveries;
 pub mod events;
+pub mod follows;
 pub mod gateways;
 pub mod idempotency;
 pub mod refunds;

@@ -37,6 +37,36 @@ pub struct EventsConfig {
     /// Requests in flight to one endpoint at a time, per gateway.
     #[serde(default = "default_concurrency")]
     pub webhook_concurrency: u32,
+    /// How often refunds not final at their vendor are looked for polls due.
+    #[serde(default = "default_follow_interval", with = "humantime_serde")]
+    pub follow_interval: Duration,
+    /// How long such a refund is followed after it was first seen (the horizon).
+    #[serde(default = "default_follow_for", with = "humantime_serde")]
+    pub follow_for: Duration,
+    /// The first poll's bound; each next one doubles, up to `follow_max`, with full jitter.
+    #[serde(default = "default_follow_first", with = "humantime_serde")]
+    pub follow_first: Duration,
+    #[serde(default = "default_follow_max", with = "humantime_serde")]
+    pub follow_max: Duration,
+    /// Polls of each kind (ledger `pending`, looked-up vendor refunds) per pass, per gateway.
+    #[serde(default = "default_follow_batch")]
+    pub follow_batch: u32,
+}
+
+fn default_follow_interval() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_follow_for() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
+}
+fn default_follow_first() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_follow_max() -> Duration {
+    Duration::from_secs(6 * 3600)
+}
+fn default_follow_batch() -> u32 {
+    20
 }
 
 fn default_retention() -> Duration {
@@ -83,6 +113,11 @@ impl Default for EventsConfig {
             webhook_retry_max: default_retry_max(),
             webhook_poll: default_poll(),
             webhook_concurrency: default_concurrency(),
+            follow_interval: default_follow_interval(),
+            follow_for: default_follow_for(),
+            follow_first: default_follow_first(),
+            follow_max: default_follow_max(),
+            follow_batch: default_follow_batch(),
         }
     }
 }

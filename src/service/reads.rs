@@ -55,6 +55,8 @@ impl Refunds {
             .get_listing(instance, &vendor_ref, live)
             .await
             .map_err(ServiceError::Provider)?;
+        // Not final at the vendor: followed, so its changes become events (`follow`).
+        self.follow_if_open(client, instance, &listing).await;
         Ok((Fetched::Vendor(listing), Some(cache)))
     }
 

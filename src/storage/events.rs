@@ -272,6 +272,31 @@ pub(crate) async fn record_refund(
     Ok(())
 }
 
+/// Writes the event of a vendor refund (one the ledger did not make) reaching `status`,
+/// for the client that follows it.
+pub(crate) async fn record_vendor_refund(
+    conn: &mut AnyConnection,
+    outbox: &OutboxConfig,
+    client: &str,
+    refund_id: &str,
+    status: RefundStatus,
+    data: Value,
+) -> Result<(), StorageError> {
+    write(
+        conn,
+        outbox,
+        NewEvent {
+            kind: EventType::of_status(status),
+            client,
+            refund_id: Some(refund_id),
+            batch_id: None,
+            data,
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
 /// A batch as its events carry it: its status and how many items are in each state.
 async fn batch_data(
     conn: &mut AnyConnection,

@@ -27,6 +27,7 @@ mod tenants;
 mod timeouts;
 mod traffic;
 mod validation;
+mod vendor_changes;
 mod vendor_registry;
 mod vendor_words;
 mod walkthrough;
