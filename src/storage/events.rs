@@ -491,8 +491,19 @@ impl Storage {
     /// Forgets events older than `retention_ms` whose deliveries are all over (delivered or
     /// failed), with those deliveries. Returns how many events went.
     pub async fn purge_events(&self, retention_ms: i64) -> Result<u64, StorageError> {
-        let before = now_ms() - retention_ms;
+        let now = now_ms();
+        let before = now - retention_ms;
         let mut tx = self.pool.begin().await?;
+        // Deliveries no gateway could send before giving up (their endpoint was removed from
+        // the config, or a 410 disabled it) end as failed, so they hold no event forever.
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'failed', updated_at = $1, \
+             last_error = COALESCE(last_error, 'not sent before its retries ran out: the endpoint is disabled or no longer configured') \
+             WHERE state = 'pending' AND give_up_at < $1 AND (lease_until IS NULL OR lease_until < $1)",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let open = "SELECT event_id FROM webhook_deliveries WHERE state = 'pending'";
         sqlx::query(&format!(
             "DELETE FROM webhook_deliveries WHERE event_id IN \

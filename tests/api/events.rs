@@ -335,3 +335,31 @@ async fn batch_milestones_are_events() {
         gw.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn expired_events_are_purged_unless_still_being_delivered() {
+    for database in ledger_databases().await {
+        // An endpoint nobody answers: its deliveries stay pending (retried for an hour).
+        let text = config(&database).replace(
+            "[events]\n",
+            &format!(
+                "[[webhooks]]\nname = \"nowhere\"\nurl = \"http://127.0.0.1:9/hook\"\nevents = [\"refund.succeeded\"]\nsecret = {{ file = \"{}\" }}\n\n[events]\nwebhook_retry_for = \"1h\"\n",
+                secret_file("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            ),
+        );
+        let gw = TestGateway::start(&text).await;
+        let refund = create(&gw, ACME).await;
+        let id = refund["id"].as_str().unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let gone = gw.storage().purge_events(0).await.unwrap();
+        assert_eq!(
+            gone, 1,
+            "{database}: refund.created went, refund.succeeded is still owed"
+        );
+        let feed = get(&gw, ACME, &format!("/v1/events?refund={id}")).await;
+        assert_eq!(types(&feed.body), ["refund.succeeded"], "{}", feed.text);
+        let kept = gw.storage().purge_events(3_600_000).await.unwrap();
+        assert_eq!(kept, 0, "nothing is older than an hour");
+        gw.shutdown().await;
+    }
+}

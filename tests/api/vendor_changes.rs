@@ -108,3 +108,92 @@ url = "{db}"
     );
     vendor.assert_clean();
 }
+
+#[tokio::test]
+async fn a_ledger_refund_pending_at_the_vendor_is_settled_by_polling_with_its_event() {
+    use refund_gateway::storage::refunds::{Intent, Settle, Settlement};
+    use refund_provider::{Refund, RefundStatus, Target};
+
+    let vendor = ReplayVendor::vendor("paylogic", &["get_completed_later"]).await;
+    let gw = TestGateway::start(&format!(
+        r#"
+[events]
+follow_interval = "100ms"
+follow_first = "200ms"
+follow_max = "300ms"
+
+[providers.pl]
+kind = "paylogic"
+base_url = "{base}"
+timeout = "2s"
+retry = {{ attempts = 1 }}
+language = "en"
+auth = {{ mode = "basic", app = {{ file = "{app}" }}, secret = {{ file = "{secret}" }} }}
+
+[storage]
+url = "{db}"
+"#,
+        base = vendor.base_url(),
+        app = secret_file("shop-app"),
+        secret = secret_file("k>?~secret"),
+        db = temp_database(),
+    ))
+    .await;
+    // A ledger refund the vendor answered `pending` (Paylogic makes none through this
+    // gateway; the row is written as a create would have left it).
+    let storage = gw.storage();
+    let id = refund_gateway::service::new_refund_id();
+    storage
+        .insert_intent(&Intent {
+            id: id.clone(),
+            client: "default".into(),
+            provider: "pl".into(),
+            provider_kind: "paylogic".into(),
+            target: Target::default(),
+            amount: None,
+            reason: None,
+            metadata: Default::default(),
+            idempotency_key: None,
+            request_hash: None,
+            batch_id: None,
+            in_flight_until: i64::MAX,
+            owner: None,
+        })
+        .await
+        .unwrap();
+    let at_vendor = Refund::new(
+        &InstanceName::new("pl").unwrap(),
+        "paylogic",
+        VendorRef::new(UID),
+        RefundStatus::Pending,
+        Target::default(),
+    );
+    storage
+        .settle(Settle::Refund(&id), &Settlement::from_vendor(at_vendor))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let feed = loop {
+        let feed = gw.get(&format!("/v1/events?refund={id}")).await;
+        if feed.body["data"].as_array().unwrap().len() >= 2 {
+            break feed;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", feed.text);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let types: Vec<&str> = feed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["refund.created", "refund.succeeded"],
+        "{}",
+        feed.text
+    );
+    assert_eq!(feed.body["data"][1]["data"]["status"], "succeeded");
+    assert_eq!(feed.body["data"][1]["data"]["id"], id.as_str());
+    vendor.assert_clean();
+}
