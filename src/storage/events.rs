@@ -3,125 +3,20 @@
 //! to it. A change cannot commit without its event, nor an event without its deliveries, so
 //! none is lost when a gateway dies; senders find the deliveries in `webhook_deliveries`.
 
-use std::sync::Mutex;
-
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::refunds::{read_row, status_str, COLUMNS};
-use super::{now_ms, Storage, StorageError};
 use refund_provider::RefundStatus;
 
-/// What an event tells of. The names are part of the API (`type` of an event, webhook
-/// subscriptions): `refund.<status>` for a refund reaching a status, `batch.<milestone>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventType {
-    RefundCreated,
-    RefundPending,
-    RefundSucceeded,
-    RefundPartiallySucceeded,
-    RefundFailed,
-    RefundCanceled,
-    RefundUnknown,
-    BatchAccepted,
-    BatchProgress,
-    BatchCompleted,
-    BatchCanceled,
-}
+use super::refunds::{read_row, status_str, COLUMNS};
+use super::{now_ms, Storage, StorageError};
 
-impl EventType {
-    pub const ALL: [EventType; 11] = [
-        EventType::RefundCreated,
-        EventType::RefundPending,
-        EventType::RefundSucceeded,
-        EventType::RefundPartiallySucceeded,
-        EventType::RefundFailed,
-        EventType::RefundCanceled,
-        EventType::RefundUnknown,
-        EventType::BatchAccepted,
-        EventType::BatchProgress,
-        EventType::BatchCompleted,
-        EventType::BatchCanceled,
-    ];
+mod batch;
+mod kinds;
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::RefundCreated => "refund.created",
-            EventType::RefundPending => "refund.pending",
-            EventType::RefundSucceeded => "refund.succeeded",
-            EventType::RefundPartiallySucceeded => "refund.partially_succeeded",
-            EventType::RefundFailed => "refund.failed",
-            EventType::RefundCanceled => "refund.canceled",
-            EventType::RefundUnknown => "refund.unknown",
-            EventType::BatchAccepted => "batch.accepted",
-            EventType::BatchProgress => "batch.progress",
-            EventType::BatchCompleted => "batch.completed",
-            EventType::BatchCanceled => "batch.canceled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<EventType> {
-        Self::ALL.into_iter().find(|t| t.as_str() == text)
-    }
-
-    /// The event of a refund reaching `status`.
-    pub fn of_status(status: RefundStatus) -> EventType {
-        match status {
-            RefundStatus::Pending => EventType::RefundPending,
-            RefundStatus::Succeeded => EventType::RefundSucceeded,
-            RefundStatus::PartiallySucceeded => EventType::RefundPartiallySucceeded,
-            RefundStatus::Failed => EventType::RefundFailed,
-            RefundStatus::Canceled => EventType::RefundCanceled,
-            RefundStatus::Unknown => EventType::RefundUnknown,
-        }
-    }
-}
-
-/// A webhook endpoint's subscription, as the outbox needs it to write deliveries.
-#[derive(Debug, Clone)]
-pub struct Subscription {
-    /// The endpoint's name (`[[webhooks]] name`), which its deliveries carry.
-    pub endpoint: String,
-    /// Only this client's events; `None`: every client's.
-    pub client: Option<String>,
-    /// Event types (`refund.succeeded`) or families (`refund.*`); empty: all.
-    pub types: Vec<String>,
-    /// How long a delivery is retried before it is marked failed.
-    pub retry_for_ms: i64,
-}
-
-impl Subscription {
-    fn wants(&self, client: &str, kind: EventType) -> bool {
-        let kind = kind.as_str();
-        self.client.as_deref().is_none_or(|c| c == client)
-            && (self.types.is_empty()
-                || self.types.iter().any(|t| match t.strip_suffix(".*") {
-                    Some(family) => kind.split('.').next() == Some(family),
-                    None => t == kind,
-                }))
-    }
-}
-
-/// What the outbox needs to know of the configuration: set once at start-up.
-#[derive(Debug, Clone)]
-pub struct OutboxConfig {
-    pub subscriptions: Vec<Subscription>,
-    /// A `batch.progress` event after this many more items are done ...
-    pub progress_items: i64,
-    /// ... or after this long, when some more are.
-    pub progress_ms: i64,
-}
-
-impl Default for OutboxConfig {
-    fn default() -> Self {
-        OutboxConfig {
-            subscriptions: Vec::new(),
-            progress_items: 100,
-            progress_ms: 10_000,
-        }
-    }
-}
+pub(crate) use batch::record_batch;
+pub use kinds::{new_event_id, EventType, OutboxConfig, Subscription};
 
 /// An event, as stored.
 #[derive(Debug, Clone)]
@@ -145,16 +40,6 @@ pub struct EventFilter {
     pub starting_after: Option<String>,
 }
 
-/// Event ids: `evt_` and a ULID, monotonic within a process so that one gateway's events
-/// sort in the order it wrote them.
-pub fn new_event_id() -> String {
-    static GENERATOR: Mutex<Option<ulid::Generator>> = Mutex::new(None);
-    let mut guard = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
-    let generator = guard.get_or_insert_with(ulid::Generator::new);
-    let id = generator.generate().unwrap_or_else(|_| ulid::Ulid::new());
-    format!("evt_{}", id.to_string().to_ascii_lowercase())
-}
-
 /// The outbox config in force (a poisoned lock still holds a usable value).
 pub(crate) fn outbox(storage: &Storage) -> OutboxConfig {
     storage
@@ -164,16 +49,16 @@ pub(crate) fn outbox(storage: &Storage) -> OutboxConfig {
         .clone()
 }
 
-struct NewEvent<'a> {
-    kind: EventType,
-    client: &'a str,
-    refund_id: Option<&'a str>,
-    batch_id: Option<&'a str>,
-    data: Value,
+pub(super) struct NewEvent<'a> {
+    pub(super) kind: EventType,
+    pub(super) client: &'a str,
+    pub(super) refund_id: Option<&'a str>,
+    pub(super) batch_id: Option<&'a str>,
+    pub(super) data: Value,
 }
 
 /// Writes an event and its deliveries on `conn` (the caller's transaction).
-async fn write(
+pub(super) async fn write(
     conn: &mut AnyConnection,
     outbox: &OutboxConfig,
     event: NewEvent<'_>,
@@ -297,86 +182,6 @@ pub(crate) async fn record_vendor_refund(
     .map(|_| ())
 }
 
-/// A batch as its events carry it: its status and how many items are in each state.
-async fn batch_data(
-    conn: &mut AnyConnection,
-    batch_id: &str,
-) -> Result<Option<(String, Value, i64)>, StorageError> {
-    let Some(batch) = sqlx::query(
-        "SELECT client, status, item_count, created_at, updated_at FROM batches WHERE id = $1",
-    )
-    .bind(batch_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let states = sqlx::query(
-        "SELECT state, COUNT(*) AS n FROM batch_items WHERE batch_id = $1 GROUP BY state",
-    )
-    .bind(batch_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut counts = serde_json::Map::new();
-    let mut done = 0;
-    for row in &states {
-        let state: String = row.try_get("state")?;
-        let n: i64 = row.try_get("n")?;
-        if state == "done" {
-            done = n;
-        }
-        counts.insert(state, n.into());
-    }
-    let time = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-    };
-    let data = serde_json::json!({
-        "id": batch_id,
-        "status": batch.try_get::<String, _>("status")?,
-        "item_count": batch.try_get::<i64, _>("item_count")?,
-        "items": counts,
-        "created_at": time(batch.try_get("created_at")?),
-        "updated_at": time(batch.try_get("updated_at")?),
-    });
-    Ok(Some((batch.try_get("client")?, data, done)))
-}
-
-/// Writes a batch milestone on `conn` (the transaction that reached it).
-pub(crate) async fn record_batch(
-    conn: &mut AnyConnection,
-    outbox: &OutboxConfig,
-    batch_id: &str,
-    kind: EventType,
-) -> Result<(), StorageError> {
-    let Some((client, data, done)) = batch_data(conn, batch_id).await? else {
-        return Ok(());
-    };
-    write(
-        conn,
-        outbox,
-        NewEvent {
-            kind,
-            client: &client,
-            refund_id: None,
-            batch_id: Some(batch_id),
-            data,
-        },
-    )
-    .await?;
-    if kind == EventType::BatchAccepted {
-        sqlx::query(
-            "INSERT INTO batch_progress_marks (batch_id, done_items, told_at) VALUES ($1, $2, $3)",
-        )
-        .bind(batch_id)
-        .bind(done)
-        .bind(now_ms())
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 fn event_row(row: &AnyRow) -> Result<EventRow, StorageError> {
     let data: String = row.try_get("data")?;
     Ok(EventRow {
@@ -395,54 +200,6 @@ impl Storage {
     /// Sets what the outbox writes deliveries for and how often batch progress is told.
     pub fn set_outbox(&self, config: OutboxConfig) {
         *self.outbox.write().unwrap_or_else(|p| p.into_inner()) = config;
-    }
-
-    /// Tells a batch's progress when `progress_items` more items are done since it was
-    /// last told, or `progress_ms` has passed and some are (never its last item: that is
-    /// `batch.completed`). The mark moves by
-    /// compare-and-set, so two gateways finishing items at once tell it once.
-    pub async fn note_batch_progress(&self, batch_id: &str) -> Result<(), StorageError> {
-        let outbox = outbox(self);
-        // Read first, then write in a transaction that starts with the compare-and-set,
-        // so SQLite takes its write lock before any read of the transaction.
-        let Some(mark) =
-            sqlx::query("SELECT done_items, told_at FROM batch_progress_marks WHERE batch_id = $1")
-                .bind(batch_id)
-                .fetch_optional(&self.pool)
-                .await?
-        else {
-            return Ok(());
-        };
-        let (told_done, told_at): (i64, i64) =
-            (mark.try_get("done_items")?, mark.try_get("told_at")?);
-        let done: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM batch_items WHERE batch_id = $1 AND state = 'done'",
-        )
-        .bind(batch_id)
-        .fetch_one(&self.pool)
-        .await?;
-        let now = now_ms();
-        let due = done - told_done >= outbox.progress_items.max(1)
-            || (done > told_done && now - told_at >= outbox.progress_ms);
-        if !due {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        let moved = sqlx::query(
-            "UPDATE batch_progress_marks SET done_items = $1, told_at = $2 WHERE batch_id = $3 AND done_items = $4 \
-             AND EXISTS (SELECT 1 FROM batches WHERE id = $3 AND status = 'open' AND item_count > $1)",
-        )
-        .bind(done)
-        .bind(now)
-        .bind(batch_id)
-        .bind(told_done)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 1 {
-            record_batch(&mut tx, &outbox, batch_id, EventType::BatchProgress).await?;
-            tx.commit().await?;
-        }
-        Ok(())
     }
 
     /// Events in the order they were written (oldest first), `limit` after the cursor.
