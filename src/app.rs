@@ -145,6 +145,7 @@ impl Server {
             unwritten: Default::default(),
             events: config.events.clone(),
             webhook_work: Arc::new(tokio::sync::Notify::new()),
+            recently_followed: Default::default(),
         });
         let event_tasks = vec![
             crate::webhooks::worker::Worker {

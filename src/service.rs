@@ -59,6 +59,8 @@ pub struct Refunds {
     pub events: crate::config::EventsConfig,
     /// Wakes the webhook worker (a redelivery asked for).
     pub webhook_work: Arc<Notify>,
+    /// Vendor refunds followed lately (`follow`).
+    pub recently_followed: follow::Recent,
 }
 
 impl Refunds {

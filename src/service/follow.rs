@@ -23,6 +23,21 @@ use crate::traffic::lookup_cache::Listing;
 /// How long a claimed poll is held before another gateway may take it.
 const POLL_LEASE_MS: i64 = 60_000;
 
+/// The vendor refunds this gateway started following lately, so repeated lookups of one
+/// (cache hits included) do not each write to the ledger.
+pub struct Recent(moka::sync::Cache<(String, String), ()>);
+
+impl Default for Recent {
+    fn default() -> Self {
+        Recent(
+            moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+        )
+    }
+}
+
 impl Refunds {
     /// The wait before the next poll, after `attempts` polls.
     fn next_poll(&self, attempts: i64) -> i64 {
@@ -48,6 +63,10 @@ impl Refunds {
         if ours || refund.status.is_final() || refund.vendor_reference.as_str().is_empty() {
             return;
         }
+        let key = (client.name().to_string(), refund.id.to_string());
+        if self.recently_followed.0.contains_key(&key) {
+            return;
+        }
         let now = now_ms();
         let followed = self
             .storage
@@ -62,8 +81,11 @@ impl Refunds {
                 until_at: now + self.events.follow_for.as_millis() as i64,
             })
             .await;
-        if let Err(e) = followed {
-            tracing::warn!(error = %e, refund = %refund.id, "a refund not final at the vendor could not be followed");
+        match followed {
+            Ok(()) => self.recently_followed.0.insert(key, ()),
+            Err(e) => {
+                tracing::warn!(error = %e, refund = %refund.id, "a refund not final at the vendor could not be followed")
+            }
         }
     }
 
