@@ -158,6 +158,34 @@ async fn every_status_change_is_one_event_with_the_refund_as_it_stood() {
             assert_eq!(feed.body["data"][1]["data"]["status"], "unknown");
         }
 
+        // An operator's resolve is a status change too, with the note in the refund.
+        let resolved = gw
+            .post_with(
+                &format!("/v1/refunds/{}/resolve", stranded[0]),
+                json!({"status": "failed", "note": "not in the vendor's back office"}),
+                &[("authorization", &format!("Bearer {ACME}"))],
+            )
+            .await;
+        assert_eq!(resolved.status, 200, "{}", resolved.text);
+        let feed = get(
+            &gw,
+            ACME,
+            &format!("/v1/events?refund={}&type=refund.failed", stranded[0]),
+        )
+        .await;
+        assert_eq!(types(&feed.body), ["refund.failed"], "{}", feed.text);
+        assert_eq!(
+            feed.body["data"][0]["data"]["status_reason"]["code"],
+            "resolved"
+        );
+        assert!(
+            feed.body["data"][0]["data"]["notes"]
+                .to_string()
+                .contains("not in the vendor's back office"),
+            "{}",
+            feed.text
+        );
+
         // The type filter, and a cursor walking the whole feed one event at a time.
         let unknowns = get(
             &gw,
@@ -187,8 +215,8 @@ async fn every_status_change_is_one_event_with_the_refund_as_it_stood() {
         }
         assert_eq!(
             walked.len(),
-            6,
-            "created+succeeded, and created+unknown twice"
+            7,
+            "created+succeeded, created+unknown twice, one resolve"
         );
         let mut sorted = walked.clone();
         sorted.sort();

@@ -314,3 +314,26 @@ async fn webhook_urls_that_are_not_http_or_the_gateway_itself_are_refused() {
         "the secret is never repeated"
     );
 }
+
+#[test]
+fn check_config_refuses_a_webhook_to_the_gateway_itself() {
+    let path = crate::support::process::write_config(
+        "webhook-self",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:8080\"\n\n[[webhooks]]\nname = \"self\"\nurl = \"http://localhost:8080/hook\"\nsecret = {{ file = \"{}\" }}\n",
+            secret_file(SECRET)
+        ),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refund-gateway"))
+        .arg("check-config")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("webhooks[0].url") && stderr.contains("own listen address"),
+        "{stderr}"
+    );
+}
