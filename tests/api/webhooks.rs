@@ -131,8 +131,13 @@ async fn a_receiver_down_for_a_while_gets_everything_when_back() {
     for _ in 0..3 {
         ids.push(create(&gw).await["id"].clone());
     }
-    // Down for a while: every first event is tried, again and again; none is given up.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Down for a while (5 s; `WEBHOOK_OUTAGE_SECS=120` for the 2 minutes): every
+    // first event is tried, again and again; none is given up.
+    let outage = std::env::var("WEBHOOK_OUTAGE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    tokio::time::sleep(Duration::from_secs(outage)).await;
     let pending = deliveries(&gw, "state=pending").await;
     assert_eq!(pending.len(), 6, "{pending:#?}");
     assert!(
