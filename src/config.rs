@@ -5,6 +5,7 @@
 mod batches;
 mod clients;
 mod error;
+mod fixtures;
 mod instance;
 mod log;
 mod metrics;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 pub use batches::BatchConfig;
 pub use clients::ClientConfig;
 pub use error::ConfigError;
+pub use fixtures::FixturesConfig;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;
@@ -44,6 +46,7 @@ pub struct Config {
     pub clients: Vec<ClientConfig>,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub fixtures: FixturesConfig,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -68,6 +71,8 @@ struct RawConfig {
     log: LogConfig,
     #[serde(default)]
     metrics: MetricsConfig,
+    #[serde(default)]
+    fixtures: FixturesConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }
@@ -113,6 +118,7 @@ impl Config {
             clients: raw.clients,
             log: raw.log,
             metrics: raw.metrics,
+            fixtures: raw.fixtures,
             providers,
             origin,
         })

@@ -32,6 +32,7 @@ use refund_provider::secrecy::{ExposeSecret, SecretString};
 use refund_provider::{InstanceName, Transport, TransportError, VendorRequest, VendorResponse};
 use serde_json::Value;
 
+use crate::fixtures::pointer::Pattern;
 use crate::scrub::{Scrubber, REDACTED};
 
 /// Where recordings go; one per `record` run, shared by every instance.
@@ -40,6 +41,9 @@ pub struct Recorder {
     pub out: PathBuf,
     /// The instances to record (`--instance`); empty: all of them.
     pub instances: Vec<String>,
+    /// Personal-data pointers of the config (`[fixtures] personal_data`), redacted besides
+    /// each vendor's own.
+    pub personal_data: Vec<String>,
 }
 
 impl Recorder {
@@ -50,6 +54,7 @@ impl Recorder {
         Ok(Recorder {
             out,
             instances: Vec::new(),
+            personal_data: Vec::new(),
         })
     }
 
@@ -72,8 +77,7 @@ pub struct RecordingTransport {
     /// The instance's vendor base URL: fixture paths are relative to its path.
     pub base_url: String,
     pub out: PathBuf,
-    pub secrets: Vec<SecretString>,
-    pub scrubber: Scrubber,
+    pub redactor: Redactor,
     pub count: AtomicUsize,
 }
 
@@ -84,18 +88,14 @@ impl RecordingTransport {
         instance: InstanceName,
         kind: &'static str,
         base_url: String,
-        secrets: Vec<SecretString>,
+        redactor: Redactor,
     ) -> RecordingTransport {
         RecordingTransport {
             inner,
             kind,
             base_url,
             out: recorder.out.clone(),
-            scrubber: Scrubber::new(secrets.clone()),
-            secrets: secrets
-                .into_iter()
-                .filter(|s| s.expose_secret().chars().count() >= 6)
-                .collect(),
+            redactor,
             count: AtomicUsize::new(last_number(&recorder.out, instance.as_str())),
             instance,
         }
@@ -107,13 +107,19 @@ impl RecordingTransport {
         response: &VendorResponse,
     ) -> std::io::Result<PathBuf> {
         let number = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-        let exchange = self.exchange(request, response);
-        let mut text = serde_json::to_string_pretty(&exchange).map_err(std::io::Error::other)?;
-        // The last net: no configured secret leaves, whatever path it took.
-        for secret in &self.secrets {
-            text = text.replace(secret.expose_secret(), REDACTED);
-        }
-        text.push('\n');
+        let exchange = Exchange {
+            description: format!(
+                "{} {} answered {} (recorded)",
+                request.method,
+                relative(&self.base_url, &request.url).0,
+                response.status
+            ),
+            source: recorded_source("refund-gateway record", &self.instance, self.kind),
+            expires_after: None,
+            request: self.redactor.request(&self.base_url, request),
+            response: self.redactor.response(response),
+        };
+        let text = self.redactor.text(&exchange)?;
         let name = format!(
             "{}-{number:03}-{}-{}.json",
             self.instance,
@@ -124,9 +130,55 @@ impl RecordingTransport {
         std::fs::write(&path, text)?;
         Ok(path)
     }
+}
 
-    fn exchange(&self, request: &VendorRequest, response: &VendorResponse) -> Exchange {
-        let (path, query) = relative(&self.base_url, &request.url);
+/// A recording's `source`: when (RFC 3339: `expires_after` counts from it), by what, and
+/// from which instance.
+pub fn recorded_source(by: &str, instance: &InstanceName, kind: &str) -> String {
+    format!(
+        "Recorded by `{by}` at {} from instance `{instance}` ({kind}); configured \
+         secrets, credential headers, cookies, credential-named fields and personal data \
+         redacted; times and credentials in the request matched by shape or {{{{any}}}}.",
+        refund_provider::chrono::Utc::now()
+            .to_rfc3339_opts(refund_provider::chrono::SecondsFormat::Secs, true),
+    )
+}
+
+/// What a recording keeps of an exchange: the instance's secrets, credentials and personal
+/// data removed (`record`, and `fixtures verify --update` rewriting an answer).
+pub struct Redactor {
+    /// Secrets long enough to be searched for in text.
+    secrets: Vec<SecretString>,
+    scrubber: Scrubber,
+    /// Personal-data pointers of the answers (the vendor's and the config's).
+    personal: Vec<Pattern>,
+}
+
+impl Redactor {
+    pub fn new(secrets: Vec<SecretString>, personal_data: &[String]) -> Redactor {
+        Redactor {
+            scrubber: Scrubber::new(secrets.clone()),
+            secrets: secrets
+                .into_iter()
+                .filter(|s| s.expose_secret().chars().count() >= 6)
+                .collect(),
+            personal: personal_data.iter().map(|p| Pattern::new(p)).collect(),
+        }
+    }
+
+    /// The fixture's text; the last net: no configured secret leaves, whatever path it took.
+    pub fn text(&self, exchange: &Exchange) -> std::io::Result<String> {
+        let mut text = serde_json::to_string_pretty(exchange).map_err(std::io::Error::other)?;
+        for secret in &self.secrets {
+            text = text.replace(secret.expose_secret(), REDACTED);
+        }
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// The request as a fixture expects it.
+    pub fn request(&self, base_url: &str, request: &VendorRequest) -> ExpectedRequest {
+        let (path, query) = relative(base_url, &request.url);
         let query = query
             .into_iter()
             .map(|(k, v)| {
@@ -165,6 +217,17 @@ impl RecordingTransport {
             .filter(|b| !b.is_empty())
             .and_then(|b| serde_json::from_slice::<Value>(b).ok())
             .map(|v| self.request_body(v));
+        ExpectedRequest {
+            method: request.method.to_string(),
+            path,
+            query,
+            headers,
+            body,
+        }
+    }
+
+    /// The answer as a fixture records it.
+    pub fn response(&self, response: &VendorResponse) -> RecordedResponse {
         // One value per header in the format: repeated headers (several `Set-Cookie`) are
         // folded with ", ", as the shipped fixtures do.
         let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
@@ -189,7 +252,13 @@ impl RecordingTransport {
                 .or_insert(text);
         }
         let (body_json, body_text) = match serde_json::from_slice::<Value>(&response.body) {
-            Ok(json) => (Some(self.response_body(json)), None),
+            Ok(json) => {
+                let mut json = self.response_body(json);
+                for pattern in &self.personal {
+                    pattern.redact(&mut json, PERSONAL);
+                }
+                (Some(json), None)
+            }
             Err(_) if response.body.is_empty() => (None, None),
             Err(_) => (
                 None,
@@ -199,35 +268,13 @@ impl RecordingTransport {
                 ),
             ),
         };
-        Exchange {
-            description: format!(
-                "{} {path} answered {} (recorded)",
-                request.method, response.status
-            ),
-            source: format!(
-                "Recorded by `refund-gateway record` at {} from instance `{}` ({}); configured \
-                 secrets, credential headers, cookies and credential-named fields redacted; \
-                 times and credentials in the request matched by shape or {{{{any}}}}.",
-                refund_provider::chrono::Utc::now()
-                    .to_rfc3339_opts(refund_provider::chrono::SecondsFormat::Secs, true),
-                self.instance,
-                self.kind
-            ),
-            request: ExpectedRequest {
-                method: request.method.to_string(),
-                path,
-                query,
-                headers,
-                body,
-            },
-            response: RecordedResponse {
-                status: response.status,
-                headers: response_headers,
-                body: body_json,
-                body_text,
-                fault: None,
-                delay_ms: None,
-            },
+        RecordedResponse {
+            status: response.status,
+            headers: response_headers,
+            body: body_json,
+            body_text,
+            fault: None,
+            delay_ms: None,
         }
     }
 

@@ -65,7 +65,12 @@ impl ReplayServer {
                         format!("fixture {} is malformed: {e}", p.display()),
                     )
                 })?;
-                Ok((p.display().to_string(), exchange))
+                let name = p.display().to_string();
+                let now = refund_provider::chrono::Utc::now();
+                if let Some(warning) = crate::fixtures::expiry::warning(&name, &exchange, now) {
+                    tracing::warn!(target: "replay", "{warning}");
+                }
+                Ok((name, exchange))
             })
             .collect()
     }

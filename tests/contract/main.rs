@@ -12,3 +12,4 @@ mod replay_diff;
 mod shared;
 mod stubbur;
 mod ticketmatic;
+mod verify;

@@ -19,7 +19,7 @@ const SECRETS: &[&str] = &[
     provider_ticketmatic::SANDBOX_SECRET_KEY,
 ];
 
-fn secret_file(dir: &Path, name: &str, value: &str) -> PathBuf {
+pub(crate) fn secret_file(dir: &Path, name: &str, value: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, value).unwrap();
     path
@@ -141,15 +141,15 @@ async fn recordings_hold_no_secret_and_replay_to_the_same_answers() {
 
 /// One vendor's walk for the every-sandbox test: its instance keys (beside `kind` and the
 /// sandbox or base URL), a create body if it creates, a lookup query if it lists.
-struct Walk {
-    kind: &'static str,
+pub(crate) struct Walk {
+    pub(crate) kind: &'static str,
     keys: &'static str,
     create: Option<Value>,
     lookup: Option<&'static str>,
-    secrets: &'static [&'static str],
+    pub(crate) secrets: &'static [&'static str],
 }
 
-fn walks() -> Vec<Walk> {
+pub(crate) fn walks() -> Vec<Walk> {
     vec![
         Walk {
             kind: "ticketmatic",
@@ -212,19 +212,24 @@ fn walks() -> Vec<Walk> {
 }
 
 fn sandbox_config(walk: &Walk, vendor: &str) -> Config {
-    let text = format!(
+    let text = sandbox_config_text(walk, vendor);
+    Config::from_toml_str(&text).unwrap_or_else(|e| panic!("config: {e}"))
+}
+
+/// The config of `sandbox_config`, as TOML (for processes).
+pub(crate) fn sandbox_config_text(walk: &Walk, vendor: &str) -> String {
+    format!(
         "[server]\nlisten = \"127.0.0.1:0\"\n[reconcile]\ninterval = \"1h\"\n[storage]\nurl = \"{}\"\n\
          [providers.v]\nkind = \"{}\"\ntimeout = \"30s\"\n{}\n{vendor}\n",
         temp_database(),
         walk.kind,
         walk.keys
-    );
-    Config::from_toml_str(&text).unwrap_or_else(|e| panic!("config: {e}"))
+    )
 }
 
 /// Every creating vendor: a create; every listing vendor: a live lookup (answers without
 /// ledger ids and times).
-async fn walk_vendor(server: &Server, walk: &Walk) -> Vec<(u16, Value)> {
+pub(crate) async fn walk_vendor(server: &Server, walk: &Walk) -> Vec<(u16, Value)> {
     let base = format!("http://{}", server.addr());
     let client = reqwest::Client::new();
     let mut answers = Vec::new();
@@ -352,7 +357,7 @@ async fn every_sandbox_records_without_its_credentials_and_replays_the_same() {
     }
 }
 
-fn stubbur_login(dir: &Path) -> String {
+pub(crate) fn stubbur_login(dir: &Path) -> String {
     let password = secret_file(dir, "password", "fake-password-0123456789");
     format!(
         "auth = {{ mode = \"credentials\", username = \"{}\", password = {{ file = \"{}\" }} }}",

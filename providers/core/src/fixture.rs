@@ -12,7 +12,13 @@ pub struct Exchange {
     /// What this exchange shows.
     pub description: String,
     /// Where the recording comes from (which vendor doc example, what was changed or redacted).
+    /// A recording says when it was made (`... at 2026-12-01T16:02:25Z ...`): the first
+    /// RFC 3339 time in it is what `expires_after` counts from.
     pub source: String,
+    /// How long the recording may be trusted (`"90d"`, `"12h"`): `fixtures verify` and
+    /// `replay` warn about a fixture older than that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_after: Option<String>,
     pub request: ExpectedRequest,
     pub response: RecordedResponse,
 }
