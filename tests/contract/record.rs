@@ -519,3 +519,34 @@ fn personal_values(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// `[fixtures] personal_data` adds pointers to the vendor's own: the Fourvenues sandbox's QR
+/// codes are recorded only without it.
+#[tokio::test]
+async fn configured_personal_data_is_not_recorded() {
+    let walk = walks()
+        .into_iter()
+        .find(|w| w.kind == "fourvenues")
+        .unwrap();
+    let qr = "ABCDE12345";
+    for (extra, kept) in [
+        ("", true),
+        ("[fixtures]\npersonal_data = [\"/data/qr_code\"]", false),
+    ] {
+        let out = std::env::temp_dir().join(unique("record-personal"));
+        let text = format!("{extra}\n{}", sandbox_config_text(&walk, "sandbox = true"));
+        let config = Config::from_toml_str(&text).unwrap();
+        let server = Server::start_recording(config, Some(Recorder::new(&out).unwrap()))
+            .await
+            .expect("gateway starts");
+        walk_vendor(&server, &walk).await;
+        server.shutdown().await;
+        let texts: String = recorded_files(&out)
+            .unwrap()
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        assert_eq!(texts.contains(qr), kept, "{extra}:\n{texts}");
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
