@@ -19,7 +19,10 @@
 //!   postal addresses, bank accounts, birth dates): `REDACTED` in answers, `{{any}}` in
 //!   requests.
 //!
-//! Exchanges that got no answer (connect failures, timeouts, resets) are not written.
+//! An exchange the vendor received but never answered (a timeout, a reset connection) is
+//! written as `fault: reset` (after a `delay_ms` longer than the instance's timeout for a
+//! timeout), named `...-timeout.json` / `...-reset.json`, so replay reproduces it; one that
+//! never reached the vendor (a refused connection, the gateway's own limits) is not.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,7 +30,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use refund_provider::fixture::{Exchange, ExpectedRequest, HeaderExpectation, RecordedResponse};
+use refund_provider::fixture::{
+    Exchange, ExpectedRequest, Fault, HeaderExpectation, RecordedResponse,
+};
 use refund_provider::secrecy::{ExposeSecret, SecretString};
 use refund_provider::{InstanceName, Transport, TransportError, VendorRequest, VendorResponse};
 use serde_json::Value;
@@ -104,32 +109,73 @@ impl RecordingTransport {
     fn write(
         &self,
         request: &VendorRequest,
-        response: &VendorResponse,
-    ) -> std::io::Result<PathBuf> {
+        outcome: &Result<VendorResponse, TransportError>,
+    ) -> std::io::Result<Option<PathBuf>> {
+        let (recorded, what, label) = match outcome {
+            Ok(response) => (
+                self.redactor.response(response),
+                format!("answered {}", response.status),
+                response.status.to_string(),
+            ),
+            Err(error) => match unanswered(error) {
+                Some(unanswered) => unanswered,
+                // Nothing reached the vendor (a refused connection, our own limits).
+                None => return Ok(None),
+            },
+        };
         let number = self.count.fetch_add(1, Ordering::SeqCst) + 1;
         let exchange = Exchange {
             description: format!(
-                "{} {} answered {} (recorded)",
+                "{} {} {what} (recorded)",
                 request.method,
                 relative(&self.base_url, &request.url).0,
-                response.status
             ),
             source: recorded_source("refund-gateway record", &self.instance, self.kind),
             expires_after: None,
             request: self.redactor.request(&self.base_url, request),
-            response: self.redactor.response(response),
+            response: recorded,
         };
         let text = self.redactor.text(&exchange)?;
         let name = format!(
-            "{}-{number:03}-{}-{}.json",
+            "{}-{number:03}-{}-{label}.json",
             self.instance,
             request.method.as_str().to_ascii_lowercase(),
-            response.status
         );
         let path = self.out.join(name);
         std::fs::write(&path, text)?;
-        Ok(path)
+        Ok(Some(path))
     }
+}
+
+/// How replay reproduces a request the vendor received but never answered: the connection
+/// is closed unanswered (`fault: reset`), after twice the instance's timeout (at least a
+/// second more) when the answer did not come in time. The status is a placeholder: no
+/// answer is ever sent. `None` when the vendor cannot have received the request.
+fn unanswered(error: &TransportError) -> Option<(RecordedResponse, String, String)> {
+    let (delay_ms, what, label) = match error {
+        TransportError::Timeout { after, sent: true } => {
+            let ms = after.as_millis() as u64;
+            (
+                Some((ms * 2).max(ms + 1000)),
+                format!("got no answer within {after:?}"),
+                "timeout",
+            )
+        }
+        TransportError::Broken(_) => (None, "lost its connection unanswered".into(), "reset"),
+        _ => return None,
+    };
+    Some((
+        RecordedResponse {
+            status: 200,
+            headers: BTreeMap::new(),
+            body: None,
+            body_text: None,
+            fault: Some(Fault::Reset),
+            delay_ms,
+        },
+        what,
+        label.to_string(),
+    ))
 }
 
 /// A recording's `source`: when (RFC 3339: `expires_after` counts from it), by what, and
@@ -344,14 +390,13 @@ impl Transport for RecordingTransport {
     async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
         let kept = request.clone();
         let result = self.inner.send(request).await;
-        if let Ok(response) = &result {
-            match self.write(&kept, response) {
-                Ok(path) => {
-                    tracing::info!(instance = %self.instance, file = %path.display(), "recorded")
-                }
-                Err(e) => {
-                    tracing::error!(instance = %self.instance, error = %e, "cannot write a recording")
-                }
+        match self.write(&kept, &result) {
+            Ok(Some(path)) => {
+                tracing::info!(instance = %self.instance, file = %path.display(), "recorded")
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(instance = %self.instance, error = %e, "cannot write a recording")
             }
         }
         result

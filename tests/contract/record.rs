@@ -8,7 +8,7 @@ use refund_gateway::app::Server;
 use refund_gateway::config::Config;
 use refund_gateway::record::{recorded_files, Recorder};
 use refund_gateway::replay::{ReplayServer, Reuse};
-use refund_provider::fixture::Exchange;
+use refund_provider::fixture::{Exchange, Fault};
 use serde_json::{json, Value};
 
 use crate::support::process::{write_config, GatewayProcess};
@@ -549,4 +549,98 @@ async fn configured_personal_data_is_not_recorded() {
         assert_eq!(texts.contains(qr), kept, "{extra}:\n{texts}");
         let _ = std::fs::remove_dir_all(&out);
     }
+}
+
+/// A lookup the vendor never answers in time and one whose connection it resets are
+/// recorded as such (`...-timeout.json`, `...-reset.json`, `fault: reset`), and replaying
+/// the recordings gives the gateway's same answers: 504 `provider_timeout`, 502
+/// `provider_unavailable`.
+#[tokio::test]
+async fn unanswered_exchanges_are_recorded_and_replay_the_same() {
+    let dir = std::env::temp_dir().join(unique("record-unanswered"));
+    let out = dir.join("recorded");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = ReplayServer::load(&[
+        crate::support::repo_path("fixtures/ticketmatic/timeout-get-order.json"),
+        crate::support::repo_path("fixtures/ticketmatic/fault-reset-get-order.json"),
+    ])
+    .unwrap();
+    let config = |base: &str| {
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[reconcile]\ninterval = \"1h\"\n[storage]\nurl = \"{}\"\n\
+             [providers.tm]\nkind = \"ticketmatic\"\naccount = \"demo\"\ntimeout = \"500ms\"\n\
+             base_url = \"{base}\"\naccess_key = {{ file = \"{}\" }}\nsecret_key = {{ file = \"{}\" }}\n",
+            temp_database(),
+            secret_file(&dir, "a", "fake-access-key-0123456789").display(),
+            secret_file(&dir, "s", "fake-secret-key-0123456789").display(),
+        );
+        Config::from_toml_str(&text).unwrap()
+    };
+    async fn lookups(server: &Server) -> Vec<(u16, String)> {
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let r = reqwest::Client::new()
+                .get(format!(
+                    "http://{}/v1/refunds?provider=tm&order=1269434",
+                    server.addr()
+                ))
+                .header("cache-control", "no-cache")
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            answers.push((
+                status,
+                body["code"].as_str().unwrap_or_default().to_string(),
+            ));
+        }
+        answers
+    }
+
+    let vendor = ReplayServer::start("127.0.0.1:0".parse().unwrap(), shipped, Reuse::Once)
+        .await
+        .unwrap();
+    let server = Server::start_recording(
+        config(&vendor.base_url()),
+        Some(Recorder::new(&out).unwrap()),
+    )
+    .await
+    .unwrap();
+    let live = lookups(&server).await;
+    server.shutdown().await;
+    assert_eq!(
+        live,
+        vec![
+            (504, "provider_timeout".to_string()),
+            (502, "provider_unavailable".to_string())
+        ]
+    );
+    let files = recorded_files(&out).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["tm-001-get-timeout.json", "tm-002-get-reset.json"]);
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let e = Exchange::parse(&file.display().to_string(), &text);
+        assert_eq!(e.response.fault, Some(Fault::Reset), "{text}");
+    }
+    let timeout = Exchange::parse("t", &std::fs::read_to_string(&files[0]).unwrap());
+    assert!(timeout.response.delay_ms.unwrap() >= 1000, "{timeout:?}");
+
+    let replay = ReplayServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        ReplayServer::load(&files).unwrap(),
+        Reuse::Once,
+    )
+    .await
+    .unwrap();
+    let server = Server::start(config(&replay.base_url())).await.unwrap();
+    let replayed = lookups(&server).await;
+    server.shutdown().await;
+    replay.assert_clean();
+    assert_eq!(replayed, live);
+    let _ = std::fs::remove_dir_all(&dir);
 }
