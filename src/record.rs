@@ -132,6 +132,7 @@ impl RecordingTransport {
             ),
             source: recorded_source("refund-gateway record", &self.instance, self.kind),
             expires_after: None,
+            state: None,
             request: self.redactor.request(&self.base_url, request),
             response: recorded,
         };

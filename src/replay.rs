@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use refund_provider::fixture::{Exchange, Fault};
+use refund_provider::fixture::{Exchange, Fault, STARTED};
 use refund_provider::{SandboxRequest, VendorResponse};
 
 use crate::loopback::{Handler, LoopbackServer};
@@ -42,6 +42,8 @@ pub enum Reuse {
 
 struct State {
     fixtures: Vec<(String, Exchange, bool)>,
+    /// The state of each entity fixtures name (`Exchange::state`); absent: `started`.
+    entities: std::collections::BTreeMap<String, String>,
     received: Vec<ReceivedRequest>,
     mismatches: Vec<String>,
 }
@@ -82,6 +84,7 @@ impl ReplayServer {
     ) -> std::io::Result<Self> {
         let state = Arc::new(Mutex::new(State {
             fixtures: fixtures.into_iter().map(|(n, e)| (n, e, false)).collect(),
+            entities: Default::default(),
             received: Vec::new(),
             mismatches: Vec::new(),
         }));
@@ -152,12 +155,26 @@ async fn respond(
     let chosen = {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         state.received.push(received.clone());
+        let entities = &state.entities;
+        let allowed = |exchange: &Exchange| {
+            exchange
+                .state
+                .as_ref()
+                .is_none_or(|s| s.allows(entities.get(&s.entity).map(String::as_str)))
+        };
         let found = state.fixtures.iter().position(|(_, exchange, used)| {
-            (reuse == Reuse::Always || !used) && matcher::matches(&exchange.request, &received)
+            (reuse == Reuse::Always || !used)
+                && allowed(exchange)
+                && matcher::matches(&exchange.request, &received)
         });
         match found {
             Some(i) => {
                 state.fixtures[i].2 = true;
+                if let Some(s) = state.fixtures[i].1.state.clone() {
+                    if let Some(next) = s.becomes {
+                        state.entities.insert(s.entity, next);
+                    }
+                }
                 Ok(state.fixtures[i].1.response.clone())
             }
             None => {
@@ -168,10 +185,37 @@ async fn respond(
                         .iter()
                         .map(|(n, e, _)| (n.as_str(), &e.request)),
                 );
-                let report = matcher::explain_mismatch(&received, &near);
+                // Fixtures the request matches but whose entity is in another state.
+                let waiting: Vec<String> = state
+                    .fixtures
+                    .iter()
+                    .filter(|(_, e, used)| {
+                        (reuse == Reuse::Always || !used)
+                            && !allowed(e)
+                            && matcher::matches(&e.request, &received)
+                    })
+                    .filter_map(|(name, e, _)| {
+                        let s = e.state.as_ref()?;
+                        Some(format!(
+                            "{name}: entity `{}` is `{}`, the fixture requires `{}`",
+                            s.entity,
+                            entities.get(&s.entity).map_or(STARTED, String::as_str),
+                            s.requires.as_deref().unwrap_or_default()
+                        ))
+                    })
+                    .collect();
+                let mut report = matcher::explain_mismatch(&received, &near);
+                let mut body = matcher::mismatch_body(&received, &near);
+                if !waiting.is_empty() {
+                    report.push_str(&format!(
+                        "\nmatching fixtures waiting for another state: {}",
+                        waiting.join("; ")
+                    ));
+                    body["waiting_for_state"] = serde_json::json!(waiting);
+                }
                 tracing::warn!(target: "replay", "{report}");
                 state.mismatches.push(report);
-                Err(matcher::mismatch_body(&received, &near))
+                Err(body)
             }
         }
     };

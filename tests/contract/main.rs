@@ -9,6 +9,7 @@ mod ivvy;
 mod paylogic;
 mod record;
 mod replay_diff;
+mod replay_state;
 mod shared;
 mod stubbur;
 mod ticketmatic;

@@ -19,8 +19,39 @@ pub struct Exchange {
     /// `replay` warn about a fixture older than that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_after: Option<String>,
+    /// Replay state per entity: this fixture answers only while its entity is in the state
+    /// it requires, and moves the entity on (a refund list of one order changes after a
+    /// refund on that order, while another order's list does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<EntityState>,
     pub request: ExpectedRequest,
     pub response: RecordedResponse,
+}
+
+/// WireMock's scenarios, one per entity. Every entity starts in `started`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityState {
+    /// What the state belongs to, named as the fixtures name it (`"order 1269434"`).
+    pub entity: String,
+    /// The state the entity must be in for this fixture to answer; none: any state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
+    /// The state the entity is in after this fixture answered; none: unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub becomes: Option<String>,
+}
+
+/// The state every entity starts in.
+pub const STARTED: &str = "started";
+
+impl EntityState {
+    /// Whether the fixture may answer while its entity is in `current`.
+    pub fn allows(&self, current: Option<&str>) -> bool {
+        self.requires
+            .as_deref()
+            .is_none_or(|r| r == current.unwrap_or(STARTED))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
