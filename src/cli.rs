@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, Server};
 use crate::config::{self, Config};
 use crate::replay::{ReplayServer, Reuse};
+use refund_provider::fixture::HeaderMatch;
 
 #[derive(Parser)]
 #[command(
@@ -71,6 +72,10 @@ pub enum Command {
         /// Without it every fixture answers any number of times.
         #[arg(long)]
         once: bool,
+        /// `loose`: only the headers a fixture names must match; `strict`: the request may
+        /// carry no other header either. A fixture's own `header_match` wins.
+        #[arg(long, default_value = "loose", value_parser = ["loose", "strict"])]
+        headers: String,
     },
 }
 
@@ -114,11 +119,18 @@ pub async fn run(cli: Cli) -> ExitCode {
             fixtures,
             listen,
             once,
+            headers,
         } => {
+            let headers = if headers == "strict" {
+                HeaderMatch::Strict
+            } else {
+                HeaderMatch::Loose
+            };
             replay(
                 fixtures,
                 listen,
                 if once { Reuse::Once } else { Reuse::Always },
+                headers,
             )
             .await
         }
@@ -209,7 +221,12 @@ async fn check_config(path: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn replay(paths: Vec<PathBuf>, listen: SocketAddr, reuse: Reuse) -> ExitCode {
+async fn replay(
+    paths: Vec<PathBuf>,
+    listen: SocketAddr,
+    reuse: Reuse,
+    headers: HeaderMatch,
+) -> ExitCode {
     let mut files = Vec::new();
     for path in paths {
         match std::fs::read_dir(&path) {
@@ -229,7 +246,7 @@ async fn replay(paths: Vec<PathBuf>, listen: SocketAddr, reuse: Reuse) -> ExitCo
         Err(e) => return fail(&e),
     };
     let count = fixtures.len();
-    let server = match ReplayServer::start(listen, fixtures, reuse).await {
+    let server = match ReplayServer::start_with_headers(listen, fixtures, reuse, headers).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

@@ -269,6 +269,7 @@ impl Redactor {
             path,
             query,
             headers,
+            header_match: None,
             body,
         }
     }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use refund_provider::fixture::{Exchange, Fault, STARTED};
+use refund_provider::fixture::{Exchange, Fault, HeaderMatch, STARTED};
 use refund_provider::{SandboxRequest, VendorResponse};
 
 use crate::loopback::{Handler, LoopbackServer};
@@ -41,6 +41,8 @@ pub enum Reuse {
 }
 
 struct State {
+    /// The run's header matching, for fixtures that name none.
+    headers: HeaderMatch,
     fixtures: Vec<(String, Exchange, bool)>,
     /// The state of each entity fixtures name (`Exchange::state`); absent: `started`.
     entities: std::collections::BTreeMap<String, String>,
@@ -82,8 +84,23 @@ impl ReplayServer {
         fixtures: Vec<(String, Exchange)>,
         reuse: Reuse,
     ) -> std::io::Result<Self> {
+        Self::start_with_headers(addr, fixtures, reuse, HeaderMatch::Loose).await
+    }
+
+    /// `start`, matching headers in `headers` mode wherever a fixture names no mode of its
+    /// own (`ExpectedRequest::header_match`), fixtures loaded at run time included.
+    pub async fn start_with_headers(
+        addr: SocketAddr,
+        fixtures: Vec<(String, Exchange)>,
+        reuse: Reuse,
+        headers: HeaderMatch,
+    ) -> std::io::Result<Self> {
         let state = Arc::new(Mutex::new(State {
-            fixtures: fixtures.into_iter().map(|(n, e)| (n, e, false)).collect(),
+            headers,
+            fixtures: fixtures
+                .into_iter()
+                .map(|(n, e)| (n, with_header_mode(e, headers), false))
+                .collect(),
             entities: Default::default(),
             received: Vec::new(),
             mismatches: Vec::new(),
@@ -141,6 +158,12 @@ impl ReplayServer {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The fixture with the run's header mode, unless it names its own.
+fn with_header_mode(mut exchange: Exchange, headers: HeaderMatch) -> Exchange {
+    exchange.request.header_match.get_or_insert(headers);
+    exchange
 }
 
 async fn respond(

@@ -63,6 +63,7 @@ pub fn answer(state: &Mutex<State>, request: &SandboxRequest, route: &str) -> Ve
                     (None, _) => format!("runtime-{}", state.fixtures.len() + 1),
                 };
                 names.push(name.clone());
+                let exchange = super::with_header_mode(exchange, state.headers);
                 state.fixtures.push((name, exchange, false));
             }
             reply(

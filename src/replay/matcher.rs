@@ -5,12 +5,23 @@ use std::collections::BTreeMap;
 
 use assert_json_diff::{assert_json_matches_no_panic, CompareMode, Config, NumericMode};
 use bytes::Bytes;
-use refund_provider::fixture::{ExpectedRequest, HeaderExpectation, RecordedResponse};
+use refund_provider::fixture::{ExpectedRequest, HeaderExpectation, HeaderMatch, RecordedResponse};
 use refund_provider::{SandboxRequest, VendorResponse};
 use serde_json::Value;
 
 /// The placeholder that matches any JSON value in an expected body.
 const ANY: &str = "{{any}}";
+
+/// Headers of HTTP itself (and of the client library), never in a recording: strict header
+/// matching does not ask for them.
+const FRAMING: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "user-agent",
+    "accept-encoding",
+];
 
 pub use super::near_miss::{
     explain_mismatch, field_diffs, mismatch_body, near_misses, FieldDiff, NearMiss,
@@ -97,6 +108,15 @@ pub fn diff_request(expected: &ExpectedRequest, received: &ReceivedRequest) -> V
         .filter(|k| !expected.query.contains_key(*k))
     {
         diffs.push(format!("query {key}: not expected"));
+    }
+    if expected.header_match == Some(HeaderMatch::Strict) {
+        for name in received.headers.keys().filter(|name| {
+            !expected.headers.contains_key(name.as_str()) && !FRAMING.contains(&name.as_str())
+        }) {
+            diffs.push(format!(
+                "header {name}: not expected (strict header matching)"
+            ));
+        }
     }
     for (name, expectation) in &expected.headers {
         let got = received.headers.get(&name.to_ascii_lowercase());

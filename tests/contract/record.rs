@@ -401,9 +401,12 @@ async fn the_record_and_replay_commands_round_trip() {
         }
     }
 
+    // Strict header matching: the recordings hold every header the gateway sends.
     let replay = GatewayProcess::spawn_args(&[
         "replay".as_ref(),
         "--once".as_ref(),
+        "--headers".as_ref(),
+        "strict".as_ref(),
         out.as_os_str(),
         "--listen".as_ref(),
         "127.0.0.1:0".as_ref(),

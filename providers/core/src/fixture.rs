@@ -63,12 +63,28 @@ pub struct ExpectedRequest {
     /// Query parameters that must be present with these values (decoded).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub query: BTreeMap<String, String>,
-    /// Headers that matter (lower-case names). Others are ignored.
+    /// Headers that matter (lower-case names). Others are ignored, unless `header_match`
+    /// is `strict`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, HeaderExpectation>,
+    /// `loose` (default): only the headers listed must match. `strict`: besides, the request
+    /// may carry no other header (HTTP framing aside). Unset: the replay run's mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_match: Option<HeaderMatch>,
     /// The JSON body; the string `"{{any}}"` anywhere matches any value there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
+}
+
+/// How a fixture's headers are matched (`ExpectedRequest::header_match`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderMatch {
+    /// Only the headers the fixture names are checked.
+    #[default]
+    Loose,
+    /// Every header of the request must be one the fixture names (and match it).
+    Strict,
 }
 
 /// A header value: exact, or a regular expression for values that change per request
