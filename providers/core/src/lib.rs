@@ -10,6 +10,7 @@ pub mod contract;
 pub mod error;
 pub mod fixture;
 pub mod fixture_defaults;
+pub mod fixture_match;
 pub mod fixture_transport;
 pub mod ids;
 pub mod money;
