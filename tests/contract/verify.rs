@@ -312,3 +312,60 @@ async fn a_run_that_cannot_check_exits_2() {
     assert!(run.row("x.json").contains("ERROR"), "{}", run.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `replay` warns, when it loads them, about fixtures past their `expires_after`, and only
+/// about those.
+#[tokio::test]
+async fn replay_warns_about_expired_fixtures_when_loading() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let dir = std::env::temp_dir().join(unique("replay-expiry"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = |source: &str, expires_after: &str| {
+        json!({
+            "description": "d", "source": source, "expires_after": expires_after,
+            "request": {"method": "GET", "path": "/x"}, "response": {"status": 200}
+        })
+        .to_string()
+    };
+    std::fs::write(
+        dir.join("old.json"),
+        fixture("Recorded at 2020-01-01T00:00:00Z", "30d"),
+    )
+    .unwrap();
+    let now = refund_provider::chrono::Utc::now().to_rfc3339();
+    std::fs::write(
+        dir.join("fresh.json"),
+        fixture(&format!("Recorded at {now}"), "30d"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_refund-gateway"))
+        .arg("replay")
+        .arg(&dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("replaying 2 fixture(s)"), "{first}");
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let _ = child.wait();
+    assert!(
+        stderr.contains("old.json") && stderr.contains("expires_after 30d"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("fresh.json"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
