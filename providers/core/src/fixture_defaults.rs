@@ -63,7 +63,7 @@ pub struct RecordedCall {
 }
 
 impl RecordedCall {
-    /// The call a fixture recorded; `None` for a method or header that is not valid HTTP.
+    /// The call a fixture recorded; an error for a method or header that is not valid HTTP.
     pub fn from_fixture(request: &ExpectedRequest) -> Result<RecordedCall, String> {
         let method = Method::from_bytes(request.method.as_bytes())
             .map_err(|_| format!("`{}` is not an HTTP method", request.method))?;

@@ -1,7 +1,7 @@
 //! The one in-process `Transport` that answers a provider from recorded fixtures
 //! (`fixtures/<vendor>/*.json`, format in `fixture.rs`), for the vendor crates' own tests.
 //! Each request must match a fixture not used yet, by the rules of the gateway's replay
-//! vendor (`src/replay/matcher.rs`): method, path, every listed query parameter and no
+//! vendor (`fixture_match`): method, path, every listed query parameter and no
 //! other, the headers that matter, and the JSON body (`{{any}}` matches anything, numbers
 //! by value). It is answered with that fixture's recorded response; a request that matches
 //! none fails the test with the differences from every unused fixture.
