@@ -102,6 +102,10 @@ impl Server {
                 "refunds interrupted by the last stop are now unknown"
             );
         }
+        let record = record.map(|r| crate::record::Recorder {
+            personal_data: config.fixtures.personal_data.clone(),
+            ..r
+        });
         let mut sandboxes = SandboxHost::default();
         let instances = instances::build_all_recording(
             &config.providers,

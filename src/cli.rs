@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `record`, `check-config`, `replay`, `sandbox`, `migrate`.
+//! The command line: `serve` (default), `record`, `check-config`, `replay`, `sandbox`,
+//! `migrate`, `fixtures verify`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, Server};
 use crate::config::{self, Config};
 use crate::replay::{ReplayServer, Reuse};
+use refund_provider::fixture::HeaderMatch;
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +56,11 @@ pub enum Command {
     },
     /// Run the ledger's database migrations and exit.
     Migrate,
+    /// Work with recorded fixtures (`fixtures verify`).
+    Fixtures {
+        #[command(subcommand)]
+        command: FixturesCommand,
+    },
     /// Serve recorded fixtures as a stand-in vendor, for exploring or for another client's tests.
     Replay {
         /// Fixture files or folders of them (none: load them with `POST /__replay/fixtures`).
@@ -65,6 +72,33 @@ pub enum Command {
         /// Without it every fixture answers any number of times.
         #[arg(long)]
         once: bool,
+        /// `loose`: only the headers a fixture names must match; `strict`: the request may
+        /// carry no other header either. A fixture's own `header_match` wins.
+        #[arg(long, default_value = "loose", value_parser = ["loose", "strict"])]
+        headers: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum FixturesCommand {
+    /// Send each fixture's recorded request to the instance's vendor again and compare the
+    /// answers: status, content type, JSON shape (noise fields ignored). Prints a table;
+    /// exits 1 on drift, 2 when a fixture could not be checked.
+    Verify {
+        /// The provider instance of the config to send the requests to.
+        #[arg(long)]
+        instance: String,
+        /// The folder of fixtures (`*.json`).
+        dir: PathBuf,
+        /// Also send requests that may write (for a vendor test account).
+        #[arg(long)]
+        allow_writes: bool,
+        /// Rewrite each drifted fixture's answer with the live one, redacted as `record` does.
+        #[arg(long)]
+        update: bool,
+        /// Another answer field to ignore: a JSON pointer, `*` for any index (repeatable).
+        #[arg(long = "noise")]
+        noise: Vec<String>,
     },
 }
 
@@ -85,11 +119,18 @@ pub async fn run(cli: Cli) -> ExitCode {
             fixtures,
             listen,
             once,
+            headers,
         } => {
+            let headers = if headers == "strict" {
+                HeaderMatch::Strict
+            } else {
+                HeaderMatch::Loose
+            };
             replay(
                 fixtures,
                 listen,
                 if once { Reuse::Once } else { Reuse::Always },
+                headers,
             )
             .await
         }
@@ -99,6 +140,25 @@ pub async fn run(cli: Cli) -> ExitCode {
             log,
         } => sandbox(&cli.config, &instance, listen, log).await,
         Command::Migrate => migrate(&cli.config).await,
+        Command::Fixtures {
+            command:
+                FixturesCommand::Verify {
+                    instance,
+                    dir,
+                    allow_writes,
+                    update,
+                    noise,
+                },
+        } => {
+            let options = crate::fixtures::verify::Options {
+                instance,
+                dir,
+                allow_writes,
+                update,
+                noise,
+            };
+            verify(&cli.config, &options).await
+        }
     }
 }
 
@@ -161,7 +221,12 @@ async fn check_config(path: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn replay(paths: Vec<PathBuf>, listen: SocketAddr, reuse: Reuse) -> ExitCode {
+async fn replay(
+    paths: Vec<PathBuf>,
+    listen: SocketAddr,
+    reuse: Reuse,
+    headers: HeaderMatch,
+) -> ExitCode {
     let mut files = Vec::new();
     for path in paths {
         match std::fs::read_dir(&path) {
@@ -181,7 +246,7 @@ async fn replay(paths: Vec<PathBuf>, listen: SocketAddr, reuse: Reuse) -> ExitCo
         Err(e) => return fail(&e),
     };
     let count = fixtures.len();
-    let server = match ReplayServer::start(listen, fixtures, reuse).await {
+    let server = match ReplayServer::start_with_headers(listen, fixtures, reuse, headers).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -253,6 +318,28 @@ async fn sandbox(
     );
     shutdown_signal().await;
     ExitCode::SUCCESS
+}
+
+/// Exit codes: 0 no drift, 1 drift, 2 a fixture or the run could not be checked.
+async fn verify(path: &std::path::Path, options: &crate::fixtures::verify::Options) -> ExitCode {
+    let unchecked = |e: &dyn std::fmt::Display| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    };
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => return unchecked(&e),
+    };
+    match crate::fixtures::verify::run(&config, options).await {
+        Ok(report) => {
+            print!("{}", report.table());
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => unchecked(&e),
+    }
 }
 
 async fn migrate(path: &std::path::Path) -> ExitCode {

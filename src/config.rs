@@ -6,6 +6,7 @@ mod batches;
 mod clients;
 mod error;
 mod events;
+mod fixtures;
 mod instance;
 mod log;
 mod metrics;
@@ -26,6 +27,7 @@ pub use batches::BatchConfig;
 pub use clients::ClientConfig;
 pub use error::ConfigError;
 pub use events::EventsConfig;
+pub use fixtures::FixturesConfig;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;
@@ -48,6 +50,7 @@ pub struct Config {
     pub clients: Vec<ClientConfig>,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub fixtures: FixturesConfig,
     pub providers: Vec<InstanceSpec>,
     pub events: EventsConfig,
     pub webhooks: Vec<WebhookConfig>,
@@ -74,6 +77,8 @@ struct RawConfig {
     log: LogConfig,
     #[serde(default)]
     metrics: MetricsConfig,
+    #[serde(default)]
+    fixtures: FixturesConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
     #[serde(default)]
@@ -123,6 +128,7 @@ impl Config {
             clients: raw.clients,
             log: raw.log,
             metrics: raw.metrics,
+            fixtures: raw.fixtures,
             providers,
             events: raw.events,
             webhooks: raw.webhooks,

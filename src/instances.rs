@@ -225,7 +225,10 @@ pub async fn build_all_recording(
                     spec.name.clone(),
                     prepared.kind,
                     base_url.clone(),
-                    recorded_secrets(spec, prepared.kind),
+                    crate::record::Redactor::new(
+                        recorded_secrets(spec, prepared.kind),
+                        &crate::fixtures::personal_data(prepared.kind, &recorder.personal_data),
+                    ),
                 ))
             }
             _ => Arc::new(http),
@@ -267,7 +270,7 @@ pub async fn build_all_recording(
 
 /// What the recorder redacts for an instance: its configured secrets and, for a sandbox
 /// instance, the credentials its sandbox uses instead.
-fn recorded_secrets(
+pub fn recorded_secrets(
     spec: &InstanceSpec,
     kind: &str,
 ) -> Vec<refund_provider::secrecy::SecretString> {

@@ -19,7 +19,10 @@
 //!   postal addresses, bank accounts, birth dates): `REDACTED` in answers, `{{any}}` in
 //!   requests.
 //!
-//! Exchanges that got no answer (connect failures, timeouts, resets) are not written.
+//! An exchange the vendor received but never answered (a timeout, a reset connection) is
+//! written as `fault: reset` (after a `delay_ms` longer than the instance's timeout for a
+//! timeout), named `...-timeout.json` / `...-reset.json`, so replay reproduces it; one that
+//! never reached the vendor (a refused connection, the gateway's own limits) is not.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,12 +30,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use refund_provider::fixture::{Exchange, ExpectedRequest, HeaderExpectation, RecordedResponse};
-use refund_provider::secrecy::{ExposeSecret, SecretString};
+use refund_provider::fixture::{Exchange, Fault, RecordedResponse};
 use refund_provider::{InstanceName, Transport, TransportError, VendorRequest, VendorResponse};
-use serde_json::Value;
-
-use crate::scrub::{Scrubber, REDACTED};
 
 /// Where recordings go; one per `record` run, shared by every instance.
 #[derive(Debug, Clone)]
@@ -40,6 +39,9 @@ pub struct Recorder {
     pub out: PathBuf,
     /// The instances to record (`--instance`); empty: all of them.
     pub instances: Vec<String>,
+    /// Personal-data pointers of the config (`[fixtures] personal_data`), redacted besides
+    /// each vendor's own.
+    pub personal_data: Vec<String>,
 }
 
 impl Recorder {
@@ -50,6 +52,7 @@ impl Recorder {
         Ok(Recorder {
             out,
             instances: Vec::new(),
+            personal_data: Vec::new(),
         })
     }
 
@@ -72,8 +75,7 @@ pub struct RecordingTransport {
     /// The instance's vendor base URL: fixture paths are relative to its path.
     pub base_url: String,
     pub out: PathBuf,
-    pub secrets: Vec<SecretString>,
-    pub scrubber: Scrubber,
+    pub redactor: Redactor,
     pub count: AtomicUsize,
 }
 
@@ -84,18 +86,14 @@ impl RecordingTransport {
         instance: InstanceName,
         kind: &'static str,
         base_url: String,
-        secrets: Vec<SecretString>,
+        redactor: Redactor,
     ) -> RecordingTransport {
         RecordingTransport {
             inner,
             kind,
             base_url,
             out: recorder.out.clone(),
-            scrubber: Scrubber::new(secrets.clone()),
-            secrets: secrets
-                .into_iter()
-                .filter(|s| s.expose_secret().chars().count() >= 6)
-                .collect(),
+            redactor,
             count: AtomicUsize::new(last_number(&recorder.out, instance.as_str())),
             instance,
         }
@@ -104,192 +102,86 @@ impl RecordingTransport {
     fn write(
         &self,
         request: &VendorRequest,
-        response: &VendorResponse,
-    ) -> std::io::Result<PathBuf> {
+        outcome: &Result<VendorResponse, TransportError>,
+    ) -> std::io::Result<Option<PathBuf>> {
+        let (recorded, what, label) = match outcome {
+            Ok(response) => (
+                self.redactor.response(response),
+                format!("answered {}", response.status),
+                response.status.to_string(),
+            ),
+            Err(error) => match unanswered(error) {
+                Some(unanswered) => unanswered,
+                // Nothing reached the vendor (a refused connection, our own limits).
+                None => return Ok(None),
+            },
+        };
         let number = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-        let exchange = self.exchange(request, response);
-        let mut text = serde_json::to_string_pretty(&exchange).map_err(std::io::Error::other)?;
-        // The last net: no configured secret leaves, whatever path it took.
-        for secret in &self.secrets {
-            text = text.replace(secret.expose_secret(), REDACTED);
-        }
-        text.push('\n');
+        let exchange = Exchange {
+            description: format!(
+                "{} {} {what} (recorded)",
+                request.method,
+                relative(&self.base_url, &request.url).0,
+            ),
+            source: recorded_source("refund-gateway record", &self.instance, self.kind),
+            expires_after: None,
+            state: None,
+            request: self.redactor.request(&self.base_url, request),
+            response: recorded,
+        };
+        let text = self.redactor.text(&exchange)?;
         let name = format!(
-            "{}-{number:03}-{}-{}.json",
+            "{}-{number:03}-{}-{label}.json",
             self.instance,
             request.method.as_str().to_ascii_lowercase(),
-            response.status
         );
         let path = self.out.join(name);
         std::fs::write(&path, text)?;
-        Ok(path)
+        Ok(Some(path))
     }
+}
 
-    fn exchange(&self, request: &VendorRequest, response: &VendorResponse) -> Exchange {
-        let (path, query) = relative(&self.base_url, &request.url);
-        let query = query
-            .into_iter()
-            .map(|(k, v)| {
-                let v = if self.holds_secret(&v) || crate::replay::secret_name(&k) {
-                    REDACTED.to_string()
-                } else {
-                    v
-                };
-                (k, v)
-            })
-            .collect();
-        let headers = request
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                let secret = value.is_sensitive()
-                    || crate::replay::secret_name(name.as_str())
-                    || self.holds_secret(&text);
-                let per_request = TIME.is_match(&text)
-                    || BODY_DIGEST_HEADER.is_match(name.as_str())
-                    || GATEWAY_ID.is_match(&text);
-                let expectation = if secret || per_request {
-                    HeaderExpectation::Matches {
-                        matches: shape(&text),
-                    }
-                } else {
-                    HeaderExpectation::Exact(text)
-                };
-                (name.as_str().to_string(), expectation)
-            })
-            .collect();
-        let body = request
-            .body
-            .as_ref()
-            .filter(|b| !b.is_empty())
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-            .map(|v| self.request_body(v));
-        // One value per header in the format: repeated headers (several `Set-Cookie`) are
-        // folded with ", ", as the shipped fixtures do.
-        let mut response_headers: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in response.headers.iter() {
-            if SKIPPED_RESPONSE_HEADERS.contains(&name.as_str()) {
-                continue;
-            }
-            let text = String::from_utf8_lossy(value.as_bytes());
-            let text = if name.as_str() == "set-cookie" {
-                COOKIE_VALUE
-                    .replace_all(&text, format!("${{1}}${{2}}={PLACEHOLDER}"))
-                    .into_owned()
-            } else {
-                self.scrubber.clean(&text)
-            };
-            response_headers
-                .entry(name.as_str().to_string())
-                .and_modify(|folded| {
-                    folded.push_str(", ");
-                    folded.push_str(&text);
-                })
-                .or_insert(text);
+/// How replay reproduces a request the vendor received but never answered: the connection
+/// is closed unanswered (`fault: reset`), after twice the instance's timeout (at least a
+/// second more) when the answer did not come in time. The status is a placeholder: no
+/// answer is ever sent. `None` when the vendor cannot have received the request.
+fn unanswered(error: &TransportError) -> Option<(RecordedResponse, String, String)> {
+    let (delay_ms, what, label) = match error {
+        TransportError::Timeout { after, sent: true } => {
+            let ms = after.as_millis() as u64;
+            (
+                Some((ms * 2).max(ms + 1000)),
+                format!("got no answer within {after:?}"),
+                "timeout",
+            )
         }
-        let (body_json, body_text) = match serde_json::from_slice::<Value>(&response.body) {
-            Ok(json) => (Some(self.response_body(json)), None),
-            Err(_) if response.body.is_empty() => (None, None),
-            Err(_) => (
-                None,
-                Some(
-                    self.scrubber
-                        .clean(&String::from_utf8_lossy(&response.body)),
-                ),
-            ),
-        };
-        Exchange {
-            description: format!(
-                "{} {path} answered {} (recorded)",
-                request.method, response.status
-            ),
-            source: format!(
-                "Recorded by `refund-gateway record` at {} from instance `{}` ({}); configured \
-                 secrets, credential headers, cookies and credential-named fields redacted; \
-                 times and credentials in the request matched by shape or {{{{any}}}}.",
-                refund_provider::chrono::Utc::now()
-                    .to_rfc3339_opts(refund_provider::chrono::SecondsFormat::Secs, true),
-                self.instance,
-                self.kind
-            ),
-            request: ExpectedRequest {
-                method: request.method.to_string(),
-                path,
-                query,
-                headers,
-                body,
-            },
-            response: RecordedResponse {
-                status: response.status,
-                headers: response_headers,
-                body: body_json,
-                body_text,
-                fault: None,
-                delay_ms: None,
-            },
-        }
-    }
+        TransportError::Broken(_) => (None, "lost its connection unanswered".into(), "reset"),
+        _ => return None,
+    };
+    Some((
+        RecordedResponse {
+            status: 200,
+            headers: BTreeMap::new(),
+            body: None,
+            body_text: None,
+            fault: Some(Fault::Reset),
+            delay_ms,
+        },
+        what,
+        label.to_string(),
+    ))
+}
 
-    fn holds_secret(&self, text: &str) -> bool {
-        self.secrets
-            .iter()
-            .any(|s| text.contains(s.expose_secret()))
-    }
-
-    /// Credential-named fields, secrets and times become `{{any}}`: replay checks the rest.
-    fn request_body(&self, value: Value) -> Value {
-        match value {
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| {
-                        let v = if (crate::replay::secret_name(&k) || personal_name(&k))
-                            && !v.is_object()
-                        {
-                            Value::String(ANY.to_string())
-                        } else {
-                            self.request_body(v)
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.request_body(v)).collect())
-            }
-            Value::String(s)
-                if self.holds_secret(&s) || TIME.is_match(&s) || GATEWAY_ID.is_match(&s) =>
-            {
-                Value::String(ANY.to_string())
-            }
-            other => other,
-        }
-    }
-
-    /// Credential-named fields are replaced, other strings scrubbed of secrets.
-    fn response_body(&self, value: Value) -> Value {
-        match value {
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| {
-                        let v = if crate::replay::secret_name(&k) && matches!(v, Value::String(_)) {
-                            Value::String(PLACEHOLDER.to_string())
-                        } else if personal_name(&k) && matches!(v, Value::String(_)) {
-                            Value::String(PERSONAL.to_string())
-                        } else {
-                            self.response_body(v)
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.response_body(v)).collect())
-            }
-            Value::String(s) => Value::String(self.scrubber.clean(&s)),
-            other => other,
-        }
-    }
+/// A recording's `source`: when (RFC 3339: `expires_after` counts from it), by what, and
+/// from which instance.
+pub fn recorded_source(by: &str, instance: &InstanceName, kind: &str) -> String {
+    format!(
+        "Recorded by `{by}` at {} from instance `{instance}` ({kind}); configured \
+         secrets, credential headers, cookies, credential-named fields and personal data \
+         redacted; times and credentials in the request matched by shape or {{{{any}}}}.",
+        refund_provider::chrono::Utc::now()
+            .to_rfc3339_opts(refund_provider::chrono::SecondsFormat::Secs, true),
+    )
 }
 
 #[async_trait]
@@ -297,14 +189,13 @@ impl Transport for RecordingTransport {
     async fn send(&self, request: VendorRequest) -> Result<VendorResponse, TransportError> {
         let kept = request.clone();
         let result = self.inner.send(request).await;
-        if let Ok(response) = &result {
-            match self.write(&kept, response) {
-                Ok(path) => {
-                    tracing::info!(instance = %self.instance, file = %path.display(), "recorded")
-                }
-                Err(e) => {
-                    tracing::error!(instance = %self.instance, error = %e, "cannot write a recording")
-                }
+        match self.write(&kept, &result) {
+            Ok(Some(path)) => {
+                tracing::info!(instance = %self.instance, file = %path.display(), "recorded")
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(instance = %self.instance, error = %e, "cannot write a recording")
             }
         }
         result
@@ -343,6 +234,8 @@ pub fn recorded_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 mod redact;
 use redact::*;
+mod redactor;
+pub use redactor::Redactor;
 
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use refund_provider::fixture::{Exchange, Fault};
+use refund_provider::fixture::{Exchange, Fault, HeaderMatch, STARTED};
 use refund_provider::{SandboxRequest, VendorResponse};
 
 use crate::loopback::{Handler, LoopbackServer};
@@ -41,7 +41,11 @@ pub enum Reuse {
 }
 
 struct State {
+    /// The run's header matching, for fixtures that name none.
+    headers: HeaderMatch,
     fixtures: Vec<(String, Exchange, bool)>,
+    /// The state of each entity fixtures name (`Exchange::state`); absent: `started`.
+    entities: std::collections::BTreeMap<String, String>,
     received: Vec<ReceivedRequest>,
     mismatches: Vec<String>,
 }
@@ -65,7 +69,12 @@ impl ReplayServer {
                         format!("fixture {} is malformed: {e}", p.display()),
                     )
                 })?;
-                Ok((p.display().to_string(), exchange))
+                let name = p.display().to_string();
+                let now = refund_provider::chrono::Utc::now();
+                if let Some(warning) = crate::fixtures::expiry::warning(&name, &exchange, now) {
+                    tracing::warn!(target: "replay", "{warning}");
+                }
+                Ok((name, exchange))
             })
             .collect()
     }
@@ -75,8 +84,24 @@ impl ReplayServer {
         fixtures: Vec<(String, Exchange)>,
         reuse: Reuse,
     ) -> std::io::Result<Self> {
+        Self::start_with_headers(addr, fixtures, reuse, HeaderMatch::Loose).await
+    }
+
+    /// `start`, matching headers in `headers` mode wherever a fixture names no mode of its
+    /// own (`ExpectedRequest::header_match`), fixtures loaded at run time included.
+    pub async fn start_with_headers(
+        addr: SocketAddr,
+        fixtures: Vec<(String, Exchange)>,
+        reuse: Reuse,
+        headers: HeaderMatch,
+    ) -> std::io::Result<Self> {
         let state = Arc::new(Mutex::new(State {
-            fixtures: fixtures.into_iter().map(|(n, e)| (n, e, false)).collect(),
+            headers,
+            fixtures: fixtures
+                .into_iter()
+                .map(|(n, e)| (n, with_header_mode(e, headers), false))
+                .collect(),
+            entities: Default::default(),
             received: Vec::new(),
             mismatches: Vec::new(),
         }));
@@ -135,6 +160,12 @@ impl ReplayServer {
     }
 }
 
+/// The fixture with the run's header mode, unless it names its own.
+fn with_header_mode(mut exchange: Exchange, headers: HeaderMatch) -> Exchange {
+    exchange.request.header_match.get_or_insert(headers);
+    exchange
+}
+
 async fn respond(
     state: &Mutex<State>,
     request: SandboxRequest,
@@ -147,12 +178,26 @@ async fn respond(
     let chosen = {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         state.received.push(received.clone());
+        let entities = &state.entities;
+        let allowed = |exchange: &Exchange| {
+            exchange
+                .state
+                .as_ref()
+                .is_none_or(|s| s.allows(entities.get(&s.entity).map(String::as_str)))
+        };
         let found = state.fixtures.iter().position(|(_, exchange, used)| {
-            (reuse == Reuse::Always || !used) && matcher::matches(&exchange.request, &received)
+            (reuse == Reuse::Always || !used)
+                && allowed(exchange)
+                && matcher::matches(&exchange.request, &received)
         });
         match found {
             Some(i) => {
                 state.fixtures[i].2 = true;
+                if let Some(s) = state.fixtures[i].1.state.clone() {
+                    if let Some(next) = s.becomes {
+                        state.entities.insert(s.entity, next);
+                    }
+                }
                 Ok(state.fixtures[i].1.response.clone())
             }
             None => {
@@ -163,10 +208,37 @@ async fn respond(
                         .iter()
                         .map(|(n, e, _)| (n.as_str(), &e.request)),
                 );
-                let report = matcher::explain_mismatch(&received, &near);
+                // Fixtures the request matches but whose entity is in another state.
+                let waiting: Vec<String> = state
+                    .fixtures
+                    .iter()
+                    .filter(|(_, e, used)| {
+                        (reuse == Reuse::Always || !used)
+                            && !allowed(e)
+                            && matcher::matches(&e.request, &received)
+                    })
+                    .filter_map(|(name, e, _)| {
+                        let s = e.state.as_ref()?;
+                        Some(format!(
+                            "{name}: entity `{}` is `{}`, the fixture requires `{}`",
+                            s.entity,
+                            entities.get(&s.entity).map_or(STARTED, String::as_str),
+                            s.requires.as_deref().unwrap_or_default()
+                        ))
+                    })
+                    .collect();
+                let mut report = matcher::explain_mismatch(&received, &near);
+                let mut body = matcher::mismatch_body(&received, &near);
+                if !waiting.is_empty() {
+                    report.push_str(&format!(
+                        "\nmatching fixtures waiting for another state: {}",
+                        waiting.join("; ")
+                    ));
+                    body["waiting_for_state"] = serde_json::json!(waiting);
+                }
                 tracing::warn!(target: "replay", "{report}");
                 state.mismatches.push(report);
-                Err(matcher::mismatch_body(&received, &near))
+                Err(body)
             }
         }
     };

@@ -2,7 +2,9 @@
 //!
 //! - `GET /__replay/requests`: every request received (admin requests aside), in order, with
 //!   the values of secret-looking headers and body fields masked;
-//! - `POST /__replay/reset`: forget received requests and mismatches, re-arm once-only fixtures;
+//! - `GET /__replay/state`: the state of each entity fixtures name (`Exchange::state`);
+//! - `POST /__replay/reset`: forget received requests and mismatches, re-arm once-only
+//!   fixtures, put every entity back in `started`;
 //! - `POST /__replay/fixtures[?name=NAME]`: load one fixture (or a JSON array of fixtures) at
 //!   run time; it answers after the fixtures already loaded.
 
@@ -30,9 +32,11 @@ pub fn answer(state: &Mutex<State>, request: &SandboxRequest, route: &str) -> Ve
                 .collect();
             reply(200, json!({ "requests": listed }))
         }
+        ("GET", "state") => reply(200, json!({ "entities": state.entities })),
         ("POST", "reset") => {
             state.received.clear();
             state.mismatches.clear();
+            state.entities.clear();
             for fixture in &mut state.fixtures {
                 fixture.2 = false;
             }
@@ -59,6 +63,7 @@ pub fn answer(state: &Mutex<State>, request: &SandboxRequest, route: &str) -> Ve
                     (None, _) => format!("runtime-{}", state.fixtures.len() + 1),
                 };
                 names.push(name.clone());
+                let exchange = super::with_header_mode(exchange, state.headers);
                 state.fixtures.push((name, exchange, false));
             }
             reply(

@@ -1,16 +1,15 @@
-//! Matching a received request against a fixture's expected request, and explaining a
-//! mismatch field by field (JSON bodies are compared structurally, so the diff names paths).
+//! A received request, matched against a fixture's expected request by the core's one
+//! matcher (`refund_provider::fixture_match`), and mismatches explained field by field
+//! (`near_miss.rs`).
 
 use std::collections::BTreeMap;
 
-use assert_json_diff::{assert_json_matches_no_panic, CompareMode, Config, NumericMode};
 use bytes::Bytes;
-use refund_provider::fixture::{ExpectedRequest, HeaderExpectation, RecordedResponse};
-use refund_provider::{SandboxRequest, VendorResponse};
+use refund_provider::fixture::ExpectedRequest;
+use refund_provider::fixture_match;
+pub use refund_provider::fixture_match::{fill_placeholders, recorded_response};
+use refund_provider::SandboxRequest;
 use serde_json::Value;
-
-/// The placeholder that matches any JSON value in an expected body.
-const ANY: &str = "{{any}}";
 
 pub use super::near_miss::{
     explain_mismatch, field_diffs, mismatch_body, near_misses, FieldDiff, NearMiss,
@@ -69,167 +68,19 @@ pub fn matches(expected: &ExpectedRequest, received: &ReceivedRequest) -> bool {
     diff_request(expected, received).is_empty()
 }
 
-/// Every way `received` differs from `expected`, one line each; empty when it matches.
+/// Every way `received` differs from `expected`, one line each; empty when it matches
+/// (the core's one matcher, `refund_provider::fixture_match`).
 pub fn diff_request(expected: &ExpectedRequest, received: &ReceivedRequest) -> Vec<String> {
-    let mut diffs = Vec::new();
-    if !expected.method.eq_ignore_ascii_case(&received.method) {
-        diffs.push(format!(
-            "method: expected {}, got {}",
-            expected.method, received.method
-        ));
-    }
-    if expected.path != received.path {
-        diffs.push(format!(
-            "path: expected {}, got {}",
-            expected.path, received.path
-        ));
-    }
-    for (key, value) in &expected.query {
-        match received.query.get(key) {
-            Some(v) if v == value => {}
-            Some(v) => diffs.push(format!("query {key}: expected {value:?}, got {v:?}")),
-            None => diffs.push(format!("query {key}: expected {value:?}, missing")),
-        }
-    }
-    for key in received
-        .query
-        .keys()
-        .filter(|k| !expected.query.contains_key(*k))
-    {
-        diffs.push(format!("query {key}: not expected"));
-    }
-    for (name, expectation) in &expected.headers {
-        let got = received.headers.get(&name.to_ascii_lowercase());
-        let ok = match (expectation, got) {
-            (_, None) => false,
-            (HeaderExpectation::Exact(v), Some(g)) => v == g,
-            (HeaderExpectation::Matches { matches }, Some(g)) => {
-                compiled(matches).is_some_and(|re| re.is_match(g))
-            }
-        };
-        if !ok {
-            // The received value is not printed: it may carry a credential.
-            let want = match expectation {
-                HeaderExpectation::Exact(v) => format!("{v:?}"),
-                HeaderExpectation::Matches { matches } => format!("a value matching /{matches}/"),
-            };
-            let state = if got.is_some() {
-                "a different value"
-            } else {
-                "nothing"
-            };
-            diffs.push(format!("header {name}: expected {want}, got {state}"));
-        }
-    }
-    if let Some(expected_body) = &expected.body {
-        match serde_json::from_slice::<Value>(&received.body) {
-            Ok(actual) => {
-                let expected_body = fill_placeholders(expected_body, &actual);
-                let config =
-                    Config::new(CompareMode::Strict).numeric_mode(NumericMode::AssumeFloat);
-                if let Err(diff) = assert_json_matches_no_panic(&actual, &expected_body, config) {
-                    diffs.push(format!("body:\n{diff}"));
-                }
-            }
-            Err(_) => diffs.push(format!(
-                "body: expected JSON, got {:?}",
-                String::from_utf8_lossy(&received.body)
-            )),
-        }
-    }
-    diffs
-}
-
-/// Replaces each `{{any}}` in `expected` by the value at the same place in `actual`.
-pub(super) fn fill_placeholders(expected: &Value, actual: &Value) -> Value {
-    match (expected, actual) {
-        (Value::String(s), a) if s == ANY => a.clone(),
-        (Value::Object(e), Value::Object(a)) => Value::Object(
-            e.iter()
-                .map(|(k, v)| {
-                    let filled = a
-                        .get(k)
-                        .map_or_else(|| v.clone(), |av| fill_placeholders(v, av));
-                    (k.clone(), filled)
-                })
-                .collect(),
-        ),
-        (Value::Array(e), Value::Array(a)) => Value::Array(
-            e.iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    a.get(i)
-                        .map_or_else(|| v.clone(), |av| fill_placeholders(v, av))
-                })
-                .collect(),
-        ),
-        (e, _) => e.clone(),
-    }
-}
-
-/// Replaces each `"{{now:<strftime format>}}"` string with the current UTC time in that
-/// format, so recorded answers can carry times relative to the request (a vendor refund
-/// made "just now", for matching by time).
-fn fill_times(value: &Value) -> Value {
-    match value {
-        Value::String(s) => match s.strip_prefix("{{now:").and_then(|r| r.strip_suffix("}}")) {
-            Some(format) => Value::String(
-                refund_provider::chrono::Utc::now()
-                    .format(format)
-                    .to_string(),
-            ),
-            None => value.clone(),
+    fixture_match::diff_request(
+        expected,
+        &fixture_match::RequestParts {
+            method: &received.method,
+            path: &received.path,
+            query: &received.query,
+            headers: &received.headers,
+            body: &received.body,
         },
-        Value::Array(items) => Value::Array(items.iter().map(fill_times).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), fill_times(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-/// The HTTP answer a fixture recorded.
-pub fn recorded_response(recorded: &RecordedResponse) -> VendorResponse {
-    let mut headers = http::HeaderMap::new();
-    for (name, value) in &recorded.headers {
-        if let (Ok(n), Ok(v)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_str(value),
-        ) {
-            headers.insert(n, v);
-        }
-    }
-    let body = match (&recorded.body, &recorded.body_text) {
-        (_, Some(text)) => Bytes::from(text.clone()),
-        (Some(json), None) => {
-            headers
-                .entry(http::header::CONTENT_TYPE)
-                .or_insert(http::HeaderValue::from_static("application/json"));
-            Bytes::from(fill_times(json).to_string())
-        }
-        (None, None) => Bytes::new(),
-    };
-    VendorResponse {
-        status: recorded.status,
-        headers,
-        body,
-    }
-}
-
-/// A fixture's header pattern, compiled once per process: compiling it per request made the
-/// replay vendor spend most of its time in the regex compiler.
-fn compiled(pattern: &str) -> Option<regex::Regex> {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
-    static PATTERNS: LazyLock<Mutex<HashMap<String, Option<regex::Regex>>>> =
-        LazyLock::new(Default::default);
-    let mut patterns = PATTERNS.lock().unwrap_or_else(|e| e.into_inner());
-    patterns
-        .entry(pattern.to_string())
-        .or_insert_with(|| regex::Regex::new(pattern).ok())
-        .clone()
+    )
 }
 
 #[cfg(test)]

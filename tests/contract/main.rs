@@ -9,6 +9,8 @@ mod ivvy;
 mod paylogic;
 mod record;
 mod replay_diff;
+mod replay_state;
 mod shared;
 mod stubbur;
 mod ticketmatic;
+mod verify;

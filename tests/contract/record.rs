@@ -8,7 +8,7 @@ use refund_gateway::app::Server;
 use refund_gateway::config::Config;
 use refund_gateway::record::{recorded_files, Recorder};
 use refund_gateway::replay::{ReplayServer, Reuse};
-use refund_provider::fixture::Exchange;
+use refund_provider::fixture::{Exchange, Fault};
 use serde_json::{json, Value};
 
 use crate::support::process::{write_config, GatewayProcess};
@@ -19,7 +19,7 @@ const SECRETS: &[&str] = &[
     provider_ticketmatic::SANDBOX_SECRET_KEY,
 ];
 
-fn secret_file(dir: &Path, name: &str, value: &str) -> PathBuf {
+pub(crate) fn secret_file(dir: &Path, name: &str, value: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, value).unwrap();
     path
@@ -141,15 +141,15 @@ async fn recordings_hold_no_secret_and_replay_to_the_same_answers() {
 
 /// One vendor's walk for the every-sandbox test: its instance keys (beside `kind` and the
 /// sandbox or base URL), a create body if it creates, a lookup query if it lists.
-struct Walk {
-    kind: &'static str,
+pub(crate) struct Walk {
+    pub(crate) kind: &'static str,
     keys: &'static str,
     create: Option<Value>,
     lookup: Option<&'static str>,
-    secrets: &'static [&'static str],
+    pub(crate) secrets: &'static [&'static str],
 }
 
-fn walks() -> Vec<Walk> {
+pub(crate) fn walks() -> Vec<Walk> {
     vec![
         Walk {
             kind: "ticketmatic",
@@ -212,19 +212,24 @@ fn walks() -> Vec<Walk> {
 }
 
 fn sandbox_config(walk: &Walk, vendor: &str) -> Config {
-    let text = format!(
+    let text = sandbox_config_text(walk, vendor);
+    Config::from_toml_str(&text).unwrap_or_else(|e| panic!("config: {e}"))
+}
+
+/// The config of `sandbox_config`, as TOML (for processes).
+pub(crate) fn sandbox_config_text(walk: &Walk, vendor: &str) -> String {
+    format!(
         "[server]\nlisten = \"127.0.0.1:0\"\n[reconcile]\ninterval = \"1h\"\n[storage]\nurl = \"{}\"\n\
          [providers.v]\nkind = \"{}\"\ntimeout = \"30s\"\n{}\n{vendor}\n",
         temp_database(),
         walk.kind,
         walk.keys
-    );
-    Config::from_toml_str(&text).unwrap_or_else(|e| panic!("config: {e}"))
+    )
 }
 
 /// Every creating vendor: a create; every listing vendor: a live lookup (answers without
 /// ledger ids and times).
-async fn walk_vendor(server: &Server, walk: &Walk) -> Vec<(u16, Value)> {
+pub(crate) async fn walk_vendor(server: &Server, walk: &Walk) -> Vec<(u16, Value)> {
     let base = format!("http://{}", server.addr());
     let client = reqwest::Client::new();
     let mut answers = Vec::new();
@@ -352,7 +357,7 @@ async fn every_sandbox_records_without_its_credentials_and_replays_the_same() {
     }
 }
 
-fn stubbur_login(dir: &Path) -> String {
+pub(crate) fn stubbur_login(dir: &Path) -> String {
     let password = secret_file(dir, "password", "fake-password-0123456789");
     format!(
         "auth = {{ mode = \"credentials\", username = \"{}\", password = {{ file = \"{}\" }} }}",
@@ -396,9 +401,12 @@ async fn the_record_and_replay_commands_round_trip() {
         }
     }
 
+    // Strict header matching: the recordings hold every header the gateway sends.
     let replay = GatewayProcess::spawn_args(&[
         "replay".as_ref(),
         "--once".as_ref(),
+        "--headers".as_ref(),
+        "strict".as_ref(),
         out.as_os_str(),
         "--listen".as_ref(),
         "127.0.0.1:0".as_ref(),
@@ -513,4 +521,129 @@ fn personal_values(value: &Value, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// `[fixtures] personal_data` adds pointers to the vendor's own: the Fourvenues sandbox's QR
+/// codes are recorded only without it.
+#[tokio::test]
+async fn configured_personal_data_is_not_recorded() {
+    let walk = walks()
+        .into_iter()
+        .find(|w| w.kind == "fourvenues")
+        .unwrap();
+    let qr = "ABCDE12345";
+    for (extra, kept) in [
+        ("", true),
+        ("[fixtures]\npersonal_data = [\"/data/qr_code\"]", false),
+    ] {
+        let out = std::env::temp_dir().join(unique("record-personal"));
+        let text = format!("{extra}\n{}", sandbox_config_text(&walk, "sandbox = true"));
+        let config = Config::from_toml_str(&text).unwrap();
+        let server = Server::start_recording(config, Some(Recorder::new(&out).unwrap()))
+            .await
+            .expect("gateway starts");
+        walk_vendor(&server, &walk).await;
+        server.shutdown().await;
+        let texts: String = recorded_files(&out)
+            .unwrap()
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        assert_eq!(texts.contains(qr), kept, "{extra}:\n{texts}");
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+/// A lookup the vendor never answers in time and one whose connection it resets are
+/// recorded as such (`...-timeout.json`, `...-reset.json`, `fault: reset`), and replaying
+/// the recordings gives the gateway's same answers: 504 `provider_timeout`, 502
+/// `provider_unavailable`.
+#[tokio::test]
+async fn unanswered_exchanges_are_recorded_and_replay_the_same() {
+    let dir = std::env::temp_dir().join(unique("record-unanswered"));
+    let out = dir.join("recorded");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = ReplayServer::load(&[
+        crate::support::repo_path("fixtures/ticketmatic/timeout-get-order.json"),
+        crate::support::repo_path("fixtures/ticketmatic/fault-reset-get-order.json"),
+    ])
+    .unwrap();
+    let config = |base: &str| {
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[reconcile]\ninterval = \"1h\"\n[storage]\nurl = \"{}\"\n\
+             [providers.tm]\nkind = \"ticketmatic\"\naccount = \"demo\"\ntimeout = \"500ms\"\n\
+             base_url = \"{base}\"\naccess_key = {{ file = \"{}\" }}\nsecret_key = {{ file = \"{}\" }}\n",
+            temp_database(),
+            secret_file(&dir, "a", "fake-access-key-0123456789").display(),
+            secret_file(&dir, "s", "fake-secret-key-0123456789").display(),
+        );
+        Config::from_toml_str(&text).unwrap()
+    };
+    async fn lookups(server: &Server) -> Vec<(u16, String)> {
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let r = reqwest::Client::new()
+                .get(format!(
+                    "http://{}/v1/refunds?provider=tm&order=1269434",
+                    server.addr()
+                ))
+                .header("cache-control", "no-cache")
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            answers.push((
+                status,
+                body["code"].as_str().unwrap_or_default().to_string(),
+            ));
+        }
+        answers
+    }
+
+    let vendor = ReplayServer::start("127.0.0.1:0".parse().unwrap(), shipped, Reuse::Once)
+        .await
+        .unwrap();
+    let server = Server::start_recording(
+        config(&vendor.base_url()),
+        Some(Recorder::new(&out).unwrap()),
+    )
+    .await
+    .unwrap();
+    let live = lookups(&server).await;
+    server.shutdown().await;
+    assert_eq!(
+        live,
+        vec![
+            (504, "provider_timeout".to_string()),
+            (502, "provider_unavailable".to_string())
+        ]
+    );
+    let files = recorded_files(&out).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["tm-001-get-timeout.json", "tm-002-get-reset.json"]);
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let e = Exchange::parse(&file.display().to_string(), &text);
+        assert_eq!(e.response.fault, Some(Fault::Reset), "{text}");
+    }
+    let timeout = Exchange::parse("t", &std::fs::read_to_string(&files[0]).unwrap());
+    assert!(timeout.response.delay_ms.unwrap() >= 1000, "{timeout:?}");
+
+    let replay = ReplayServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        ReplayServer::load(&files).unwrap(),
+        Reuse::Once,
+    )
+    .await
+    .unwrap();
+    let server = Server::start(config(&replay.base_url())).await.unwrap();
+    let replayed = lookups(&server).await;
+    server.shutdown().await;
+    replay.assert_clean();
+    assert_eq!(replayed, live);
+    let _ = std::fs::remove_dir_all(&dir);
 }

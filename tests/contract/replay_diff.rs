@@ -235,3 +235,61 @@ async fn fixtures_for_the_same_request_answer_in_order_as_a_scenario() {
         "reset restarts it"
     );
 }
+
+/// `replay --headers strict`: a request carrying a header the fixture does not name is a
+/// near miss naming that header; in the default loose mode, or for a fixture that says
+/// `"header_match": "loose"`, it matches.
+#[tokio::test]
+async fn strict_header_matching_refuses_headers_the_fixture_does_not_name() {
+    use crate::support::process::GatewayProcess;
+    use crate::support::{repo_path, unique};
+
+    let dir = std::env::temp_dir().join(unique("replay-headers"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(repo_path("tests/contract/data/diff-demo.json")).unwrap();
+    let mut fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
+    std::fs::write(dir.join("named.json"), fixture.to_string()).unwrap();
+    let send = |base: String| async move {
+        let r = reqwest::Client::new()
+            .post(format!("{base}/demo/orders/1269434/refunds"))
+            .header("content-type", "application/json")
+            .header("x-debug", "1")
+            .body(r#"{"amount": 10.0, "paymentid": 125}"#)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let serve = |mode: &str| {
+        GatewayProcess::spawn_args(&[
+            "replay".as_ref(),
+            "--headers".as_ref(),
+            mode.as_ref(),
+            dir.as_os_str(),
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+        ])
+    };
+
+    let loose = serve("loose");
+    let (status, body) = send(loose.base_url.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    loose.kill();
+
+    let strict = serve("strict");
+    let (status, body) = send(strict.base_url.clone()).await;
+    assert_eq!(status, 599, "{body}");
+    assert!(
+        body.contains("x-debug") && body.contains("strict header matching"),
+        "{body}"
+    );
+    strict.kill();
+
+    fixture["request"]["header_match"] = serde_json::json!("loose");
+    std::fs::write(dir.join("named.json"), fixture.to_string()).unwrap();
+    let strict = serve("strict");
+    let (status, body) = send(strict.base_url.clone()).await;
+    assert_eq!(status, 200, "the fixture's own mode wins: {body}");
+    strict.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,9 +12,46 @@ pub struct Exchange {
     /// What this exchange shows.
     pub description: String,
     /// Where the recording comes from (which vendor doc example, what was changed or redacted).
+    /// A recording says when it was made (`... at 2026-12-01T16:02:25Z ...`): the first
+    /// RFC 3339 time in it is what `expires_after` counts from.
     pub source: String,
+    /// How long the recording may be trusted (`"90d"`, `"12h"`): `fixtures verify` and
+    /// `replay` warn about a fixture older than that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_after: Option<String>,
+    /// Replay state per entity: this fixture answers only while its entity is in the state
+    /// it requires, and moves the entity on (a refund list of one order changes after a
+    /// refund on that order, while another order's list does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<EntityState>,
     pub request: ExpectedRequest,
     pub response: RecordedResponse,
+}
+
+/// WireMock's scenarios, one per entity. Every entity starts in `started`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityState {
+    /// What the state belongs to, named as the fixtures name it (`"order 1269434"`).
+    pub entity: String,
+    /// The state the entity must be in for this fixture to answer; none: any state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
+    /// The state the entity is in after this fixture answered; none: unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub becomes: Option<String>,
+}
+
+/// The state every entity starts in.
+pub const STARTED: &str = "started";
+
+impl EntityState {
+    /// Whether the fixture may answer while its entity is in `current`.
+    pub fn allows(&self, current: Option<&str>) -> bool {
+        self.requires
+            .as_deref()
+            .is_none_or(|r| r == current.unwrap_or(STARTED))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,12 +63,28 @@ pub struct ExpectedRequest {
     /// Query parameters that must be present with these values (decoded).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub query: BTreeMap<String, String>,
-    /// Headers that matter (lower-case names). Others are ignored.
+    /// Headers that matter (lower-case names). Others are ignored, unless `header_match`
+    /// is `strict`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, HeaderExpectation>,
+    /// `loose` (default): only the headers listed must match. `strict`: besides, the request
+    /// may carry no other header (HTTP framing aside). Unset: the replay run's mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_match: Option<HeaderMatch>,
     /// The JSON body; the string `"{{any}}"` anywhere matches any value there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
+}
+
+/// How a fixture's headers are matched (`ExpectedRequest::header_match`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderMatch {
+    /// Only the headers the fixture names are checked.
+    #[default]
+    Loose,
+    /// Every header of the request must be one the fixture names (and match it).
+    Strict,
 }
 
 /// A header value: exact, or a regular expression for values that change per request

@@ -1,14 +1,13 @@
 //! The one in-process `Transport` that answers a provider from recorded fixtures
 //! (`fixtures/<vendor>/*.json`, format in `fixture.rs`), for the vendor crates' own tests.
 //! Each request must match a fixture not used yet, by the rules of the gateway's replay
-//! vendor (`src/replay/matcher.rs`): method, path, every listed query parameter and no
+//! vendor (`fixture_match`): method, path, every listed query parameter and no
 //! other, the headers that matter, and the JSON body (`{{any}}` matches anything, numbers
 //! by value). It is answered with that fixture's recorded response; a request that matches
 //! none fails the test with the differences from every unused fixture.
 //!
-//! Differences from the replay vendor, which the contract tests use over real HTTP: header
-//! patterns (`{"matches": ..}`) are only checked for presence (this crate has no regex
-//! engine; the contract tests check them), and nothing sleeps: a recorded `delay_ms` of at
+//! The matching itself is the replay vendor's (`fixture_match`, one matcher for both), header
+//! patterns included. Unlike the replay vendor nothing sleeps: a recorded `delay_ms` of at
 //! least the `with_timeout` limit becomes `TransportError::Timeout { sent: true }`, as the
 //! gateway's transport would report it, and a shorter one is answered at once.
 
@@ -18,14 +17,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, Method};
 use serde_json::Value;
 
-use crate::fixture::{Exchange, ExpectedRequest, Fault, HeaderExpectation, RecordedResponse};
+use crate::fixture::{Exchange, ExpectedRequest, Fault};
 use crate::transport::{Transport, TransportError, VendorRequest, VendorResponse};
-
-/// The placeholder that matches any JSON value in an expected body.
-const ANY: &str = "{{any}}";
 
 /// A request the transport was sent, relative to its base URL.
 #[derive(Debug, Clone)]
@@ -201,119 +197,31 @@ impl Transport for FixtureTransport {
     }
 }
 
-/// The HTTP answer a fixture recorded (`{{now:<format>}}` strings filled with the time).
-pub fn recorded_response(recorded: &RecordedResponse) -> VendorResponse {
-    let mut headers = HeaderMap::new();
-    for (name, value) in &recorded.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.insert(n, v);
-        }
-    }
-    let body = match (&recorded.body_text, &recorded.body) {
-        (Some(text), _) => Bytes::from(text.clone()),
-        (None, Some(json)) => {
-            headers
-                .entry(http::header::CONTENT_TYPE)
-                .or_insert(HeaderValue::from_static("application/json"));
-            Bytes::from(fill_times(json).to_string())
-        }
-        (None, None) => Bytes::new(),
-    };
-    VendorResponse {
-        status: recorded.status,
-        headers,
-        body,
-    }
-}
+pub use crate::fixture_match::recorded_response;
 
-/// Every way `sent` differs from `expected`, one line each; empty when it matches.
+/// Every way `sent` differs from `expected`, one line each; empty when it matches
+/// (`fixture_match::diff_request`, the replay vendor's rules).
 fn diff(expected: &ExpectedRequest, sent: &SentRequest) -> Vec<String> {
-    let mut diffs = Vec::new();
-    if !expected.method.eq_ignore_ascii_case(sent.method.as_str()) {
-        diffs.push(format!(
-            "method: expected {}, got {}",
-            expected.method, sent.method
-        ));
-    }
-    if expected.path != sent.path {
-        diffs.push(format!(
-            "path: expected {}, got {}",
-            expected.path, sent.path
-        ));
-    }
-    for (key, value) in &expected.query {
-        match sent.query.get(key) {
-            Some(v) if v == value => {}
-            Some(v) => diffs.push(format!("query {key}: expected {value:?}, got {v:?}")),
-            None => diffs.push(format!("query {key}: expected {value:?}, missing")),
-        }
-    }
-    for key in sent
-        .query
-        .keys()
-        .filter(|k| !expected.query.contains_key(*k))
-    {
-        diffs.push(format!("query {key}: not expected"));
-    }
-    for (name, expectation) in &expected.headers {
-        let got = sent
-            .headers
-            .get(name.to_ascii_lowercase().as_str())
-            .and_then(|v| v.to_str().ok());
-        // The value sent is never printed: it may carry a credential.
-        match (expectation, got) {
-            (HeaderExpectation::Exact(want), Some(g)) if want == g => {}
-            (HeaderExpectation::Matches { .. }, Some(_)) => {}
-            (HeaderExpectation::Exact(want), Some(_)) => diffs.push(format!(
-                "header {name}: expected {want:?}, got another value"
-            )),
-            (_, None) => diffs.push(format!("header {name}: missing")),
-        }
-    }
-    if let Some(expected_body) = &expected.body {
-        match serde_json::from_slice::<Value>(&sent.body) {
-            Ok(actual) => {
-                if let Some(at) = json_difference(expected_body, &actual, "") {
-                    diffs.push(format!(
-                        "body differs at `{at}`: expected {expected_body}, got {actual}"
-                    ));
-                }
-            }
-            Err(_) => diffs.push(format!(
-                "body: expected JSON, got {:?}",
-                String::from_utf8_lossy(&sent.body)
-            )),
-        }
-    }
-    diffs
-}
-
-/// The JSON pointer of the first place where `actual` differs from `expected`.
-fn json_difference(expected: &Value, actual: &Value, at: &str) -> Option<String> {
-    match (expected, actual) {
-        (Value::String(s), _) if s == ANY => None,
-        (Value::Object(e), Value::Object(a)) => {
-            let extra = a.keys().find(|k| !e.contains_key(*k));
-            if let Some(k) = extra {
-                return Some(format!("{at}/{k}"));
-            }
-            e.iter().find_map(|(k, v)| match a.get(k) {
-                Some(av) => json_difference(v, av, &format!("{at}/{k}")),
-                None => Some(format!("{at}/{k}")),
-            })
-        }
-        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
-            .iter()
-            .zip(a)
-            .enumerate()
-            .find_map(|(i, (x, y))| json_difference(x, y, &format!("{at}/{i}"))),
-        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
-        (x, y) if x == y => None,
-        _ => Some(if at.is_empty() { "/".into() } else { at.into() }),
-    }
+    let headers: BTreeMap<String, String> = sent
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    crate::fixture_match::diff_request(
+        expected,
+        &crate::fixture_match::RequestParts {
+            method: sent.method.as_str(),
+            path: &sent.path,
+            query: &sent.query,
+            headers: &headers,
+            body: &sent.body,
+        },
+    )
 }
 
 fn explain_mismatch(sent: &SentRequest, fixtures: &[(String, Exchange, bool)]) -> String {
@@ -368,23 +276,6 @@ fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Replaces each `"{{now:<strftime format>}}"` string with the current UTC time.
-fn fill_times(value: &Value) -> Value {
-    match value {
-        Value::String(s) => match s.strip_prefix("{{now:").and_then(|r| r.strip_suffix("}}")) {
-            Some(format) => Value::String(chrono::Utc::now().format(format).to_string()),
-            None => value.clone(),
-        },
-        Value::Array(items) => Value::Array(items.iter().map(fill_times).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), fill_times(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ pub mod capabilities;
 pub mod contract;
 pub mod error;
 pub mod fixture;
+pub mod fixture_defaults;
+pub mod fixture_match;
 pub mod fixture_transport;
 pub mod ids;
 pub mod money;
@@ -23,6 +25,7 @@ pub mod vendor_response;
 
 pub use capabilities::{Capabilities, Operation, TargetShape};
 pub use error::{ErrorKind, Outcome, ProviderError, VendorFault};
+pub use fixture_defaults::{FixtureDefaults, RecordedCall};
 pub use ids::{InstanceName, RefundId, VendorRef};
 pub use money::{Currency, Money, MoneyError};
 pub use provider::{BuildContext, ConfigError, Provider, Vendor};

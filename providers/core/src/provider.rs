@@ -9,13 +9,14 @@ use serde::de::DeserializeOwned;
 
 use crate::capabilities::Capabilities;
 use crate::error::ProviderError;
+use crate::fixture_defaults::{FixtureDefaults, RecordedCall};
 use crate::ids::{InstanceName, VendorRef};
 use crate::refund::Refund;
 use crate::request::RefundRequest;
 use crate::sandbox::Sandbox;
 use crate::secret::SecretRef;
 use crate::target::Target;
-use crate::transport::Transport;
+use crate::transport::{Transport, VendorResponse};
 
 /// One configured vendor account. Every method a provider does not support keeps its
 /// default, which answers `unsupported_operation`; the gateway checks `capabilities()`
@@ -51,6 +52,19 @@ pub trait Provider: Send + Sync {
         let _ = target;
         Err(ProviderError::unsupported(format!(
             "{} cannot list refunds",
+            self.kind()
+        )))
+    }
+
+    /// Sends a request recorded in a fixture again (`refund-gateway fixtures verify`), as
+    /// this instance sends its own: the vendor crate adds its credentials and signature
+    /// (the recording holds only their shape) and fills in what it knows of values the
+    /// recording did not keep, and the request goes through the instance's transport. The
+    /// answer is returned whatever its status.
+    async fn send_recorded(&self, call: RecordedCall) -> Result<VendorResponse, ProviderError> {
+        let _ = call;
+        Err(ProviderError::unsupported(format!(
+            "{} cannot send recorded requests",
             self.kind()
         )))
     }
@@ -129,4 +143,10 @@ pub trait Vendor: 'static {
     /// recorded fixtures. It enforces
     /// the vendor's rules (auth, refundable amounts) so the walk-through behaves like the real thing.
     fn sandbox(config: &Self::Config) -> Arc<dyn Sandbox>;
+
+    /// What the fixture tools should know about this vendor's recordings: noise fields,
+    /// personal data, which requests only read.
+    fn fixture_defaults() -> FixtureDefaults {
+        FixtureDefaults::default()
+    }
 }

@@ -35,9 +35,9 @@ fn path_segment(id: &str) -> String {
 }
 
 pub struct Client {
-    base: String,
-    key: ApiKey,
-    transport: Arc<dyn Transport>,
+    pub(crate) base: String,
+    pub(crate) key: ApiKey,
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
 impl Client {

@@ -7,6 +7,7 @@ mod auth;
 mod client;
 mod config;
 mod errors;
+mod fixture_defaults;
 mod mapping;
 pub mod sandbox;
 mod wire;
@@ -34,6 +35,9 @@ impl refund_provider::Vendor for Fourvenues {
     /// None: an instance chooses the test (alpha) or production service deliberately.
     const DEFAULT_BASE_URL: Option<&'static str> = None;
     type Config = FourvenuesConfig;
+    fn fixture_defaults() -> refund_provider::FixtureDefaults {
+        fixture_defaults::DEFAULTS
+    }
 
     fn build(config: Self::Config, ctx: BuildContext) -> Result<Arc<dyn Provider>, ConfigError> {
         if ctx.base().is_empty() {
@@ -88,6 +92,13 @@ impl std::fmt::Debug for FourvenuesProvider {
 
 #[async_trait]
 impl Provider for FourvenuesProvider {
+    async fn send_recorded(
+        &self,
+        call: refund_provider::RecordedCall,
+    ) -> Result<refund_provider::VendorResponse, refund_provider::ProviderError> {
+        self.send_recorded_call(call).await
+    }
+
     fn kind(&self) -> &'static str {
         KIND
     }

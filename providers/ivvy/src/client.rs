@@ -25,11 +25,11 @@ pub const MAX_INVOICE_PAGES: u64 = 20;
 
 pub struct IvvyClient {
     /// Base URL without a trailing slash.
-    base: String,
+    pub(crate) base: String,
     /// The path part of the base URL (usually empty): part of the signed request URI.
-    base_path: String,
-    credentials: Credentials,
-    transport: Arc<dyn Transport>,
+    pub(crate) base_path: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
 impl std::fmt::Debug for IvvyClient {

@@ -7,6 +7,7 @@ mod auth;
 mod client;
 mod config;
 mod errors;
+mod fixture_defaults;
 mod mapping;
 mod request;
 mod sandbox;
@@ -45,6 +46,9 @@ impl Vendor for Ivvy {
     /// instance must choose.
     const DEFAULT_BASE_URL: Option<&'static str> = None;
     type Config = IvvyConfig;
+    fn fixture_defaults() -> refund_provider::FixtureDefaults {
+        fixture_defaults::DEFAULTS
+    }
 
     fn build(config: IvvyConfig, ctx: BuildContext) -> Result<Arc<dyn Provider>, ConfigError> {
         Ok(Arc::new(IvvyProvider::new(config, ctx)?))
@@ -99,6 +103,13 @@ impl IvvyProvider {
 
 #[async_trait]
 impl Provider for IvvyProvider {
+    async fn send_recorded(
+        &self,
+        call: refund_provider::RecordedCall,
+    ) -> Result<refund_provider::VendorResponse, refund_provider::ProviderError> {
+        self.send_recorded_call(call).await
+    }
+
     fn kind(&self) -> &'static str {
         KIND
     }

@@ -16,9 +16,9 @@ use crate::errors;
 const ACCEPT: &str = "application/hal+json, application/json";
 
 pub struct Client {
-    base: Url,
-    auth: Auth,
-    transport: Arc<dyn Transport>,
+    pub(crate) base: Url,
+    pub(crate) auth: Auth,
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
 impl std::fmt::Debug for Client {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod errors;
+mod fixture_defaults;
 pub mod mapping;
 pub mod sandbox;
 pub mod status;
@@ -39,6 +40,9 @@ impl Vendor for Paylogic {
     const KIND: &'static str = KIND;
     const DEFAULT_BASE_URL: Option<&'static str> = Some("https://shopping-api.paylogic.com");
     type Config = PaylogicConfig;
+    fn fixture_defaults() -> refund_provider::FixtureDefaults {
+        fixture_defaults::DEFAULTS
+    }
 
     fn build(config: PaylogicConfig, ctx: BuildContext) -> Result<Arc<dyn Provider>, ConfigError> {
         Ok(Arc::new(PaylogicProvider::new(&config, ctx)?))
@@ -95,6 +99,13 @@ impl PaylogicProvider {
 
 #[async_trait]
 impl Provider for PaylogicProvider {
+    async fn send_recorded(
+        &self,
+        call: refund_provider::RecordedCall,
+    ) -> Result<refund_provider::VendorResponse, refund_provider::ProviderError> {
+        self.send_recorded_call(call).await
+    }
+
     fn kind(&self) -> &'static str {
         KIND
     }

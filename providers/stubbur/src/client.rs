@@ -43,7 +43,7 @@ impl Client {
         self.send_authenticated(request).await
     }
 
-    async fn send_authenticated(
+    pub(crate) async fn send_authenticated(
         &self,
         request: VendorRequest,
     ) -> Result<VendorResponse, ProviderError> {

@@ -16,6 +16,7 @@ mod auth;
 mod client;
 pub mod config;
 mod errors;
+mod fixture_defaults;
 mod lines;
 mod mapping;
 pub mod sandbox;
@@ -48,6 +49,9 @@ impl Vendor for Stubbur {
     const KIND: &'static str = KIND;
     const DEFAULT_BASE_URL: Option<&'static str> = Some("https://stubbur-app.azurewebsites.net");
     type Config = StubburConfig;
+    fn fixture_defaults() -> refund_provider::FixtureDefaults {
+        fixture_defaults::DEFAULTS
+    }
 
     fn build(config: StubburConfig, ctx: BuildContext) -> Result<Arc<dyn Provider>, ConfigError> {
         Ok(Arc::new(StubburProvider::new(&config, &ctx)?))
@@ -128,6 +132,13 @@ impl StubburProvider {
 
 #[async_trait]
 impl Provider for StubburProvider {
+    async fn send_recorded(
+        &self,
+        call: refund_provider::RecordedCall,
+    ) -> Result<refund_provider::VendorResponse, refund_provider::ProviderError> {
+        self.send_recorded_call(call).await
+    }
+
     fn kind(&self) -> &'static str {
         KIND
     }

@@ -17,9 +17,9 @@ use crate::wire::{AddRefunds, Order};
 
 pub struct Client {
     /// Base URL without trailing slash, then `/<account>`.
-    account_url: String,
-    signer: Signer,
-    transport: Arc<dyn Transport>,
+    pub(crate) account_url: String,
+    pub(crate) signer: Signer,
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
 impl std::fmt::Debug for Client {

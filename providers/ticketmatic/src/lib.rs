@@ -13,6 +13,7 @@ mod auth;
 mod client;
 mod config;
 mod errors;
+mod fixture_defaults;
 mod mapping;
 mod provider;
 mod sandbox;
@@ -34,6 +35,9 @@ impl Vendor for Ticketmatic {
     const KIND: &'static str = KIND;
     const DEFAULT_BASE_URL: Option<&'static str> = Some("https://apps.ticketmatic.com/api/1");
     type Config = TicketmaticConfig;
+    fn fixture_defaults() -> refund_provider::FixtureDefaults {
+        fixture_defaults::DEFAULTS
+    }
 
     fn build(config: Self::Config, ctx: BuildContext) -> Result<Arc<dyn Provider>, ConfigError> {
         let account = config.checked_account()?;

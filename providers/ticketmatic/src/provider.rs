@@ -17,7 +17,7 @@ pub struct TicketmaticProvider {
     instance: InstanceName,
     currency: Currency,
     capabilities: Capabilities,
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl TicketmaticProvider {
@@ -38,6 +38,13 @@ impl TicketmaticProvider {
 
 #[async_trait]
 impl Provider for TicketmaticProvider {
+    async fn send_recorded(
+        &self,
+        call: refund_provider::RecordedCall,
+    ) -> Result<refund_provider::VendorResponse, refund_provider::ProviderError> {
+        self.send_recorded_call(call).await
+    }
+
     fn kind(&self) -> &'static str {
         KIND
     }

@@ -80,7 +80,10 @@ fn a_different_request_fails_naming_the_difference() {
     assert!(message.contains("against refund"), "{message}");
     assert!(message.contains("query x: not expected"), "{message}");
     assert!(message.contains("header accept"), "{message}");
-    assert!(message.contains("`/amount`"), "{message}");
+    assert!(
+        message.contains("/amount: expected 10.0, got 12"),
+        "{message}"
+    );
     assert!(!message.contains("X secret"), "{message}");
 }
 
