@@ -340,9 +340,11 @@ async fn batch_milestones_are_events() {
             "{told:?}"
         );
         let progress = told.iter().filter(|t| *t == "batch.progress").count();
+        // Progress is told for items done before the last one; under load all three can
+        // finish before any of them tells, so none is also right, but never more than two.
         assert!(
-            (1..=3).contains(&progress),
-            "progress every item, told at most once each: {told:?}"
+            progress <= 2,
+            "progress every item but the last, told at most once each: {told:?}"
         );
         let last = &feed.body["data"].as_array().unwrap().last().unwrap()["data"];
         assert_eq!(last["status"], "done", "{last}");
