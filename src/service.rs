@@ -14,6 +14,7 @@ pub mod client;
 pub mod create;
 pub mod error;
 pub mod ledger_index;
+pub mod quotes;
 pub mod reads;
 pub mod reconcile;
 pub mod report;

@@ -15,6 +15,7 @@ mod config;
 mod errors;
 mod mapping;
 mod provider;
+mod quote;
 mod sandbox;
 mod selection;
 mod wire;
@@ -60,6 +61,7 @@ fn capabilities(config: &TicketmaticConfig) -> Capabilities {
         create: true,
         get: true,
         list: true,
+        quote: true,
         partial_amounts: true,
         full_refund_without_amount: true,
         currencies: vec![config.currency],
