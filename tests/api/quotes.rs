@@ -220,3 +220,71 @@ async fn quotes_are_tenant_scoped_like_creates() {
     assert_eq!(allowed.status, 200, "{}", allowed.text);
     assert_eq!(received(&vendor), ["GET /demo/orders/1269436"]);
 }
+
+fn fourvenues(vendor: &VendorSandbox) -> String {
+    format!(
+        "[providers.fv]\nkind = \"fourvenues\"\nbase_url = \"{}\"\napi_key = {{ file = \"{}\" }}\n",
+        vendor.base_url(),
+        secret_file(provider_fourvenues::sandbox::SANDBOX_API_KEY),
+    )
+}
+
+#[tokio::test]
+async fn fourvenues_quote_reads_the_ticket_and_says_the_whole_euro_rule() {
+    let vendor = VendorSandbox::start("fourvenues", "").await;
+    let gw = TestGateway::start(&fourvenues(&vendor)).await;
+    let partly = "5f8d0f8b9d2b3b0017b6d8b1";
+    let body = json!({"provider": "fv", "target": {"tickets": [partly]}});
+    let q = quote(&gw, body.clone()).await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    let ticket = &q.body["lines"][0];
+    assert_eq!(
+        (&ticket["kind"], &ticket["reference"]),
+        (&json!("ticket"), &json!(partly))
+    );
+    assert_eq!(ticket["paid"]["value"], "16.00", "{}", q.text);
+    assert_eq!(ticket["refunded"]["value"], "6.00");
+    assert_eq!(ticket["refundable"]["value"], "10.00");
+    assert_eq!(q.body["rules"]["whole_units_only"], true);
+    assert_eq!(q.body["create"]["outcome"], "refund");
+    assert_eq!(q.body["create"]["amount_from"], "whole_remaining");
+    assert_eq!(received(&vendor), [format!("GET /tickets/{partly}")]);
+
+    let created = gw.post("/v1/refunds", body.clone()).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["amount"], q.body["create"]["amount"]);
+
+    // A fresh ticket of 16.10: no amount means 16.10, which Fourvenues cannot take; a
+    // fractional amount is refused too; the quote says so and the create agrees.
+    let fresh = "5f8d0f8b9d2b3b0017b6d8a0";
+    for (amount, pointer) in [
+        (None, "/amount"),
+        (
+            Some(json!({"value": "10.50", "currency": "EUR"})),
+            "/amount/value",
+        ),
+    ] {
+        let mut body = json!({"provider": "fv", "target": {"tickets": [fresh]}});
+        if let Some(amount) = amount {
+            body["amount"] = amount;
+        }
+        let q = quote(&gw, body.clone()).await;
+        assert_eq!(q.status, 200, "{}", q.text);
+        assert_eq!(q.body["create"]["outcome"], "refused", "{}", q.text);
+        assert_eq!(q.body["create"]["code"], "amount_not_representable");
+        assert_eq!(q.body["create"]["pointer"], pointer);
+        let refused = gw.post("/v1/refunds", body).await;
+        assert_problem(&refused, 422, "amount_not_representable");
+        assert_eq!(refused.body["pointer"], pointer);
+    }
+    let puts = received(&vendor)
+        .iter()
+        .filter(|l| l.starts_with("PUT "))
+        .count();
+    assert_eq!(
+        puts,
+        1,
+        "only the one create refunded: {:?}",
+        received(&vendor)
+    );
+}
