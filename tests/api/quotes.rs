@@ -13,7 +13,10 @@ fn received(vendor: &VendorSandbox) -> Vec<String> {
     vendor
         .log()
         .iter()
-        .map(|l| format!("{} {}", l.method, l.path))
+        .map(|l| match &l.query {
+            Some(q) => format!("{} {}?{q}", l.method, l.path),
+            None => format!("{} {}", l.method, l.path),
+        })
         .collect()
 }
 
@@ -21,8 +24,8 @@ fn received(vendor: &VendorSandbox) -> Vec<String> {
 fn only_reads(vendor: &VendorSandbox) {
     for line in received(vendor) {
         let read = line.starts_with("GET ")
-            || line.contains("getInvoice")
-            || line.contains("getInvoiceList");
+            || line.ends_with("?action=getInvoice")
+            || line.ends_with("?action=getInvoiceList");
         assert!(read, "a quote sent a non-read request: {line}");
     }
 }
@@ -287,4 +290,55 @@ async fn fourvenues_quote_reads_the_ticket_and_says_the_whole_euro_rule() {
         "only the one create refunded: {:?}",
         received(&vendor)
     );
+}
+
+#[tokio::test]
+async fn ivvy_quote_reads_invoices_and_says_ivvy_spreads_the_refund() {
+    let vendor = VendorSandbox::start("ivvy", "currency = \"AUD\"").await;
+    let gw = TestGateway::start(&format!(
+        "[providers.iv]\nkind = \"ivvy\"\ncurrency = \"AUD\"\nbase_url = \"{}\"\n\
+         api_key = {{ file = \"{}\" }}\napi_secret = {{ file = \"{}\" }}\n",
+        vendor.base_url(),
+        secret_file(provider_ivvy::SANDBOX_API_KEY),
+        secret_file(provider_ivvy::SANDBOX_API_SECRET),
+    ))
+    .await;
+    let target = json!({"venue": "2", "booking": "2"});
+    let without = quote(&gw, json!({"provider": "iv", "target": target})).await;
+    assert_eq!(without.status, 200, "{}", without.text);
+    assert_eq!(without.body["create"]["outcome"], "refused");
+    assert_eq!(without.body["create"]["pointer"], "/amount");
+    let refundable = without.body["totals"]["refundable"].clone();
+    assert_eq!(refundable["currency"], "AUD", "{}", without.text);
+    assert!(without.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["kind"] == "invoice"));
+    let whats: Vec<&str> = without.body["cannot_know"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert!(whats.contains(&"spread"), "{whats:?}");
+    only_reads(&vendor);
+    assert!(!received(&vendor).is_empty());
+
+    let body = json!({"provider": "iv", "target": target, "amount": {"value": "40.00", "currency": "AUD"}});
+    let q = quote(&gw, body.clone()).await;
+    assert_eq!(q.body["create"]["outcome"], "refund", "{}", q.text);
+    only_reads(&vendor);
+    let created = gw.post("/v1/refunds", body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["amount"], q.body["create"]["amount"]);
+
+    let after = quote(&gw, json!({"provider": "iv", "target": target})).await;
+    let before: f64 = refundable["value"].as_str().unwrap().parse().unwrap();
+    let now: f64 = after.body["totals"]["refundable"]["value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(before - now, 40.0, "{}", after.text);
 }
