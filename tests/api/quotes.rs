@@ -342,3 +342,59 @@ async fn ivvy_quote_reads_invoices_and_says_ivvy_spreads_the_refund() {
         .unwrap();
     assert_eq!(before - now, 40.0, "{}", after.text);
 }
+
+#[tokio::test]
+async fn stubbur_quote_sends_nothing_and_says_what_cannot_be_known() {
+    let vendor = VendorSandbox::start("stubbur", "").await;
+    let gw = TestGateway::start(&format!(
+        "[providers.sb]\nkind = \"stubbur\"\nbase_url = \"{}\"\n\
+         auth = {{ mode = \"bearer\", token = {{ file = \"{}\" }} }}\n",
+        vendor.base_url(),
+        secret_file(provider_stubbur::sandbox::SANDBOX_TOKEN),
+    ))
+    .await;
+    let body = json!({"provider": "sb", "target": {"tickets": ["tk-1001-0101"]}});
+    let q = quote(&gw, body.clone()).await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert_eq!(q.body["lines"], json!([]));
+    assert!(
+        q.body["totals"].as_object().unwrap().is_empty(),
+        "{}",
+        q.text
+    );
+    assert_eq!(q.body["create"]["outcome"], "vendor_decides");
+    assert_eq!(q.body["rules"]["vendor_computed_amounts"], true);
+    let whats: Vec<&str> = q.body["cannot_know"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    for what in ["paid", "refunded", "refundable", "amount"] {
+        assert!(whats.contains(&what), "{what} missing from {whats:?}");
+    }
+    assert!(received(&vendor).is_empty(), "{:?}", received(&vendor));
+
+    // An amount: the create would refuse it, and does.
+    let with_amount = json!({"provider": "sb", "target": {"tickets": ["tk-1001-0101"]},
+                             "amount": {"value": "4500", "currency": "ISK"}});
+    let q = quote(&gw, with_amount.clone()).await;
+    assert_eq!(q.body["create"]["outcome"], "refused", "{}", q.text);
+    assert_eq!(q.body["create"]["pointer"], "/amount");
+    let refused = gw.post("/v1/refunds", with_amount).await;
+    assert_problem(&refused, 501, q.body["create"]["code"].as_str().unwrap());
+    assert_eq!(refused.body["pointer"], "/amount");
+    assert!(received(&vendor).is_empty(), "{:?}", received(&vendor));
+
+    // The create is what tells the amount, and what happened to the seat.
+    let created = gw.post("/v1/refunds", body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(
+        created.body["amount"]["value"].is_string(),
+        "{}",
+        created.text
+    );
+    let line = &created.body["lines"][0];
+    assert_eq!(line["ticket"]["state"], "seat_released", "{}", created.text);
+    assert!(!line["ticket"]["seats"].as_array().unwrap().is_empty());
+}
