@@ -243,4 +243,38 @@ mod tests {
             MAX_MESSAGE_CHARS + 1
         );
     }
+
+    #[test]
+    fn a_quote_carries_no_echoed_secret() {
+        use refund_provider::{Capabilities, InstanceName, QuoteLine, Unknowable};
+        let secret = "tm-live-secret-987654";
+        let scrubber = Scrubber::new(vec![SecretString::from(secret.to_string())]);
+        let request = RefundRequest {
+            target: Target::default(),
+            amount: None,
+            reason: None,
+            metadata: Default::default(),
+            gateway_reference: None,
+        };
+        let mut quote = Quote::new(
+            &InstanceName::new("tm").unwrap(),
+            "ticketmatic",
+            &Capabilities::none(),
+            &request,
+        );
+        let echo = format!("vendor said: key {secret} refused");
+        quote.create = Forecast::Refused {
+            code: "provider_rejected".into(),
+            message: echo.clone(),
+            pointer: None,
+        };
+        quote.notes.push(echo.clone());
+        quote.cannot_know(Unknowable::VendorAcceptance, echo.clone());
+        let mut line = QuoteLine::new(refund_provider::LineKind::Payment, "1");
+        line.description = Some(echo);
+        quote.lines.push(line);
+        let text = serde_json::to_string(&scrubber.quote(quote)).unwrap();
+        assert!(!text.contains(secret), "{text}");
+        assert!(text.contains("vendor said"), "{text}");
+    }
 }

@@ -30,7 +30,7 @@ use super::{AppState, Caller};
         (status = 200, body = Quote, description = "The quote",
             headers(("Cache-Status" = String, description = "RFC 9211: `hit` when the quote came from the cache"),
                     ("RateLimit-Policy" = Option<String>, description = "The provider instance's own pace, where it has one"))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "Malformed JSON (`malformed_json`)"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "The body is not JSON (`malformed_json`) or could not be read (`malformed_body`)"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "No or an unknown API key, when clients are configured (`unauthorized`)"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The client may not use this provider instance (`provider_forbidden`)"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "The vendor has no such target (`not_found`, pointer at the field)"),
