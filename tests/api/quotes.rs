@@ -94,6 +94,18 @@ async fn ticketmatic_quote_reads_only_and_the_create_refunds_the_quoted_amount()
         "a cached quote asks the vendor nothing"
     );
     only_reads(&vendor);
+    let live = gw
+        .post_with(
+            "/v1/refund-quotes",
+            body.clone(),
+            &[("cache-control", "no-cache")],
+        )
+        .await;
+    assert_eq!(
+        live.header("cache-status"),
+        Some("refund-gateway; fwd=request; stored")
+    );
+    assert_eq!(received(&vendor).len(), 2, "a live quote reads the vendor");
 
     let created = gw.post("/v1/refunds", body.clone()).await;
     assert_eq!(created.status, 201, "{}", created.text);
