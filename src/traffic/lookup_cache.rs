@@ -20,15 +20,17 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use moka::future::Cache;
 use moka::Expiry;
 use refund_provider::{ErrorKind, InstanceName, ProviderError, Quote, Refund, Target, VendorRef};
 
+mod listing;
 mod quote;
+
+pub use listing::{LedgerId, Listing};
 
 use super::lookup_retry::with_retries;
 use super::outbound_limit::Purpose;
@@ -50,69 +52,6 @@ enum Lookup {
 struct Key {
     instance: InstanceName,
     lookup: Lookup,
-}
-
-/// A refund the gateway made, found in a vendor answer: its ledger id and its client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LedgerId {
-    pub id: String,
-    pub client: String,
-}
-
-/// One lookup's answer: the vendor's refunds, and for each the gateway's own id if it made it.
-#[derive(Debug)]
-pub struct Listing {
-    pub refunds: Vec<Refund>,
-    pub ledger_ids: Vec<Option<LedgerId>>,
-    rendered: OnceLock<Vec<Bytes>>,
-    document: OnceLock<Bytes>,
-}
-
-impl Listing {
-    pub fn new(refunds: Vec<Refund>, ledger_ids: Vec<Option<LedgerId>>) -> Listing {
-        Listing {
-            refunds,
-            ledger_ids,
-            rendered: OnceLock::new(),
-            document: OnceLock::new(),
-        }
-    }
-
-    /// The listing document `{"data":[...]}` of `rendered`, made once per entry.
-    pub fn document(&self) -> Bytes {
-        self.document
-            .get_or_init(|| {
-                let rendered = self.rendered();
-                let mut out =
-                    Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 10);
-                out.extend_from_slice(b"{\"data\":[");
-                for (i, bytes) in rendered.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(bytes);
-                }
-                out.extend_from_slice(b"]}");
-                Bytes::from(out)
-            })
-            .clone()
-    }
-
-    /// Each refund as JSON, without its vendor payload and under its vendor id, rendered
-    /// once per entry: answers served from the cache copy these bytes instead of cloning
-    /// and serializing the refunds again.
-    pub fn rendered(&self) -> &[Bytes] {
-        self.rendered.get_or_init(|| {
-            self.refunds
-                .iter()
-                .map(|refund| {
-                    let mut refund = refund.clone();
-                    refund.raw = None;
-                    Bytes::from(serde_json::to_vec(&refund).unwrap_or_default())
-                })
-                .collect()
-        })
-    }
 }
 
 /// What an entry holds: a lookup's refunds, or a quote.
