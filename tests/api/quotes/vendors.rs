@@ -39,6 +39,12 @@ async fn fourvenues_quote_reads_the_ticket_and_says_the_whole_euro_rule() {
     let created = gw.post("/v1/refunds", body.clone()).await;
     assert_eq!(created.status, 201, "{}", created.text);
     assert_eq!(created.body["amount"], q.body["create"]["amount"]);
+    // Fourvenues documents that a refund voids the ticket; its own status is kept.
+    assert_eq!(
+        created.body["lines"][0]["ticket"]["state"], "voided",
+        "{}",
+        created.text
+    );
 
     // A fresh ticket of 16.10: no amount means 16.10, which Fourvenues cannot take; a
     // fractional amount is refused too; the quote says so and the create agrees.
