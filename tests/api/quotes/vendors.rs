@@ -1,7 +1,8 @@
 //! The quote of Fourvenues, iVvy and Stubbur against their sandboxes (see the parent for
 //! Ticketmatic, bad input and tenant scope).
 
-use serde_json::json;
+use refund_provider::rust_decimal::Decimal;
+use serde_json::{json, Value};
 
 use super::{only_reads, quote, received};
 use crate::support::process::VendorSandbox;
@@ -123,13 +124,13 @@ async fn ivvy_quote_reads_invoices_and_says_ivvy_spreads_the_refund() {
     assert_eq!(created.body["amount"], q.body["create"]["amount"]);
 
     let after = quote(&gw, json!({"provider": "iv", "target": target})).await;
-    let before: f64 = refundable["value"].as_str().unwrap().parse().unwrap();
-    let now: f64 = after.body["totals"]["refundable"]["value"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(before - now, 40.0, "{}", after.text);
+    let exact = |v: &Value| v["value"].as_str().unwrap().parse::<Decimal>().unwrap();
+    assert_eq!(
+        exact(&refundable) - exact(&after.body["totals"]["refundable"]),
+        Decimal::new(40, 0),
+        "{}",
+        after.text
+    );
 }
 
 #[tokio::test]
