@@ -17,6 +17,7 @@ pub mod path_id;
 pub mod problem;
 pub mod providers;
 pub mod query;
+pub mod quotes;
 pub mod refund_actions;
 pub mod refund_input;
 pub mod refunds;
@@ -65,6 +66,7 @@ pub fn router(
             post(refund_actions::reconcile),
         )
         .route("/v1/refunds/{id}/resolve", post(refund_actions::resolve))
+        .route("/v1/refund-quotes", post(quotes::create))
         .route("/v1/refund-batches", post(batches::create))
         .route("/v1/refund-batches/{id}", get(batches::get))
         .route("/v1/refund-batches/{id}/items", get(batches::items))

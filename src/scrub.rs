@@ -14,7 +14,8 @@ use std::sync::{Arc, LazyLock};
 use async_trait::async_trait;
 use refund_provider::secrecy::{ExposeSecret, SecretString};
 use refund_provider::{
-    Capabilities, Provider, ProviderError, Refund, RefundRequest, Target, VendorRef,
+    Capabilities, Forecast, Provider, ProviderError, Quote, Refund, RefundRequest, Target,
+    VendorRef,
 };
 use regex::Regex;
 
@@ -110,6 +111,25 @@ impl Scrubber {
     }
 }
 
+impl Scrubber {
+    /// A quote with the vendor's words scrubbed (they may echo what we sent).
+    pub fn quote(&self, mut q: Quote) -> Quote {
+        q.notes = q.notes.iter().map(|n| self.message(n)).collect();
+        for line in &mut q.lines {
+            line.description = line.description.as_deref().map(|t| self.message(t));
+        }
+        for unknown in &mut q.cannot_know {
+            unknown.why = self.message(&unknown.why);
+        }
+        match &mut q.create {
+            Forecast::Refused { message, .. } => *message = self.message(message),
+            Forecast::VendorDecides { reason } => *reason = self.message(reason),
+            Forecast::Refund { .. } => {}
+        }
+        q
+    }
+}
+
 /// A provider whose every answer is scrubbed.
 pub struct ScrubbedProvider {
     pub inner: Arc<dyn Provider>,
@@ -131,6 +151,14 @@ impl Provider for ScrubbedProvider {
             .create(request)
             .await
             .map(|r| self.scrubber.refund(r))
+            .map_err(|e| self.scrubber.error(e))
+    }
+
+    async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
+        self.inner
+            .quote(request)
+            .await
+            .map(|q| self.scrubber.quote(q))
             .map_err(|e| self.scrubber.error(e))
     }
 
@@ -226,5 +254,39 @@ mod tests {
             scrubber.message(&long).chars().count(),
             MAX_MESSAGE_CHARS + 1
         );
+    }
+
+    #[test]
+    fn a_quote_carries_no_echoed_secret() {
+        use refund_provider::{Capabilities, InstanceName, QuoteLine, Unknowable};
+        let secret = "tm-live-secret-987654";
+        let scrubber = Scrubber::new(vec![SecretString::from(secret.to_string())]);
+        let request = RefundRequest {
+            target: Target::default(),
+            amount: None,
+            reason: None,
+            metadata: Default::default(),
+            gateway_reference: None,
+        };
+        let mut quote = Quote::new(
+            &InstanceName::new("tm").unwrap(),
+            "ticketmatic",
+            &Capabilities::none(),
+            &request,
+        );
+        let echo = format!("vendor said: key {secret} refused");
+        quote.create = Forecast::Refused {
+            code: "provider_rejected".into(),
+            message: echo.clone(),
+            pointer: None,
+        };
+        quote.notes.push(echo.clone());
+        quote.cannot_know(Unknowable::VendorAcceptance, echo.clone());
+        let mut line = QuoteLine::new(refund_provider::LineKind::Payment, "1");
+        line.description = Some(echo);
+        quote.lines.push(line);
+        let text = serde_json::to_string(&scrubber.quote(quote)).unwrap();
+        assert!(!text.contains(secret), "{text}");
+        assert!(text.contains("vendor said"), "{text}");
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod follow;
 pub mod ledger_index;
+pub mod quotes;
 pub mod reads;
 pub mod reconcile;
 pub mod report;

@@ -28,6 +28,7 @@ use super::refunds::RefundList;
         super::refunds::create,
         super::refunds::get,
         super::refunds::list,
+        super::quotes::create,
         super::refund_actions::reconcile,
         super::refund_actions::resolve,
         super::batches::create,
@@ -65,6 +66,17 @@ use super::refunds::RefundList;
         super::events::DeliveryList,
         crate::service::events::Event,
         crate::service::events::Delivery,
+        refund_provider::Quote,
+        refund_provider::QuoteLine,
+        refund_provider::QuoteTotals,
+        refund_provider::QuoteRules,
+        refund_provider::Forecast,
+        refund_provider::AmountFrom,
+        refund_provider::PaymentChoice,
+        refund_provider::CannotKnow,
+        refund_provider::Unknowable,
+        refund_provider::Balance,
+        refund_provider::TicketFate,
     ))
 )]
 pub struct ApiDoc;

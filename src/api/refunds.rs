@@ -330,7 +330,7 @@ fn json_bytes(body: bytes::Bytes) -> Response {
 }
 
 /// `Cache-Control: no-cache` asks for a live lookup.
-fn wants_live(headers: &HeaderMap) -> bool {
+pub(super) fn wants_live(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::CACHE_CONTROL)
         .iter()
@@ -339,7 +339,7 @@ fn wants_live(headers: &HeaderMap) -> bool {
         .any(|d| d.trim().eq_ignore_ascii_case("no-cache"))
 }
 
-fn set_cache_status(response: &mut Response, cache: CacheStatus) {
+pub(super) fn set_cache_status(response: &mut Response, cache: CacheStatus) {
     response.headers_mut().insert(
         HeaderName::from_static("cache-status"),
         HeaderValue::from_static(cache.header_value()),
@@ -348,7 +348,7 @@ fn set_cache_status(response: &mut Response, cache: CacheStatus) {
 
 /// Names the provider's own pace next to the client's limit, so the limits a client is
 /// shown are never looser than what the vendor account allows.
-fn with_provider_policy(instance: &Instance, mut response: Response) -> Response {
+pub(super) fn with_provider_policy(instance: &Instance, mut response: Response) -> Response {
     if let Some((quota, window)) = instance.traffic.limit.policy() {
         if let Ok(v) = HeaderValue::from_str(&policy_item(instance.name.as_str(), quota, window)) {
             response

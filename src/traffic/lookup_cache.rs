@@ -9,6 +9,10 @@
 //! live answer is fresh from the vendor as of the request, and a crowd asking the same
 //! thing live costs the vendor one call per round trip, not one each.
 //!
+//! Quotes (`POST /v1/refund-quotes`) live in the same cache, keyed by the target and
+//! amount asked about: built from reads only, reused like a lookup, and dropped by a create
+//! on their target like every lookup of it.
+//!
 //! An entry also keeps which of its refunds the gateway made (their ledger ids and
 //! clients), filled once by the caller when the entry is made: a cached answer needs no
 //! database work, and a create on the target drops the entry, so the next lookup finds
@@ -16,13 +20,17 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use moka::future::Cache;
 use moka::Expiry;
-use refund_provider::{InstanceName, ProviderError, Refund, Target, VendorRef};
+use refund_provider::{ErrorKind, InstanceName, ProviderError, Quote, Refund, Target, VendorRef};
+
+mod listing;
+mod quote;
+
+pub use listing::{LedgerId, Listing};
 
 use super::lookup_retry::with_retries;
 use super::outbound_limit::Purpose;
@@ -36,6 +44,8 @@ const MIN_ENTRY_WEIGHT: u32 = 1024;
 enum Lookup {
     Get(VendorRef),
     List(String),
+    /// A quote of a target and an amount (JSON of both).
+    Quote(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,72 +54,16 @@ struct Key {
     lookup: Lookup,
 }
 
-/// A refund the gateway made, found in a vendor answer: its ledger id and its client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LedgerId {
-    pub id: String,
-    pub client: String,
-}
-
-/// One lookup's answer: the vendor's refunds, and for each the gateway's own id if it made it.
-#[derive(Debug)]
-pub struct Listing {
-    pub refunds: Vec<Refund>,
-    pub ledger_ids: Vec<Option<LedgerId>>,
-    rendered: OnceLock<Vec<Bytes>>,
-    document: OnceLock<Bytes>,
-}
-
-impl Listing {
-    pub fn new(refunds: Vec<Refund>, ledger_ids: Vec<Option<LedgerId>>) -> Listing {
-        Listing {
-            refunds,
-            ledger_ids,
-            rendered: OnceLock::new(),
-            document: OnceLock::new(),
-        }
-    }
-
-    /// The listing document `{"data":[...]}` of `rendered`, made once per entry.
-    pub fn document(&self) -> Bytes {
-        self.document
-            .get_or_init(|| {
-                let rendered = self.rendered();
-                let mut out =
-                    Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 10);
-                out.extend_from_slice(b"{\"data\":[");
-                for (i, bytes) in rendered.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(bytes);
-                }
-                out.extend_from_slice(b"]}");
-                Bytes::from(out)
-            })
-            .clone()
-    }
-
-    /// Each refund as JSON, without its vendor payload and under its vendor id, rendered
-    /// once per entry: answers served from the cache copy these bytes instead of cloning
-    /// and serializing the refunds again.
-    pub fn rendered(&self) -> &[Bytes] {
-        self.rendered.get_or_init(|| {
-            self.refunds
-                .iter()
-                .map(|refund| {
-                    let mut refund = refund.clone();
-                    refund.raw = None;
-                    Bytes::from(serde_json::to_vec(&refund).unwrap_or_default())
-                })
-                .collect()
-        })
-    }
+/// What an entry holds: a lookup's refunds, or a quote.
+#[derive(Clone)]
+enum Answer {
+    Refunds(Arc<Listing>),
+    Quote(Arc<Quote>),
 }
 
 #[derive(Clone)]
 struct Entry {
-    listing: Arc<Listing>,
+    answer: Answer,
     /// The targets these refunds belong to, for invalidation by a create.
     targets: Arc<Vec<String>>,
     ttl: Duration,
@@ -276,20 +230,22 @@ impl LookupCache {
         IFut: std::future::Future<Output = Vec<Option<LedgerId>>>,
     {
         let ttls = &instance.traffic.cache;
+        let listed = match &key.lookup {
+            Lookup::List(target) => serde_json::from_str::<Target>(target).ok(),
+            _ => None,
+        };
         let into_entry = |refunds: Vec<Refund>, ledger_ids: Vec<Option<LedgerId>>| {
             let all_final = refunds.iter().all(|r| r.status.is_final());
             let mut targets: Vec<String> = refunds
                 .iter()
                 .flat_map(|r| target_keys(&r.target))
                 .collect();
-            if let Lookup::List(target) = &key.lookup {
-                if let Ok(t) = serde_json::from_str::<Target>(target) {
-                    targets.extend(target_keys(&t));
-                }
+            if let Some(t) = &listed {
+                targets.extend(target_keys(t));
             }
             let bytes = serde_json::to_vec(&refunds).map(|b| b.len()).unwrap_or(0);
             Entry {
-                listing: Arc::new(Listing::new(refunds, ledger_ids)),
+                answer: Answer::Refunds(Arc::new(Listing::new(refunds, ledger_ids))),
                 targets: Arc::new(targets),
                 ttl: if all_final { ttls.final_ttl } else { ttls.ttl },
                 weight: u32::try_from(bytes)
@@ -302,6 +258,29 @@ impl LookupCache {
             let ids = ledger_ids(&refunds).await;
             Ok::<_, ProviderError>(into_entry(refunds, ids))
         };
+        let (entry, status) = self.cached(instance, key, live, fill).await?;
+        match entry.answer {
+            Answer::Refunds(listing) => Ok((listing, status)),
+            // Quote keys are never refund lookups' keys.
+            Answer::Quote(_) => Err(ProviderError::new(
+                ErrorKind::BadResponse,
+                "the lookup cache holds a quote under a refund lookup's key",
+            )),
+        }
+    }
+
+    /// The entry of `key`: cached, or made by `fill` (see the module doc for live lookups).
+    async fn cached<F, Fut>(
+        &self,
+        instance: &Instance,
+        key: Key,
+        live: bool,
+        fill: F,
+    ) -> Result<(Entry, CacheStatus), ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Entry, ProviderError>>,
+    {
         let count = |status: CacheStatus| {
             metrics::counter!(
                 "refund_gateway_lookup_cache_total",
@@ -341,7 +320,7 @@ impl LookupCache {
                 live.remove(&key);
             }
             drop(live);
-            return result.map(|entry| (entry.listing, CacheStatus::Bypass));
+            return result.map(|entry| (entry, CacheStatus::Bypass));
         }
         let missed = AtomicBool::new(false);
         let entry = self
@@ -358,7 +337,7 @@ impl LookupCache {
             CacheStatus::Hit
         };
         count(status);
-        Ok((entry.listing, status))
+        Ok((entry, status))
     }
 
     /// Drops every cached lookup of `instance` that concerns `target`.

@@ -19,6 +19,7 @@ mod metrics;
 mod openapi_doc;
 mod partial_refunds;
 mod probes;
+mod quotes;
 mod request_ids;
 mod secrets;
 mod storage_start;

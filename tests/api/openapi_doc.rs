@@ -41,6 +41,7 @@ async fn operations_are_named_summarised_and_secured() {
         "createRefund",
         "getRefund",
         "listRefunds",
+        "createRefundQuote",
         "createRefundBatch",
         "getRefundBatch",
         "listRefundBatchItems",

@@ -206,3 +206,29 @@ async fn stubbur_ivvy_and_paylogic_sandboxes() {
         (501, "unsupported_operation")
     );
 }
+
+/// The README's quote: what a Ticketmatic order shows and what a create would do, then the
+/// create refunding exactly that; Stubbur's quote saying what it cannot know.
+#[tokio::test]
+async fn quote_then_refund_what_was_quoted() {
+    let gw = default_gateway().await;
+    let body = json!({"provider": "ticketmatic-demo", "target": {"order": "1269434"},
+                      "amount": {"value": "10.00", "currency": "EUR"}});
+    let q = gw.post_with("/v1/refund-quotes", body.clone(), &[]).await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert_eq!(q.body["create"]["outcome"], "refund");
+    assert_eq!(q.body["create"]["payment"]["reference"], "125");
+    let created = gw.post("/v1/refunds", body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["amount"], q.body["create"]["amount"]);
+    assert_eq!(created.body["target"]["payments"], json!(["125"]));
+
+    let stubbur = gw
+        .post_with(
+            "/v1/refund-quotes",
+            json!({"provider": "stubbur-demo", "target": {"event": "1001", "all_for_event": true}}),
+            &[],
+        )
+        .await;
+    assert_eq!(stubbur.body["create"]["outcome"], "vendor_decides");
+}

@@ -166,3 +166,21 @@ async fn sandbox_create_get_list_and_over_refund() {
     let over = gw.post("/v1/refunds", create_body(A, Some("7"))).await;
     assert_problem(&over, 422, "amount_exceeds_refundable");
 }
+
+/// A quote replays exactly the recorded ticket read and nothing else.
+#[tokio::test]
+async fn quote_reads_the_recorded_ticket_only() {
+    let vendor = ReplayVendor::vendor("fourvenues", &["get-ticket-partly-refunded"]).await;
+    let gw = gateway(&vendor).await;
+    let q = gw
+        .post_with(
+            "/v1/refund-quotes",
+            json!({"provider": "fv", "target": {"tickets": [B]}, "amount": {"value": "10.50", "currency": "EUR"}}),
+            &[],
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert_eq!(q.body["lines"][0]["refundable"]["value"], "10.00");
+    assert_eq!(q.body["create"]["code"], "amount_not_representable");
+    vendor.assert_clean();
+}

@@ -263,3 +263,28 @@ async fn sandbox_checks_signatures_and_refuses_beyond_refundable() {
     let r = gw.post("/v1/refunds", create_body("2", Some("1.00"))).await;
     assert_problem(&r, 409, "nothing_refundable");
 }
+
+/// A quote replays exactly the recorded invoice reads (list, then each invoice of the
+/// booking) and nothing else.
+#[tokio::test]
+async fn quote_reads_the_recorded_invoices_only() {
+    let vendor = replay(&[
+        "get-invoice-list-venue-2",
+        "get-invoice-1736",
+        "get-invoice-1737",
+    ])
+    .await;
+    let gw = gateway(&vendor).await;
+    let q = gw
+        .post_with(
+            "/v1/refund-quotes",
+            json!({"provider": "iv", "target": {"venue": "2", "booking": "2"}, "amount": {"value": "10.00", "currency": "AUD"}}),
+            &[],
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    let lines = q.body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{}", q.text);
+    assert!(lines.iter().all(|l| l["kind"] == "invoice"));
+    vendor.assert_clean();
+}

@@ -259,3 +259,45 @@ async fn sandbox_serves_lookups_and_refuses_creates() {
         .await;
     assert_problem(&created, 501, "unsupported_operation");
 }
+
+/// Paylogic cannot create: a quote reads the order's recorded refunds (nothing else), says
+/// what is refunded of them, that paid and refundable cannot be known, and that a create
+/// would be refused.
+#[tokio::test]
+async fn quote_reads_the_recorded_refunds_only_and_says_a_create_is_refused() {
+    let vendor = replay(&["list_one_page"]).await;
+    let gw = gateway(&vendor, "en").await;
+    let q = gw
+        .post_with(
+            "/v1/refund-quotes",
+            json!({"provider": "pl", "target": {"order": DOC_ORDER}}),
+            &[],
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert_eq!(q.body["create"]["outcome"], "refused");
+    assert_eq!(q.body["create"]["code"], "unsupported_operation");
+    let whats: Vec<&str> = q.body["cannot_know"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert!(
+        whats.contains(&"paid") && whats.contains(&"refundable"),
+        "{whats:?}"
+    );
+    assert!(
+        !q.body["lines"].as_array().unwrap().is_empty(),
+        "{}",
+        q.text
+    );
+    vendor.assert_clean();
+    let create = gw
+        .post(
+            "/v1/refunds",
+            json!({"provider": "pl", "target": {"order": DOC_ORDER}}),
+        )
+        .await;
+    assert_problem(&create, 501, "unsupported_operation");
+}

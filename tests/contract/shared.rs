@@ -8,7 +8,8 @@
 //! `refund_provider::contract::Manifest`): the provider instance to configure, the
 //! canonical request to send, and for each shared case the fixtures that play it. The
 //! provider's capabilities, read from `GET /v1/providers`, choose the phases (creates need
-//! `create`; lookups need `get` or `list`); every case of a phase that applies must be in
+//! `create`; lookups need `get` or `list`; quotes need `quote` and reads, and answer the
+//! read faults as lookups do); every case of a phase that applies must be in
 //! the manifest, with fixtures or marked `not_applicable` with a reason. The expected
 //! canonical answers below are the same for every vendor, and strict.
 //!
@@ -126,11 +127,12 @@ impl VendorReport {
         let count = |p: Phase| self.counts.get(&p).copied().unwrap_or(0);
         let failed = self.ran.iter().filter(|(_, r)| r.is_err()).count();
         let mut line = format!(
-            "shared contract suite: {} ran {} cases (create: {}, lookup: {})",
+            "shared contract suite: {} ran {} cases (create: {}, lookup: {}, quote: {})",
             self.vendor,
             self.ran.len(),
             count(Phase::Create),
-            count(Phase::Lookup)
+            count(Phase::Lookup),
+            count(Phase::Quote)
         );
         if failed > 0 {
             line.push_str(&format!(", {failed} FAILED"));
@@ -144,7 +146,7 @@ impl VendorReport {
                 self.not_applicable.join("; ")
             ));
         }
-        for phase in [Phase::Create, Phase::Lookup] {
+        for phase in Phase::ALL {
             let cases: Vec<String> = self
                 .ran
                 .iter()
@@ -281,6 +283,7 @@ impl Instance {
             create: flag("create"),
             get: flag("get"),
             list: flag("list"),
+            quote: flag("quote"),
             ..Capabilities::none()
         }
     }
@@ -389,6 +392,11 @@ async fn run_case(
                 query.finish()
             };
             gw.get(&format!("/v1/refunds?{query}")).await
+        }
+        CanonicalRequest::Quote(body) => {
+            let mut body = body.clone();
+            body["provider"] = json!(instance.name.as_str());
+            gw.post_with("/v1/refund-quotes", body, &[]).await
         }
     };
 

@@ -357,3 +357,39 @@ auth = { mode = "credentials", username = "anyone" }
     assert_eq!(again.body["status"], "failed", "{}", again.text);
     assert_eq!(again.body["lines"][0]["status"], "skipped");
 }
+
+/// Stubbur has no read endpoint: a quote sends nothing at all, refuses an amount as the
+/// create does, and a target the create cannot take is refused with its pointer.
+#[tokio::test]
+async fn a_quote_sends_nothing_to_stubbur() {
+    let vendor = replay(&[]).await;
+    let gw = gateway(&vendor, &bearer()).await;
+    let q = gw
+        .post_with(
+            "/v1/refund-quotes",
+            body(json!({"event": "1001", "all_for_event": true}), None),
+            &[],
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert_eq!(q.body["create"]["outcome"], "vendor_decides");
+    let mut b = body(json!({"tickets": ["tk-1001-0201"]}), None);
+    b["amount"] = json!({"value": "6900", "currency": "ISK"});
+    let q = gw.post_with("/v1/refund-quotes", b, &[]).await;
+    assert_eq!(
+        q.body["create"]["code"], "unsupported_operation",
+        "{}",
+        q.text
+    );
+    let bad = gw
+        .post_with(
+            "/v1/refund-quotes",
+            body(json!({"all_for_event": true}), None),
+            &[],
+        )
+        .await;
+    assert_problem(&bad, 422, "validation_failed");
+    assert_eq!(bad.body["pointer"], "/target/event");
+    assert!(vendor.received().is_empty());
+    vendor.assert_clean();
+}

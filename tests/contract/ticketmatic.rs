@@ -318,3 +318,25 @@ account = "demo"
     let again = gw.post("/v1/refunds", body).await;
     assert_problem(&again, 422, "amount_exceeds_refundable");
 }
+
+/// A quote replays exactly the recorded order read and nothing else (`assert_clean` fails
+/// on any request no fixture expects), and answers from it.
+#[tokio::test]
+async fn quote_reads_the_recorded_order_only() {
+    let vendor = ReplayVendor::vendor("ticketmatic", &["get-order-two-payments"]).await;
+    let gw = gateway(&vendor).await;
+    let q = gw
+        .post_with(
+            "/v1/refund-quotes",
+            json!({"provider": "tm", "target": {"order": "1269436"}, "amount": {"value": "12.50", "currency": "EUR"}}),
+            &[],
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert_eq!(q.body["totals"]["paid"]["value"], "50.00");
+    assert_eq!(q.body["totals"]["refunded"]["value"], "15.00");
+    assert_eq!(q.body["create"]["outcome"], "refund");
+    assert_eq!(q.body["create"]["amount"]["value"], "12.50");
+    assert_eq!(q.body["create"]["payment"]["reference"], "132");
+    vendor.assert_clean();
+}

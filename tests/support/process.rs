@@ -145,6 +145,8 @@ impl Drop for GatewayProcess {
 pub struct Logged {
     pub method: String,
     pub path: String,
+    /// The query string, where there was one (iVvy names its action there).
+    pub query: Option<String>,
     pub status: u16,
     pub at: Instant,
 }
@@ -170,6 +172,7 @@ impl VendorSandbox {
             sink.lock().unwrap().push(Logged {
                 method: request.method.to_string(),
                 path: request.path.clone(),
+                query: request.query.clone(),
                 status: response.status,
                 at: Instant::now(),
             });

@@ -17,6 +17,8 @@ pub struct Capabilities {
     pub create: bool,
     pub get: bool,
     pub list: bool,
+    /// `POST /v1/refund-quotes`: what is refundable and what a create would do, from reads.
+    pub quote: bool,
     /// Refunds of less than the whole remaining amount.
     pub partial_amounts: bool,
     /// Omitting `amount` refunds everything still refundable.
@@ -152,6 +154,7 @@ impl Capabilities {
             create: false,
             get: false,
             list: false,
+            quote: false,
             partial_amounts: false,
             full_refund_without_amount: false,
             whole_units_only: false,
@@ -170,6 +173,7 @@ pub enum Operation {
     Create,
     Get,
     List,
+    Quote,
 }
 
 impl Capabilities {
@@ -178,6 +182,7 @@ impl Capabilities {
             Operation::Create => self.create,
             Operation::Get => self.get,
             Operation::List => self.list,
+            Operation::Quote => self.quote,
         }
     }
 
@@ -195,6 +200,7 @@ impl Capabilities {
             Operation::Create => "create refunds",
             Operation::Get => "look refunds up",
             Operation::List => "list refunds",
+            Operation::Quote => "quote refunds",
         };
         Err(ProviderError::unsupported(format!("{who} cannot {what}")))
     }
@@ -203,6 +209,18 @@ impl Capabilities {
     pub fn check_list(&self, target: &Target, who: impl fmt::Display) -> Result<(), ProviderError> {
         self.require(Operation::List, &who)?;
         check_target(&self.list_targets, target)
+    }
+
+    /// A quote the provider can take: the operation, and a target a create would accept
+    /// (a quote asks about the create with the same body). The amount is not refused
+    /// here: whether a create would refuse it is what the quote answers.
+    pub fn check_quote(
+        &self,
+        target: &Target,
+        who: impl fmt::Display,
+    ) -> Result<(), ProviderError> {
+        self.require(Operation::Quote, &who)?;
+        check_target(&self.create_targets, target)
     }
 
     /// The canonical rules of a create that follow from what the provider declares: the

@@ -32,6 +32,8 @@ pub enum Phase {
     Create,
     /// `GET /v1/refunds/{id}` or `GET /v1/refunds?provider=..&<target>`.
     Lookup,
+    /// `POST /v1/refund-quotes`: reads only, so the read faults of lookups.
+    Quote,
 }
 
 impl Phase {
@@ -39,23 +41,29 @@ impl Phase {
         match self {
             Phase::Create => "create",
             Phase::Lookup => "lookup",
+            Phase::Quote => "quote",
         }
     }
 
     /// Whether a provider with these capabilities gets this phase's cases: creates need
-    /// `create`; lookups need `get` or `list` (a vendor that cannot be read has none).
+    /// `create`; lookups need `get` or `list` (a vendor that cannot be read has none);
+    /// quotes need `quote` and a vendor that can be read (a quote of one that cannot
+    /// sends nothing, so no vendor fault can reach it).
     pub fn applies(self, capabilities: &Capabilities) -> bool {
         match self {
             Phase::Create => capabilities.create,
             Phase::Lookup => capabilities.get || capabilities.list,
+            Phase::Quote => capabilities.quote && (capabilities.get || capabilities.list),
         }
     }
+
+    pub const ALL: [Phase; 3] = [Phase::Create, Phase::Lookup, Phase::Quote];
 
     /// The cases of this phase, in the order the suite runs them.
     pub fn cases(self) -> &'static [Case] {
         match self {
             Phase::Create => &CREATE_CASES,
-            Phase::Lookup => &LOOKUP_CASES,
+            Phase::Lookup | Phase::Quote => &LOOKUP_CASES,
         }
     }
 }
@@ -244,6 +252,18 @@ pub struct Manifest {
     pub create: Option<CreateSection>,
     #[serde(default)]
     pub lookup: Option<LookupSection>,
+    #[serde(default)]
+    pub quote: Option<QuoteSection>,
+}
+
+/// Quote cases: the read faults of a `POST /v1/refund-quotes`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteSection {
+    /// The default quote body, without `provider` (the suite adds it).
+    pub body: Value,
+    #[serde(default)]
+    pub cases: BTreeMap<String, CaseEntry>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,7 +301,7 @@ pub struct CaseEntry {
     pub fixtures: Vec<String>,
     #[serde(default)]
     pub not_applicable: Option<String>,
-    /// Create cases: the body to send instead of the section's.
+    /// Create and quote cases: the body to send instead of the section's.
     #[serde(default)]
     pub body: Option<Value>,
     /// Lookup cases: the lookup to make instead of the section's.
@@ -334,6 +354,8 @@ pub enum CanonicalRequest {
     Get(String),
     /// `GET /v1/refunds?provider=..&<parameters>`.
     List(BTreeMap<String, String>),
+    /// `POST /v1/refund-quotes` with this body (without `provider`).
+    Quote(Value),
 }
 
 /// One case to run.
@@ -369,10 +391,11 @@ impl Manifest {
     pub fn plan(&self, capabilities: &Capabilities) -> Result<Plan, Vec<String>> {
         let mut plan = Plan::default();
         let mut errors = Vec::new();
-        for phase in [Phase::Create, Phase::Lookup] {
+        for phase in Phase::ALL {
             let entries = match phase {
                 Phase::Create => self.create.as_ref().map(|c| &c.cases),
                 Phase::Lookup => self.lookup.as_ref().map(|l| &l.cases),
+                Phase::Quote => self.quote.as_ref().map(|q| &q.cases),
             };
             let applies = phase.applies(capabilities);
             if !applies {
@@ -389,6 +412,7 @@ impl Manifest {
                 let what = match phase {
                     Phase::Create => "can create refunds",
                     Phase::Lookup => "can be read",
+                    Phase::Quote => "quotes from reads",
                 };
                 errors.push(format!(
                     "the provider {what}: [{}] is missing",
@@ -481,6 +505,17 @@ impl Manifest {
                     (None, Some(params)) => CanonicalRequest::List(params.clone()),
                 }
             }
+            Phase::Quote => {
+                if entry.get.is_some() || entry.list.is_some() {
+                    return Err("a quote case takes `body`, not `get` or `list`".into());
+                }
+                let section = self.quote.as_ref().ok_or("[quote] is missing")?;
+                let body = entry.body.clone().unwrap_or_else(|| section.body.clone());
+                if !body.is_object() {
+                    return Err("the quote `body` must be a table".into());
+                }
+                CanonicalRequest::Quote(body)
+            }
         };
         let mut instance = self.instance.clone();
         instance.extend(entry.instance.clone());
@@ -530,10 +565,11 @@ impl PlannedCase {
         let is_create = |e: &Exchange| create_call.is_some_and(|c| c.matches_fixture(e));
         let creates = fixtures.iter().filter(|e| is_create(e)).count();
         match self.phase {
-            Phase::Lookup if creates > 0 => {
-                Err("a lookup case lists a create request among its fixtures".into())
-            }
-            Phase::Lookup => Ok(0),
+            Phase::Lookup | Phase::Quote if creates > 0 => Err(format!(
+                "a {} case lists a create request among its fixtures",
+                self.phase.name()
+            )),
+            Phase::Lookup | Phase::Quote => Ok(0),
             Phase::Create if creates > 1 => Err(format!(
                 "lists {creates} create requests; a create is sent once, never again"
             )),

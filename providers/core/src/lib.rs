@@ -5,6 +5,7 @@
 //! Only vendor crates (`providers/<vendor>`) know vendor wire formats; this crate knows
 //! none, and the gateway knows vendors only through its one registry.
 
+pub mod balance;
 pub mod capabilities;
 pub mod contract;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod fixture_transport;
 pub mod ids;
 pub mod money;
 pub mod provider;
+pub mod quote;
 pub mod refund;
 pub mod request;
 pub mod sandbox;
@@ -23,14 +25,19 @@ pub mod target;
 pub mod transport;
 pub mod vendor_response;
 
+pub use balance::Balance;
 pub use capabilities::{Capabilities, Operation, TargetShape};
 pub use error::{ErrorKind, Outcome, ProviderError, VendorFault};
 pub use fixture_defaults::{FixtureDefaults, RecordedCall};
 pub use ids::{InstanceName, RefundId, VendorRef};
 pub use money::{Currency, Money, MoneyError};
 pub use provider::{BuildContext, ConfigError, Provider, Vendor};
+pub use quote::{
+    AmountFrom, CannotKnow, Forecast, PaymentChoice, Quote, QuoteLine, QuoteRules, QuoteTotals,
+    Unknowable,
+};
 pub use refund::{
-    LineCounts, LineKind, LineStatus, Refund, RefundLine, RefundStatus, StatusReason,
+    LineCounts, LineKind, LineStatus, Refund, RefundLine, RefundStatus, StatusReason, TicketFate,
 };
 pub use request::RefundRequest;
 pub use sandbox::{Sandbox, SandboxRequest};

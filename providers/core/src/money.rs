@@ -73,6 +73,8 @@ pub enum MoneyError {
     NotADecimal(String),
     #[error("amount must be greater than zero")]
     NotPositive,
+    #[error("amount must not be negative")]
+    Negative,
     #[error("{currency} has {exponent} decimal places; `{value}` has more")]
     TooManyDecimals {
         value: String,

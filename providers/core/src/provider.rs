@@ -11,6 +11,7 @@ use crate::capabilities::Capabilities;
 use crate::error::ProviderError;
 use crate::fixture_defaults::{FixtureDefaults, RecordedCall};
 use crate::ids::{InstanceName, VendorRef};
+use crate::quote::Quote;
 use crate::refund::Refund;
 use crate::request::RefundRequest;
 use crate::sandbox::Sandbox;
@@ -43,6 +44,18 @@ pub trait Provider: Send + Sync {
         let _ = vendor_ref;
         Err(ProviderError::unsupported(format!(
             "{} cannot look refunds up",
+            self.kind()
+        )))
+    }
+
+    /// Runs on `POST /v1/refund-quotes`: what the vendor shows as paid, refunded and
+    /// refundable for the target of `request`, and what a create of `request` would do.
+    /// Only read requests may be sent; the "would do" part must come from the same code
+    /// the create runs, so the quote and the create cannot disagree.
+    async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
+        let _ = request;
+        Err(ProviderError::unsupported(format!(
+            "{} cannot quote refunds",
             self.kind()
         )))
     }

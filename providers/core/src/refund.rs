@@ -59,6 +59,24 @@ pub enum LineKind {
     Other,
 }
 
+/// What a refund did to a ticket, where the vendor's answer says it, so a promoter knows
+/// what can be sold again. Absent from a line when the vendor does not say: never guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TicketFate {
+    /// The ticket is no longer valid for entry.
+    Voided {
+        /// The vendor's own ticket status, verbatim, where it gives one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vendor_status: Option<String>,
+    },
+    /// The ticket's seats were freed and can be sold again.
+    SeatReleased {
+        /// The vendor's ids of the freed seats.
+        seats: Vec<String>,
+    },
+}
+
 /// One part of a refund, where the vendor itemises it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RefundLine {
@@ -83,6 +101,10 @@ pub struct RefundLine {
     /// The vendor's own words about this line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// What happened to the line's ticket(s), where the vendor reports it; absent when
+    /// the vendor does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketFate>,
 }
 
 impl RefundLine {
@@ -97,6 +119,7 @@ impl RefundLine {
             tickets: Vec::new(),
             vendor_refs: BTreeMap::new(),
             message: None,
+            ticket: None,
         }
     }
 }

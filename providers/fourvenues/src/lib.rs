@@ -9,6 +9,7 @@ mod config;
 mod errors;
 mod fixture_defaults;
 mod mapping;
+mod quote;
 pub mod sandbox;
 mod wire;
 
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, ErrorKind, InstanceName, Provider,
-    ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, VendorRef,
+    ProviderError, Quote, Refund, RefundRequest, Sandbox, Target, TargetShape, VendorRef,
 };
 
 pub use config::FourvenuesConfig;
@@ -65,6 +66,7 @@ fn capabilities() -> Capabilities {
         create: true,
         get: true,
         list: true,
+        quote: true,
         partial_amounts: true,
         full_refund_without_amount: true,
         whole_units_only: true,
@@ -154,6 +156,22 @@ impl Provider for FourvenuesProvider {
         refund.reason = request.reason.clone();
         refund.metadata = request.metadata.clone();
         Ok(refund)
+    }
+
+    /// Reads the ticket only; what a create would do comes from the create's own checks.
+    async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
+        let ticket_id = request.target.require_one_ticket()?;
+        let ticket = self
+            .client
+            .ticket(ticket_id)
+            .await
+            .map_err(|e| match e.kind {
+                ErrorKind::NotFound => e.at("/target/tickets/0"),
+                _ => e,
+            })?;
+        let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
+        quote::fill(&mut quote, &ticket, request.amount.as_ref());
+        Ok(quote)
     }
 
     async fn get(&self, vendor_ref: &VendorRef) -> Result<Refund, ProviderError> {

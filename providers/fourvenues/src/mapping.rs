@@ -4,7 +4,7 @@
 use refund_provider::chrono::{DateTime, Utc};
 use refund_provider::{
     ErrorKind, InstanceName, LineKind, LineStatus, Money, ProviderError, Refund, RefundLine,
-    RefundStatus, Target, VendorRef,
+    RefundStatus, Target, TicketFate, VendorRef,
 };
 
 use crate::amount::ticket_currency;
@@ -100,9 +100,19 @@ pub fn refund_at(
     line.amount = amount;
     line.status = Some(LineStatus::Succeeded);
     line.partial = ticket.total_price.map(|total| entry.amount < total);
+    line.ticket = Some(ticket_fate(ticket));
     refund.lines.push(line);
     refund.raw = serde_json::to_value(entry).ok();
     Ok(refund)
+}
+
+/// Decision (vendors.md [V]: "the first call voids the ticket"): a refunded Fourvenues
+/// ticket is voided; the ticket's own `status` is kept verbatim beside it, since its values
+/// are not documented (the doc example still shows `active`).
+pub fn ticket_fate(ticket: &Ticket) -> TicketFate {
+    TicketFate::Voided {
+        vendor_status: ticket.status.clone(),
+    }
 }
 
 /// Every refund of the ticket, oldest first.
@@ -166,6 +176,10 @@ mod tests {
         let line = &refund.lines[0];
         assert_eq!((line.kind, line.partial), (LineKind::Ticket, Some(true)));
         assert_eq!(line.description.as_deref(), Some("Early Bird"));
+        assert_eq!(
+            serde_json::to_value(&line.ticket).unwrap(),
+            serde_json::json!({"state": "voided", "vendor_status": "active"})
+        );
         let text = serde_json::to_string(&refund).unwrap();
         assert!(!text.contains("REDACTED") && !text.contains("@"), "{text}");
     }

@@ -38,6 +38,10 @@ pub struct Ticket {
     /// units with decimals (e.g. `16.1`).
     #[serde(default)]
     pub total_price: Option<Decimal>,
+    /// The ticket's fees by who charges them (`{"organization": 1.1, "discocil": 0.7}`),
+    /// in whole currency units with decimals; read for quotes.
+    #[serde(default)]
+    pub fees: Option<std::collections::BTreeMap<String, Option<Decimal>>>,
     /// Refunded so far. `null` or absent means nothing yet.
     #[serde(default)]
     pub refunded: Option<Decimal>,

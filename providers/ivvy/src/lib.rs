@@ -9,6 +9,7 @@ mod config;
 mod errors;
 mod fixture_defaults;
 mod mapping;
+mod quote;
 mod request;
 mod sandbox;
 mod vendor_ref;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use refund_provider::chrono::Utc;
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, Currency, ErrorKind, InstanceName,
-    Provider, ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor,
+    Provider, ProviderError, Quote, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor,
     VendorFault, VendorRef,
 };
 
@@ -64,6 +65,7 @@ fn capabilities(currency: Currency) -> Capabilities {
         create: true,
         get: true,
         list: true,
+        quote: true,
         partial_amounts: true,
         currencies: vec![currency],
         create_targets: vec![TargetShape::new(&["venue", "booking"])],
@@ -155,6 +157,19 @@ impl Provider for IvvyProvider {
             amount,
             &answer,
         ))
+    }
+
+    /// Reads the booking's invoices only (list, then each invoice).
+    async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
+        let (venue, booking) = request::booking_of(&request.target)?;
+        let summaries = self.client.booking_invoices(venue, booking).await?;
+        let mut invoices = Vec::with_capacity(summaries.len());
+        for summary in summaries {
+            invoices.push(self.client.get_invoice(summary.id.0).await?);
+        }
+        let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
+        quote::fill(&mut quote, &invoices, request, self.currency)?;
+        Ok(quote)
     }
 
     async fn get(&self, vendor_ref: &VendorRef) -> Result<Refund, ProviderError> {

@@ -96,6 +96,12 @@ pub struct Invoice {
     pub currency: Option<String>,
     #[serde(default)]
     pub current_status: Option<i64>,
+    /// What the invoice charges (read for quotes).
+    #[serde(default)]
+    pub total_cost: Option<Decimal>,
+    /// What was paid of it (read for quotes).
+    #[serde(default)]
+    pub amount_paid: Option<Decimal>,
     #[serde(default)]
     pub venue_id: Option<Id>,
     #[serde(default)]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod errors;
 mod fixture_defaults;
 pub mod mapping;
+mod quote;
 pub mod sandbox;
 pub mod status;
 pub mod wire;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, ErrorKind, InstanceName, Provider,
-    ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor, VendorRef,
+    ProviderError, Quote, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor, VendorRef,
 };
 
 use crate::auth::Auth;
@@ -58,6 +59,7 @@ fn capabilities() -> Capabilities {
     Capabilities {
         get: true,
         list: true,
+        quote: true,
         list_targets: vec![TargetShape::new(&["order"])],
         ..Capabilities::none()
     }
@@ -116,10 +118,15 @@ impl Provider for PaylogicProvider {
 
     /// Paylogic's API has no refund creation: answered here, without any vendor request.
     async fn create(&self, _request: &RefundRequest) -> Result<Refund, ProviderError> {
-        Err(ProviderError::unsupported(
-            "Paylogic's Shopping API does not create refunds (refunds are requested in \
-             Paylogic itself); this provider can only look them up",
-        ))
+        Err(cannot_create())
+    }
+
+    /// The order's refunds (the list's reads), and the create's refusal.
+    async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
+        let refunds = self.list(&request.target).await?;
+        let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
+        quote::fill(&mut quote, &refunds, &cannot_create());
+        Ok(quote)
     }
 
     /// The vendor reference is the refund's uid.
@@ -177,6 +184,14 @@ impl Provider for PaylogicProvider {
             format!("Paylogic's refund list did not end within {MAX_PAGES} pages"),
         ))
     }
+}
+
+/// Why a create is refused, whatever its body (the create and the quote say the same).
+fn cannot_create() -> ProviderError {
+    ProviderError::unsupported(
+        "Paylogic's Shopping API does not create refunds (refunds are requested in \
+         Paylogic itself); this provider can only look them up",
+    )
 }
 
 /// Paylogic lists by order only. (That the target names nothing else the gateway checked,

@@ -8,7 +8,7 @@ use refund_provider::secrecy::SecretString;
 use refund_provider::vendor_response::read_json;
 use refund_provider::{
     async_trait, BuildContext, Capabilities, ConfigError, Currency, ErrorKind, InstanceName,
-    Provider, ProviderError, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor,
+    Provider, ProviderError, Quote, Refund, RefundRequest, Sandbox, Target, TargetShape, Vendor,
     VendorRef,
 };
 
@@ -19,6 +19,7 @@ mod errors;
 mod fixture_defaults;
 mod lines;
 mod mapping;
+mod quote;
 pub mod sandbox;
 mod vendor_ref;
 mod wire;
@@ -67,6 +68,7 @@ impl Vendor for Stubbur {
 pub fn capabilities() -> Capabilities {
     Capabilities {
         create: true,
+        quote: true,
         full_refund_without_amount: true,
         vendor_computed_amounts: true,
         bulk: true,
@@ -166,6 +168,13 @@ impl Provider for StubburProvider {
             "stubbur refund processed"
         );
         Ok(refund)
+    }
+
+    /// Sends nothing: Stubbur has no read endpoint (see `quote.rs`).
+    async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
+        let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
+        quote::fill(&mut quote, request);
+        Ok(quote)
     }
 
     async fn get(&self, vendor_ref: &VendorRef) -> Result<Refund, ProviderError> {

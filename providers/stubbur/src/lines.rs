@@ -2,7 +2,7 @@
 //! the outcome-status mapping. Holder name and e-mail are personal data: never copied.
 
 use refund_provider::rust_decimal::Decimal;
-use refund_provider::{LineCounts, LineKind, LineStatus, Money, RefundLine};
+use refund_provider::{LineCounts, LineKind, LineStatus, Money, RefundLine, TicketFate};
 
 use crate::currency;
 use crate::wire::RefundOrderOutcome;
@@ -50,8 +50,11 @@ pub fn outcome_line(outcome: &RefundOrderOutcome) -> (RefundLine, LineAmount) {
         refs.insert("borgun_refund_transaction_id".into(), id.clone());
     }
     if let Some(seats) = outcome.freed_seat_ids.as_deref().filter(|s| !s.is_empty()) {
-        let joined: Vec<String> = seats.iter().map(i64::to_string).collect();
-        refs.insert("freed_seat_ids".into(), joined.join(","));
+        let seats: Vec<String> = seats.iter().map(i64::to_string).collect();
+        refs.insert("freed_seat_ids".into(), seats.join(","));
+        // Stubbur's `freedSeatIds` say the seats can be sold again; an empty or absent
+        // list says nothing (no seat, or not reported), so no fate is claimed then.
+        line.ticket = Some(TicketFate::SeatReleased { seats });
     }
     if let Some(event) = outcome.event_id {
         refs.insert("event_id".into(), event.to_string());
@@ -130,6 +133,10 @@ mod tests {
         assert!(matches!(amount, LineAmount::Money(_)));
         assert_eq!(line.partial, Some(true));
         assert_eq!(line.vendor_refs["freed_seat_ids"], "11,12");
+        assert_eq!(
+            serde_json::to_value(&line.ticket).unwrap(),
+            serde_json::json!({"state": "seat_released", "seats": ["11", "12"]})
+        );
         assert_eq!(line.vendor_refs["borgun_refund_transaction_id"], "BRG-9");
         let text = serde_json::to_string(&line).unwrap();
         assert!(
@@ -149,5 +156,9 @@ mod tests {
         assert_eq!(line.amount, None);
         assert_eq!(amount, LineAmount::NotRepresentable("4500.5".into()));
         assert_eq!(line.vendor_refs["amount_refunded_raw"], "4500.5");
+        assert_eq!(
+            line.ticket, None,
+            "no freed seats reported: no fate claimed"
+        );
     }
 }

@@ -16,6 +16,7 @@ mod errors;
 mod fixture_defaults;
 mod mapping;
 mod provider;
+mod quote;
 mod sandbox;
 mod selection;
 mod wire;
@@ -64,6 +65,7 @@ fn capabilities(config: &TicketmaticConfig) -> Capabilities {
         create: true,
         get: true,
         list: true,
+        quote: true,
         partial_amounts: true,
         full_refund_without_amount: true,
         currencies: vec![config.currency],

@@ -4,11 +4,12 @@
 
 use refund_provider::{
     async_trait, Capabilities, Currency, ErrorKind, InstanceName, Outcome, Provider, ProviderError,
-    Refund, RefundRequest, Target, VendorRef,
+    Quote, Refund, RefundRequest, Target, VendorRef,
 };
 
 use crate::client::Client;
 use crate::mapping::{self, parse_id};
+use crate::quote;
 use crate::selection;
 use crate::KIND;
 
@@ -36,6 +37,16 @@ impl TicketmaticProvider {
     }
 }
 
+/// The order and the named payment (if any) of a create or quote body.
+fn order_and_payment(request: &RefundRequest) -> Result<(i64, Option<i64>), ProviderError> {
+    let order_id = parse_id(request.target.require_order()?, "/target/order")?;
+    let named = match request.target.at_most_one_payment()? {
+        Some(p) => Some(parse_id(p, "/target/payments/0")?),
+        None => None,
+    };
+    Ok((order_id, named))
+}
+
 #[async_trait]
 impl Provider for TicketmaticProvider {
     async fn send_recorded(
@@ -54,11 +65,7 @@ impl Provider for TicketmaticProvider {
     }
 
     async fn create(&self, request: &RefundRequest) -> Result<Refund, ProviderError> {
-        let order_id = parse_id(request.target.require_order()?, "/target/order")?;
-        let named = match request.target.at_most_one_payment()? {
-            Some(p) => Some(parse_id(p, "/target/payments/0")?),
-            None => None,
-        };
+        let (order_id, named) = order_and_payment(request)?;
 
         let before = self.client.get_order(order_id).await.map_err(|e| {
             // The refund call is not sent yet: whatever failed, nothing was applied.
@@ -71,8 +78,8 @@ impl Provider for TicketmaticProvider {
                 _ => e,
             }
         })?;
-        let chosen = selection::choose_payment(&before, named)?;
-        let amount = selection::amount_to_refund(request.amount.as_ref(), &chosen, self.currency)?;
+        let selection::Plan { chosen, amount } =
+            selection::plan(&before, named, request.amount.as_ref(), self.currency)?;
         let payment_id = chosen.payment.id;
         let body = mapping::add_refunds_body(&amount, payment_id)?;
 
@@ -104,6 +111,21 @@ impl Provider for TicketmaticProvider {
         refund.reason = request.reason.clone();
         refund.metadata = request.metadata.clone();
         Ok(refund)
+    }
+
+    async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
+        let (order_id, named) = order_and_payment(request)?;
+        let order = self
+            .client
+            .get_order(order_id)
+            .await
+            .map_err(|e| match e.kind {
+                ErrorKind::NotFound => e.at("/target/order"),
+                _ => e,
+            })?;
+        let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
+        quote::fill(&mut quote, &order, named, request, self.currency);
+        Ok(quote)
     }
 
     async fn get(&self, vendor_ref: &VendorRef) -> Result<Refund, ProviderError> {

@@ -75,6 +75,10 @@ pub fn choose_payment(order: &Order, named: Option<i64>) -> Result<Chosen<'_>, P
     }
 }
 
+/// How [`pick_rule`] picks, in words (for notes and quotes).
+pub const PICK_RULE: &str =
+    "the order's payment with the most left to refund; on a tie, the lowest payment id";
+
 /// Decision (lead, issue 2 item 5): when the target names no payment, refund the order's
 /// payment (not itself a refund) with the most still refundable; on a tie, the lowest
 /// payment id (the earliest). The response says which in `notes` and `vendor_refs`.
@@ -94,6 +98,25 @@ pub fn pick_rule(order: &Order) -> Option<Chosen<'_>> {
                 .cmp(&a.refundable)
                 .then(a.payment.id.cmp(&b.payment.id))
         })
+}
+
+/// What a create of `requested` on `order` refunds: the payment and the amount. The one
+/// decision both the create and the quote take, so they cannot disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan<'a> {
+    pub chosen: Chosen<'a>,
+    pub amount: Money,
+}
+
+pub fn plan<'a>(
+    order: &'a Order,
+    named: Option<i64>,
+    requested: Option<&Money>,
+    currency: Currency,
+) -> Result<Plan<'a>, ProviderError> {
+    let chosen = choose_payment(order, named)?;
+    let amount = amount_to_refund(requested, &chosen, currency)?;
+    Ok(Plan { chosen, amount })
 }
 
 /// The amount to refund: the requested one if it is within what is refundable, or all of

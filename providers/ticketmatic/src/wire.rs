@@ -15,6 +15,30 @@ pub struct Order {
     /// `"2014-09-26 15:24:36"`, UTC.
     #[serde(default)]
     pub lastupdatets: Option<String>,
+    /// The tickets of the order (read for quotes: what each cost).
+    #[serde(default)]
+    pub tickets: Vec<OrderTicket>,
+    /// The order fees (read for quotes).
+    #[serde(default)]
+    pub ordercosts: Vec<OrderCost>,
+}
+
+/// One ticket of an order: its id, price and service charge. Holder fields are not read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderTicket {
+    pub id: i64,
+    #[serde(default)]
+    pub price: Option<Decimal>,
+    #[serde(default)]
+    pub servicecharge: Option<Decimal>,
+}
+
+/// One order fee (`ordercosts[]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderCost {
+    pub amount: Decimal,
+    #[serde(default)]
+    pub servicechargedefinitionid: Option<i64>,
 }
 
 /// One payment of an order. A payment whose `refundpaymentid` is set is a refund of the

@@ -230,3 +230,50 @@ fn call_patterns() {
     assert!(!star.matches("PUT", "/tickets//refund", &BTreeMap::new()));
     assert!(!star.matches("PUT", "/tickets/a/b/refund", &BTreeMap::new()));
 }
+
+#[test]
+fn quote_cases_are_the_read_faults_for_providers_that_quote_from_reads() {
+    let mut m = manifest(
+        None,
+        Some(json!({"list": {"order": "1"}, "cases": all(Phase::Lookup, &[])})),
+    );
+    m.quote = Some(
+        serde_json::from_value(
+            json!({"body": {"target": {"order": "1"}}, "cases": all(Phase::Quote, &[])}),
+        )
+        .unwrap(),
+    );
+    let quoting = Capabilities {
+        quote: true,
+        ..caps(false, false, true)
+    };
+    let plan = m.plan(&quoting).unwrap();
+    let quotes: Vec<&PlannedCase> = plan
+        .cases
+        .iter()
+        .filter(|c| c.phase == Phase::Quote)
+        .collect();
+    assert_eq!(quotes.len(), LOOKUP_CASES.len());
+    assert_eq!(
+        quotes[0].request,
+        CanonicalRequest::Quote(json!({"target": {"order": "1"}}))
+    );
+    // A provider that does not quote must not be given quote cases.
+    let errors = m.plan(&caps(false, false, true)).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.contains("rule quote cases out")),
+        "{errors:?}"
+    );
+    // A quote sends no create: a create request among its fixtures is refused.
+    let create = exchange("POST", "/orders/1/refunds", json!({"status": 401}));
+    let call: CallPattern =
+        serde_json::from_value(json!({"method": "POST", "path": "/orders/*/refunds"})).unwrap();
+    let unauthorized = quotes
+        .iter()
+        .find(|c| c.case == Case::Unauthorized)
+        .unwrap();
+    assert!(unauthorized
+        .check_fixtures(&[create], Some(&call))
+        .unwrap_err()
+        .contains("a quote case lists a create request"));
+}
