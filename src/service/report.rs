@@ -11,7 +11,7 @@ use crate::storage::batches::{BatchRow, ItemView};
 use crate::storage::now_ms;
 
 /// Items finished within this window make the current rate.
-const RATE_WINDOW_MS: i64 = 10_000;
+pub(super) const RATE_WINDOW_MS: i64 = 10_000;
 
 /// Where a batch stands, as its items say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -67,7 +67,7 @@ pub fn item_status(item: &ItemView, needs_operator: NeedsOperator) -> String {
 }
 
 /// A batch is done only when nothing can still happen to any of its items.
-fn batch_status(stored: &str, counts: &BTreeMap<String, u64>) -> BatchStatus {
+pub(super) fn batch_status(stored: &str, counts: &BTreeMap<String, u64>) -> BatchStatus {
     let any = |status: &str| counts.get(status).is_some_and(|n| *n > 0);
     if stored == "canceled" {
         BatchStatus::Canceled

@@ -133,7 +133,8 @@ impl Storage {
 
     pub async fn get_batch(&self, id: &str) -> Result<Option<BatchRow>, StorageError> {
         let row = sqlx::query(
-            "SELECT id, client, status, item_count, created_at, updated_at FROM batches WHERE id = $1",
+            // A batch still being uploaded (staging) is not there yet.
+            "SELECT id, client, status, item_count, created_at, updated_at FROM batches WHERE id = $1 AND status <> 'staging'",
         )
         .bind(id)
         .fetch_optional(&self.pool)

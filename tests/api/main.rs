@@ -6,7 +6,9 @@
 mod support;
 
 mod access_log;
+mod batch_listing;
 mod batch_status;
+mod batch_uploads;
 mod batches;
 mod clients;
 mod config_check;
