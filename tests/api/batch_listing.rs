@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::batch_uploads::{csv_rows, sandbox_config, upload};
-use crate::support::{secret_file, unique, TestGateway};
+use crate::support::{secret_file, unique, with_storage, TestGateway};
 
 pub const ACME: &str = "acme-key-0123456789abcdef";
 pub const BETA: &str = "beta-key-0123456789abcdef";
@@ -43,7 +43,13 @@ fn ids(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn batches_are_listed_by_cursor_and_status_per_client() {
-    let gw = TestGateway::start(&two_clients(2)).await;
+    for database in crate::support::ledger_databases().await {
+        listed_by_cursor_and_status(&database).await;
+    }
+}
+
+async fn listed_by_cursor_and_status(database: &str) {
+    let gw = TestGateway::start(&with_storage(&two_clients(2), database)).await;
     let mut acme = Vec::new();
     for n in 0..3 {
         let r = upload(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{unique, ApiResponse, TestGateway};
+use crate::support::{unique, with_storage, ApiResponse, TestGateway};
 
 /// A gateway with one in-process Fourvenues sandbox instance `fv`, paced at `rate`/s.
 pub fn sandbox_config(rate: u32) -> String {
@@ -85,7 +85,13 @@ async fn listed(gw: &TestGateway) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_csv_batch_is_streamed_worked_and_exported() {
-    let gw = TestGateway::start(&sandbox_config(50)).await;
+    for database in crate::support::ledger_databases().await {
+        streamed_worked_and_exported(&database).await;
+    }
+}
+
+async fn streamed_worked_and_exported(database: &str) {
+    let gw = TestGateway::start(&with_storage(&sandbox_config(50), database)).await;
     let csv = "provider,ticket,amount,currency,reason,metadata.row\n\
                fv,bulk-csv-a,10.00,EUR,event cancelled,1\n\
                fv,bulk-csv-b,5,EUR,,2\n\

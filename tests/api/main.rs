@@ -20,6 +20,7 @@ mod metrics;
 mod openapi_doc;
 mod partial_refunds;
 mod probes;
+mod progress_page;
 mod request_ids;
 mod secrets;
 mod storage_start;
