@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::answer::Answer;
 use super::batch_columns::Columns;
-use super::batches::parse_item;
+use super::batches::{forbidden_first, parse_item};
 use super::idempotency::{self, Claimed};
 use super::problem::{self, ApiError};
 use super::{AppState, Caller};
@@ -145,7 +145,9 @@ pub async fn create(
             Stop::Service(e) => e.into(),
         });
     }
-    let count = intake.finish().await?;
+    // An item naming an instance the client may not use makes the whole upload 403, as
+    // for a JSON batch.
+    let count = intake.finish().await.map_err(forbidden_first)?;
     let hash = hex::encode(hasher.lock().expect("hasher").clone().finalize());
     if let Some(key) = key.as_deref() {
         let claimed = idempotency::claim(service, &client, key, &hash, &id).await;

@@ -170,7 +170,7 @@ pub async fn create(
 
 /// A batch naming an instance the client may not use is forbidden whole (403), not merely
 /// invalid: the answer names the first such item.
-fn forbidden_first(error: ServiceError) -> ApiError {
+pub(super) fn forbidden_first(error: ServiceError) -> ApiError {
     if let ServiceError::InvalidItems { faults, .. } = &error {
         if let Some(fault) = faults.iter().find(|f| f.code == "provider_forbidden") {
             return ApiError::ProviderForbidden {

@@ -184,3 +184,34 @@ async fn progress_events_stream_from_the_ledger_until_the_batch_is_done() {
         "counts rise event by event: {done:?}"
     );
 }
+
+#[tokio::test]
+async fn an_upload_naming_an_instance_the_client_may_not_use_is_forbidden_whole() {
+    let config = format!(
+        "[[clients]]\nname = \"acme\"\nkey = {{ file = \"{}\" }}\nproviders = [\"other\"]\n\n[providers.other]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n\n{}",
+        secret_file(ACME),
+        sandbox_config(5)
+    );
+    let gw = TestGateway::start(&config).await;
+    let r = upload(
+        &gw,
+        "text/csv",
+        csv_rows(&unique("forbidden"), 3),
+        &unique("f"),
+        Some(ACME),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "provider_forbidden"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["pointer"], "/items/0/provider", "{}", r.text);
+    let (_, listed) = get(&gw, "/v1/refund-batches", ACME).await;
+    assert_eq!(
+        listed["data"],
+        serde_json::json!([]),
+        "nothing stored: {listed}"
+    );
+}
