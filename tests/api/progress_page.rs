@@ -1,7 +1,7 @@
 //! The progress page in a real browser: headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, installed by `.ci/chromium.sh`) driven over WebDriver opens the page
 //! of a running batch, sees the counts rise as items complete until the batch is done, and
-//! keeps a screenshot under `target/test-artefacts/`; with `[[clients]]` configured the page
+//! keeps a screenshot under `target/test-artefacts/`; its cancel button stops a batch; with `[[clients]]` configured the page
 //! asks for the key, and the `/batches` page lists the batch.
 
 use std::net::TcpListener;
@@ -185,6 +185,46 @@ async fn the_progress_page_follows_a_running_batch_in_chromium() {
         client.screenshot().await.unwrap(),
     )
     .unwrap();
+
+    // The cancel button stops a running batch: no queued item starts any more.
+    let r = upload(
+        &gw,
+        "text/csv",
+        csv_rows(&unique("stop"), 40),
+        &unique("stop"),
+        None,
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    client
+        .goto(&gw.url(&format!("/batches/{id}")))
+        .await
+        .unwrap();
+    until(
+        &client,
+        "return document.getElementById('cancel').disabled",
+        Duration::from_secs(10),
+        |v| v == false,
+    )
+    .await;
+    client
+        .find(Locator::Id("cancel"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.accept_alert().await.unwrap();
+    until(&client, STATUS, Duration::from_secs(10), |v| {
+        v == "canceled"
+    })
+    .await;
+    let report = gw.get(&format!("/v1/refund-batches/{id}")).await.body;
+    assert_eq!(report["status"], "canceled", "{report}");
+    assert!(
+        report["counts"]["canceled"].as_u64().unwrap_or(0) > 0,
+        "{report}"
+    );
     client.close().await.unwrap();
 
     // With clients configured: the page asks for the key once, then works as before.

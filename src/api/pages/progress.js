@@ -103,7 +103,8 @@
       })));
     }
     if (p.failures) {
-      fill($("failures"), p.failures.map((f) => ({ cells: [f.seq, f.provider, f.refund_id || "", f.reason || ""] })));
+      const failures = p.failures.map((f) => ({ cells: [f.seq, f.provider, f.refund_id || "", f.reason || ""] }));
+      fill($("failures"), failures.length ? failures : [{ cells: ["", "none so far", "", ""] }]);
     }
     $("cancel").disabled = p.status !== "open";
     $("connection").textContent = "updated " + new Date().toLocaleTimeString();
