@@ -1,8 +1,9 @@
 //! The progress page in a real browser: headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, installed by `.ci/chromium.sh`) driven over WebDriver opens the page
 //! of a running batch, sees the counts rise as items complete until the batch is done, and
-//! keeps a screenshot under `target/test-artefacts/`; its cancel button stops a batch; with `[[clients]]` configured the page
-//! asks for the key, and the `/batches` page lists the batch.
+//! keeps a screenshot under `target/test-artefacts/`; its cancel button stops a batch; with
+//! `[[clients]]` configured the page asks for the key, and the `/batches` page lists the
+//! batch.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
