@@ -5,6 +5,9 @@
 
 pub mod answer;
 pub mod auth;
+pub mod batch_columns;
+pub mod batch_reads;
+pub mod batch_upload;
 pub mod batches;
 pub mod body;
 pub mod client_limit;
@@ -13,6 +16,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
+pub mod pages;
 pub mod path_id;
 pub mod problem;
 pub mod providers;
@@ -67,8 +71,18 @@ pub fn router(
         )
         .route("/v1/refunds/{id}/resolve", post(refund_actions::resolve))
         .route("/v1/refund-quotes", post(quotes::create))
-        .route("/v1/refund-batches", post(batches::create))
+        .route(
+            "/v1/refund-batches",
+            get(batch_reads::list).post(batches::create),
+        )
         .route("/v1/refund-batches/{id}", get(batches::get))
+        .route(
+            "/v1/refund-batches/{id}/items.csv",
+            get(batch_reads::items_csv),
+        )
+        .route("/v1/refund-batches/{id}/events", get(batch_reads::events))
+        .route("/batches", get(pages::batches))
+        .route("/batches/{id}", get(pages::batch))
         .route("/v1/refund-batches/{id}/items", get(batches::items))
         .route("/v1/refund-batches/{id}/cancel", post(batches::cancel))
         .route("/v1/events", get(events::list))

@@ -9,6 +9,8 @@
 //! worker create refunds through the same method (`create`), and every status change goes
 //! through `storage::refunds::settle`.
 
+pub mod batch_intake;
+pub mod batch_progress;
 pub mod batches;
 pub mod client;
 pub mod create;

@@ -3,6 +3,8 @@
 //! share one database. One schema for both (`migrations/`), written in portable SQL and run
 //! through sqlx's `Any` driver, so every query here serves both backends.
 
+pub mod batch_intake;
+pub mod batch_reads;
 pub mod batches;
 pub mod deliveries;
 pub mod events;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::answer::Answer;
+use super::batch_upload::{self, Format};
 use super::body::{pointer_of, read_json, strip_position};
 use super::idempotency::{self, Claimed};
 use super::path_id::PathId;
@@ -27,6 +28,8 @@ use crate::service::ServiceError;
 
 /// Bytes allowed per batch item on top of the server's body limit.
 const BYTES_PER_ITEM: usize = 1024;
+/// Items a JSON body (read whole, unlike CSV and NDJSON) may hold.
+const JSON_MAX_ITEMS: usize = 10_000;
 
 /// `POST /v1/refund-batches` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,7 +43,7 @@ pub struct CreateBatchBody {
 }
 
 /// One item parsed as a create body would be, its faults rooted under `/items/<index>`.
-fn parse_item(index: usize, item: &serde_json::Value) -> Result<NewRefund, FieldFault> {
+pub(super) fn parse_item(index: usize, item: &serde_json::Value) -> Result<NewRefund, FieldFault> {
     let fault = |error: ApiError| {
         let (pointer, detail) = match error {
             ApiError::Validation {
@@ -52,6 +55,7 @@ fn parse_item(index: usize, item: &serde_json::Value) -> Result<NewRefund, Field
             pointer: format!("/items/{index}{pointer}"),
             code: "validation_failed".into(),
             detail,
+            ..Default::default()
         }
     };
     serde_path_to_error::deserialize::<_, CreateRefundBody>(item)
@@ -67,11 +71,20 @@ fn parse_item(index: usize, item: &serde_json::Value) -> Result<NewRefund, Field
 }
 
 #[utoipa::path(post, path = "/v1/refund-batches", tag = "batches", operation_id = "createRefundBatch", summary = "Create a refund batch",
-    request_body = CreateBatchBody,
+    request_body(description = "A JSON body (up to 10,000 items, read whole); or, streamed item by item, a CSV file whose header names canonical fields (`provider`, `order`, `payment`, `ticket`, `venue`, `booking`, `event`, `amount`, `currency`, `reason`, `metadata.<key>`; `|` separates several payments or tickets) or NDJSON (one create body per line), up to `batches.max_items` (100,000)",
+        content(
+            (CreateBatchBody = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        )),
     params(("Idempotency-Key" = String, Header, description = "Unique per batch")),
     responses(
         (status = 202, body = BatchReport, description = "Stored; items are worked in the background"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "Refused whole: `errors` names every item at fault"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "The body is not JSON, or broke off in transit"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "An item names a provider instance this client may not use"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "More items than `batches.max_items` (`too_many_items`, with `max_items`), or a body over its byte limit"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not JSON, CSV or NDJSON"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Refused whole: `errors` names the first 100 items at fault, with `line` and `column` for an uploaded file"),
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
@@ -79,11 +92,21 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let format = Format::of(&headers)?;
+    if format != Format::Json {
+        return batch_upload::create(state, client, headers, body, format).await;
+    }
     let key = idempotency::key(&headers, state.idempotency_required)?;
     let service = &state.service;
-    let limit = state
-        .body_limit
-        .max(service.batches.max_items.saturating_mul(BYTES_PER_ITEM));
+    // A JSON body is read whole: it stays at the size it always had; stadium-sized
+    // batches come as CSV or NDJSON, which are streamed.
+    let limit = state.body_limit.max(
+        service
+            .batches
+            .max_items
+            .min(JSON_MAX_ITEMS)
+            .saturating_mul(BYTES_PER_ITEM),
+    );
     let (body, json): (CreateBatchBody, serde_json::Value) = read_json(
         &headers,
         body,
@@ -91,6 +114,12 @@ pub async fn create(
         &["/items/*", "/items/*/target", "/items/*/amount"],
     )
     .await?;
+    if body.items.len() > JSON_MAX_ITEMS {
+        return Err(ApiError::field(
+            "/items",
+            format!("a JSON body holds up to {JSON_MAX_ITEMS} items; send larger batches as text/csv or application/x-ndjson"),
+        ));
+    }
     let parsed = body
         .items
         .iter()
@@ -141,7 +170,7 @@ pub async fn create(
 
 /// A batch naming an instance the client may not use is forbidden whole (403), not merely
 /// invalid: the answer names the first such item.
-fn forbidden_first(error: ServiceError) -> ApiError {
+pub(super) fn forbidden_first(error: ServiceError) -> ApiError {
     if let ServiceError::InvalidItems { faults, .. } = &error {
         if let Some(fault) = faults.iter().find(|f| f.code == "provider_forbidden") {
             return ApiError::ProviderForbidden {

@@ -37,7 +37,12 @@ use super::refunds::RefundList;
         super::batches::cancel,
         super::events::list,
         super::events::deliveries,
-        super::events::redeliver
+        super::events::redeliver,
+        super::batch_reads::list,
+        super::batch_reads::items_csv,
+        super::batch_reads::events,
+        super::pages::batches,
+        super::pages::batch
     ),
     components(schemas(
         CreateRefundBody,
@@ -47,6 +52,11 @@ use super::refunds::RefundList;
         crate::service::report::BatchReport,
         crate::service::report::ItemReport,
         super::batches::ItemPage,
+        super::batch_reads::BatchPage,
+        crate::service::batch_progress::BatchSummary,
+        crate::service::batch_progress::BatchProgress,
+        crate::service::batch_progress::InstancePace,
+        crate::service::batch_progress::ItemFailure,
         super::problem::FieldError,
         super::Health,
         RefundList,

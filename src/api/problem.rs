@@ -32,6 +32,11 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
+    /// A batch upload with more items than `batches.max_items`.
+    #[error("a batch holds at most {0} items; send the rest as another batch")]
+    TooManyItems(usize),
+    #[error("a batch is sent as application/json, text/csv or application/x-ndjson")]
+    UnsupportedBatchType,
     #[error("no provider instance is named `{name}`; GET /v1/providers lists them")]
     UnknownProvider {
         name: String,
@@ -135,6 +140,14 @@ pub struct FieldError {
     pub pointer: String,
     pub code: String,
     pub detail: String,
+    /// The line of an uploaded file (CSV or NDJSON) the item at fault is on; a CSV's
+    /// header is line 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The column at fault: its header name in a CSV, or the character position in a line
+    /// that is not JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
 }
 
 /// The problem+json body. `code` is stable and meant for programs; `detail` for people.
@@ -176,6 +189,9 @@ pub struct Problem {
     /// How many fields are at fault in all, when there are several.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_count: Option<usize>,
+    /// The most items a batch may hold, when an upload held more (413 `too_many_items`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<usize>,
     /// Seconds to wait before trying again (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
@@ -233,7 +249,7 @@ impl ApiError {
                 None,
             ),
             ApiError::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body", None, None),
-            ApiError::UnsupportedMediaType => (
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedBatchType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 None,
@@ -245,6 +261,9 @@ impl ApiError {
                 None,
                 None,
             ),
+            ApiError::TooManyItems(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_many_items", None, None)
+            }
             ApiError::UnknownProvider {
                 pointer, parameter, ..
             } => input_fault("unknown_provider", pointer, parameter),
@@ -341,6 +360,10 @@ impl ApiError {
             },
             error_count: match self {
                 ApiError::InvalidItems(_, total) => Some(*total),
+                _ => None,
+            },
+            max_items: match self {
+                ApiError::TooManyItems(limit) => Some(*limit),
                 _ => None,
             },
         };

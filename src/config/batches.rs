@@ -21,7 +21,7 @@ pub struct BatchConfig {
 }
 
 fn default_max_items() -> usize {
-    10_000
+    100_000
 }
 
 fn default_concurrency() -> usize {

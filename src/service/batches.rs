@@ -6,12 +6,12 @@ use std::collections::HashMap;
 
 use super::create::NewRefund;
 use super::error::FieldFault;
-use super::report::{item_report, report, BatchReport, ItemReport};
+use super::report::{item_report, BatchReport, ItemReport};
 use super::{Client, Refunds, ServiceError};
 use crate::storage::batches::{BatchRow, NewItem};
 
 /// How many item faults one answer lists at most (all are counted).
-const MAX_REPORTED_ERRORS: usize = 100;
+pub(super) const MAX_REPORTED_ERRORS: usize = 100;
 
 /// A batch id: time-ordered, prefixed.
 pub fn new_batch_id() -> String {
@@ -19,34 +19,39 @@ pub fn new_batch_id() -> String {
 }
 
 /// Re-roots a fault of one item under `/items/<index>`.
-fn item_fault(index: usize, error: ServiceError) -> FieldFault {
+pub(super) fn item_fault(index: usize, error: ServiceError) -> FieldFault {
     let at = |pointer: Option<&str>| format!("/items/{index}{}", pointer.unwrap_or_default());
     match error {
         ServiceError::Invalid { pointer, message } => FieldFault {
             pointer: at(Some(&pointer)),
             code: "validation_failed".into(),
             detail: message,
+            ..Default::default()
         },
         ServiceError::Provider(e) => FieldFault {
             pointer: at(e.pointer.as_deref()),
             code: e.kind.code().into(),
             detail: e.message,
+            ..Default::default()
         },
         ServiceError::UnknownProvider(name) => FieldFault {
             pointer: at(Some("/provider")),
             code: "unknown_provider".into(),
             detail: format!("no provider instance is named `{name}`"),
+            ..Default::default()
         },
         // The detail is the instance's name: the API answers such a batch 403 naming it.
         ServiceError::ProviderForbidden(name) => FieldFault {
             pointer: at(Some("/provider")),
             code: "provider_forbidden".into(),
             detail: name,
+            ..Default::default()
         },
         other => FieldFault {
             pointer: at(None),
             code: "validation_failed".into(),
             detail: other.to_string(),
+            ..Default::default()
         },
     }
 }
@@ -90,6 +95,7 @@ impl Refunds {
                             pointer: format!("/items/{index}/target"),
                             code: "duplicate_target".into(),
                             detail: format!("the same provider and target as /items/{first}: one refund per target per batch"),
+                            ..Default::default()
                         });
                     }
                     accepted.push(NewItem { provider, body });
@@ -123,7 +129,11 @@ impl Refunds {
         self.batch(client, id).await
     }
 
-    async fn own_batch(&self, client: &Client, id: &str) -> Result<BatchRow, ServiceError> {
+    pub(super) async fn own_batch(
+        &self,
+        client: &Client,
+        id: &str,
+    ) -> Result<BatchRow, ServiceError> {
         self.storage
             .get_batch(id)
             .await?
@@ -142,9 +152,9 @@ impl Refunds {
 
     /// The batch's report: counts, amounts, rate and time left.
     pub async fn batch(&self, client: &Client, id: &str) -> Result<BatchReport, ServiceError> {
+        // Counted in the ledger, not item by item here: a stadium batch stays cheap to read.
         let batch = self.own_batch(client, id).await?;
-        let items = self.storage.batch_items(id).await?;
-        Ok(report(&batch, &items, &|p| self.needs_operator(p)))
+        Ok(self.tally_report(&batch).await?.0)
     }
 
     /// Stops a batch: no queued item starts any more; items in flight finish.
@@ -160,7 +170,7 @@ impl Refunds {
 
     /// Whether an unknown outcome at instance `provider` waits for an operator: its vendor
     /// cannot be read (or the instance is gone), so no lookup will settle it.
-    fn needs_operator(&self, provider: &str) -> bool {
+    pub(super) fn needs_operator(&self, provider: &str) -> bool {
         self.instances
             .get(provider)
             .is_none_or(|i| !i.provider.capabilities().list)

@@ -8,11 +8,17 @@ use refund_provider::ProviderError;
 use crate::storage::StorageError;
 
 /// One field at fault, in an answer that names several (a batch refused whole).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FieldFault {
     pub pointer: String,
     pub code: String,
     pub detail: String,
+    /// Where in an uploaded file (CSV or NDJSON) the item at fault is: its line, counting
+    /// the header as line 1.
+    pub line: Option<u64>,
+    /// The column at fault, by its header name (CSV), or by its character position (a
+    /// line that is not JSON).
+    pub column: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,9 @@ pub enum ServiceError {
         faults: Vec<FieldFault>,
         total: usize,
     },
+    /// An upload holds more items than a batch may (`batches.max_items`).
+    #[error("a batch holds at most {0} items")]
+    TooManyItems(usize),
     /// A provider refused or failed, with nothing applied at the vendor (a lookup, or a
     /// create refused before it was sent).
     #[error("{}", .0.message)]

@@ -3,15 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use refund_provider::rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::storage::batches::{BatchRow, ItemView};
-use crate::storage::now_ms;
+use crate::storage::batches::ItemView;
 
 /// Items finished within this window make the current rate.
-const RATE_WINDOW_MS: i64 = 10_000;
+pub(super) const RATE_WINDOW_MS: i64 = 10_000;
 
 /// Where a batch stands, as its items say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -67,7 +65,7 @@ pub fn item_status(item: &ItemView, needs_operator: NeedsOperator) -> String {
 }
 
 /// A batch is done only when nothing can still happen to any of its items.
-fn batch_status(stored: &str, counts: &BTreeMap<String, u64>) -> BatchStatus {
+pub(super) fn batch_status(stored: &str, counts: &BTreeMap<String, u64>) -> BatchStatus {
     let any = |status: &str| counts.get(status).is_some_and(|n| *n > 0);
     if stored == "canceled" {
         BatchStatus::Canceled
@@ -77,46 +75,6 @@ fn batch_status(stored: &str, counts: &BTreeMap<String, u64>) -> BatchStatus {
         BatchStatus::DoneWithOpenItems
     } else {
         BatchStatus::Done
-    }
-}
-
-pub fn report(batch: &BatchRow, items: &[ItemView], needs_operator: NeedsOperator) -> BatchReport {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut refunded: BTreeMap<String, Decimal> = BTreeMap::new();
-    for item in items {
-        let status = item_status(item, needs_operator);
-        if matches!(status.as_str(), "succeeded" | "partially_succeeded") {
-            if let (Some(value), Some(currency)) = (&item.amount_value, &item.amount_currency) {
-                if let Ok(value) = value.parse::<Decimal>() {
-                    *refunded.entry(currency.clone()).or_default() += value;
-                }
-            }
-        }
-        *counts.entry(status).or_default() += 1;
-    }
-    let since = now_ms() - RATE_WINDOW_MS;
-    let recent = items
-        .iter()
-        .filter(|i| i.finished_at.is_some_and(|t| t >= since))
-        .count();
-    let rate = recent as f64 * 1000.0 / RATE_WINDOW_MS as f64;
-    let left =
-        counts.get("queued").copied().unwrap_or(0) + counts.get("in_flight").copied().unwrap_or(0);
-    BatchReport {
-        id: batch.id.clone(),
-        status: batch_status(&batch.status, &counts),
-        item_count: batch.item_count,
-        counts,
-        refunded: refunded
-            .into_iter()
-            .map(|(c, v)| (c, v.to_string()))
-            .collect(),
-        rate_per_second: rate,
-        estimated_seconds_left: (rate > 0.0)
-            .then(|| left as f64 / rate)
-            .or((left == 0).then_some(0.0)),
-        created_at: batch.created_at,
-        updated_at: batch.updated_at,
     }
 }
 

@@ -6,7 +6,9 @@
 mod support;
 
 mod access_log;
+mod batch_listing;
 mod batch_status;
+mod batch_uploads;
 mod batches;
 mod clients;
 mod config_check;
@@ -20,6 +22,7 @@ mod openapi_doc;
 mod partial_refunds;
 mod probes;
 mod quotes;
+mod progress_page;
 mod request_ids;
 mod secrets;
 mod storage_start;

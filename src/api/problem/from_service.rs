@@ -21,6 +21,7 @@ impl From<ServiceError> for ApiError {
                 parameter: None,
             },
             ServiceError::NotFound(message) => ApiError::NotFound(message),
+            ServiceError::TooManyItems(limit) => ApiError::TooManyItems(limit),
             ServiceError::Invalid { pointer, message } => ApiError::field(pointer, message),
             ServiceError::InvalidItems { faults, total } => {
                 ApiError::InvalidItems(faults.into_iter().map(FieldError::from).collect(), total)
@@ -46,6 +47,8 @@ impl From<FieldFault> for FieldError {
             pointer: f.pointer,
             code: f.code,
             detail: f.detail,
+            line: f.line,
+            column: f.column,
         }
     }
 }
