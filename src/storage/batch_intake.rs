@@ -6,6 +6,7 @@
 //! ledger writable by the worker and other requests while a stadium-sized file arrives.
 
 use super::batches::NewItem;
+use super::events::{self, EventType};
 use super::{now_ms, Storage, StorageError};
 
 /// Rows per multi-row insert: 3 parameters each, well under SQLite's bound-parameter limit.
@@ -91,15 +92,22 @@ impl Storage {
     /// Opens a fully staged batch of `count` items: from now on it is worked and shown.
     pub async fn open_staged(&self, id: &str, count: i64) -> Result<(), StorageError> {
         let now = now_ms();
-        sqlx::query(
+        // Opened and told (`batch.accepted`) in one transaction, as a JSON batch is.
+        let mut tx = self.pool.begin().await?;
+        let opened = sqlx::query(
             "UPDATE batches SET status = 'open', item_count = $1, created_at = $2, updated_at = $2 \
              WHERE id = $3 AND status = 'staging'",
         )
         .bind(count)
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if opened.rows_affected() == 1 {
+            events::record_batch(&mut tx, &events::outbox(self), id, EventType::BatchAccepted)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

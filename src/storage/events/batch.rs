@@ -106,12 +106,18 @@ impl Storage {
         };
         let (told_done, told_at): (i64, i64) =
             (mark.try_get("done_items")?, mark.try_get("told_at")?);
-        let done: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM batch_items WHERE batch_id = $1 AND state = 'done'",
+        // Only the items finished since the last mark are counted (an index range of at
+        // most about `progress_items` rows), never the whole of a 100,000-item batch.
+        let recent = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(finished_at) AS last FROM batch_items \
+             WHERE batch_id = $1 AND finished_at > $2",
         )
         .bind(batch_id)
+        .bind(told_at)
         .fetch_one(&self.pool)
         .await?;
+        let (fresh, last): (i64, Option<i64>) = (recent.try_get("n")?, recent.try_get("last")?);
+        let done = told_done + fresh;
         let now = now_ms();
         let due = done - told_done >= outbox.progress_items.max(1)
             || (done > told_done && now - told_at >= outbox.progress_ms);
@@ -124,7 +130,9 @@ impl Storage {
              AND EXISTS (SELECT 1 FROM batches WHERE id = $3 AND status = 'open' AND item_count > $1)",
         )
         .bind(done)
-        .bind(now)
+        // The mark's time is the last counted item's, so an item finishing while this
+        // runs is counted next time rather than lost.
+        .bind(last.unwrap_or(now))
         .bind(batch_id)
         .bind(told_done)
         .execute(&mut *tx)
