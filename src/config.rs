@@ -10,6 +10,7 @@ mod log;
 mod metrics;
 mod server;
 mod storage;
+mod trace;
 mod traffic;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;
 pub use server::ServerConfig;
 pub use storage::{IdempotencyConfig, ReconcileConfig, StorageConfig};
+pub use trace::TracingConfig;
 pub use traffic::{
     CacheBounds, CacheConfig, CircuitConfig, ClientLimitConfig, RateLimitConfig, RetryConfig,
 };
@@ -44,6 +46,7 @@ pub struct Config {
     pub clients: Vec<ClientConfig>,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub tracing: TracingConfig,
     pub providers: Vec<InstanceSpec>,
     /// Where the config came from, for messages.
     pub origin: String,
@@ -68,6 +71,8 @@ struct RawConfig {
     log: LogConfig,
     #[serde(default)]
     metrics: MetricsConfig,
+    #[serde(default)]
+    tracing: TracingConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
 }
@@ -113,6 +118,7 @@ impl Config {
             clients: raw.clients,
             log: raw.log,
             metrics: raw.metrics,
+            tracing: raw.tracing,
             providers,
             origin,
         })

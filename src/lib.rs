@@ -49,4 +49,6 @@ pub mod sandbox_host;
 pub mod scrub;
 pub mod service;
 pub mod storage;
+pub mod telemetry;
+pub mod trace_context;
 pub mod traffic;

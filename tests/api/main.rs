@@ -24,6 +24,7 @@ mod storage_start;
 mod strict_input;
 mod tenants;
 mod timeouts;
+mod tracing;
 mod traffic;
 mod validation;
 mod vendor_registry;
