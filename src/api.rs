@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batches;
 pub mod body;
 pub mod client_limit;
+pub mod conventions;
 pub mod idempotency;
 pub mod metrics;
 pub mod observe;

@@ -169,6 +169,7 @@ impl Server {
             }
         });
         let router = api::router(state, clients, client_limiter);
+        let router = api::conventions::apply(router, &config.server.cors_origins);
         let limits = api::serve::Limits {
             header_read_timeout: config.server.header_read_timeout,
             idle_timeout: config.server.idle_timeout,
@@ -250,7 +251,10 @@ fn spawn_heartbeat(storage: Storage, id: String) -> JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = storage.heartbeat(&id).await {
+            let started = std::time::Instant::now();
+            let beat = storage.heartbeat(&id).await;
+            crate::storage::observe::ledger_query("heartbeat", started);
+            if let Err(e) = beat {
                 tracing::warn!(error = %e, "gateway heartbeat failed");
             }
         }

@@ -4,6 +4,7 @@
 
 mod batches;
 mod clients;
+mod cors;
 mod error;
 mod instance;
 mod log;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 pub use batches::BatchConfig;
 pub use clients::ClientConfig;
+pub use cors::CorsOrigin;
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use log::{LogConfig, LogFormat};

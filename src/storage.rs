@@ -6,6 +6,7 @@
 pub mod batches;
 pub mod gateways;
 pub mod idempotency;
+pub mod observe;
 pub mod refunds;
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};

@@ -295,7 +295,8 @@ impl Storage {
             "UPDATE refunds SET status = $1, status_code = $2, status_detail = $3, \
              vendor_reference = COALESCE($4, vendor_reference), refund = COALESCE($5, refund), \
              vendor_error = $6, resolution_note = COALESCE($7, resolution_note), \
-             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 WHERE {rows}"
+             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 WHERE {rows} \
+             RETURNING provider"
         );
         let query = sqlx::query(&sql)
             .bind(status_str(s.status))
@@ -315,8 +316,13 @@ impl Storage {
             Settle::Refund(id) => query.bind(id),
             Settle::Interrupted => query,
         };
-        let result = query.execute(&self.pool).await?;
-        Ok(result.rows_affected())
+        let started = std::time::Instant::now();
+        let settled = query.fetch_all(&self.pool).await?;
+        super::observe::ledger_query("settle", started);
+        for row in &settled {
+            super::observe::settled(&row.try_get::<String, _>("provider")?, status_str(s.status));
+        }
+        Ok(settled.len() as u64)
     }
 
     /// Keeps the vendor's latest view of a refund whose status did not change.

@@ -62,7 +62,10 @@ impl GuardedTransport {
         let admitted = self.circuit.admit();
         self.report_circuit();
         admitted?;
-        if let Err(e) = self.limit.acquire().await {
+        let waited = std::time::Instant::now();
+        let acquired = self.limit.acquire().await;
+        self.report_limit(waited.elapsed());
+        if let Err(e) = acquired {
             metrics::counter!(
                 "refund_gateway_outbound_limit_rejections_total",
                 "instance" => self.instance.clone(),
@@ -102,6 +105,25 @@ impl GuardedTransport {
         )
         .record(elapsed.as_secs_f64());
         result
+    }
+
+    /// `refund_gateway_outbound_limit_wait_seconds`: how long a call waited for its turn;
+    /// `refund_gateway_outbound_pace_per_second`: the pace calls go out at now (the
+    /// configured rate, 0 while the vendor asked for a pause; absent without a limit).
+    fn report_limit(&self, waited: std::time::Duration) {
+        let instance = || self.instance.clone();
+        metrics::histogram!("refund_gateway_outbound_limit_wait_seconds", "instance" => instance())
+            .record(waited.as_secs_f64());
+        let state = self.limit.state();
+        if let Some(rate) = state.per_second {
+            let pace = if state.paused_for_ms.is_some() {
+                0.0
+            } else {
+                rate
+            };
+            metrics::gauge!("refund_gateway_outbound_pace_per_second", "instance" => instance())
+                .set(pace);
+        }
     }
 
     /// `refund_gateway_circuit_open`: 1 while the instance's circuit refuses calls.

@@ -10,6 +10,7 @@ mod batch_status;
 mod batches;
 mod clients;
 mod config_check;
+mod conventions;
 mod crash_replays;
 mod layering;
 mod ledger;
