@@ -65,6 +65,8 @@ impl Server {
         config: Config,
         record: Option<crate::record::Recorder>,
     ) -> Result<Server, StartError> {
+        // Metrics are recorded from the start (start-up settles and the first heartbeat).
+        api::metrics::handle();
         let ledger_error = |source| StartError::Storage {
             url: config.storage.redacted_url(),
             source,

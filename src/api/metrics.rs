@@ -38,6 +38,7 @@ pub fn handle() -> &'static PrometheusHandle {
             tracing::warn!("another metrics recorder is installed; /metrics stays empty");
         }
         describe();
+        zero_series();
         handle
     })
 }
@@ -120,6 +121,21 @@ fn describe() {
         Unit::Seconds,
         "Ledger query duration, by operation (settle, heartbeat, unknown_open)"
     );
+}
+
+/// Counters whose label values are a fixed few start at 0, so a dashboard's rate shows 0
+/// rather than "no data" before the first event.
+fn zero_series() {
+    for result in ["matched", "not_applied", "deferred"] {
+        metrics::counter!("refund_gateway_reconcile_settlements_total", "result" => result)
+            .increment(0);
+    }
+    for kind in ["reused", "in_flight"] {
+        metrics::counter!("refund_gateway_idempotency_conflicts_total", "kind" => kind)
+            .increment(0);
+    }
+    metrics::counter!("refund_gateway_client_limit_rejections_total").increment(0);
+    metrics::counter!("refund_gateway_idempotent_replays_total").increment(0);
 }
 
 /// The `method` label: the standard methods, anything else `other` (labels stay bounded).

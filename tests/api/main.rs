@@ -15,6 +15,7 @@ mod crash_replays;
 mod layering;
 mod ledger;
 mod ledger_outage;
+mod metric_families;
 mod metrics;
 mod openapi_doc;
 mod partial_refunds;
