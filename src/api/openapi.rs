@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the Rust types and handler annotations so the
 //! served contract cannot drift from the code.
 
+mod edge;
+use edge::EdgeResponses;
+
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -18,7 +21,7 @@ use super::refunds::RefundList;
         Errors are RFC 9457 problem+json with a stable `code`; money is a decimal string with an ISO 4217 currency."
     ),
     servers((url = "/", description = "This gateway")),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EdgeResponses),
     paths(
         super::healthz,
         super::readyz,
@@ -96,5 +99,10 @@ impl Modify for BearerAuth {
 
 #[utoipa::path(get, path = "/openapi.json", tag = "meta", operation_id = "getOpenApi", summary = "This OpenAPI document", responses((status = 200, description = "This document")))]
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(served())
+}
+
+/// The document `GET /openapi.json` serves (the test helper checks answers against it).
+pub fn served() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
 }

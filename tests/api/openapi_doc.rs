@@ -69,3 +69,89 @@ async fn operations_are_named_summarised_and_secured() {
     );
     assert!(doc["components"]["schemas"]["Problem"]["properties"]["request_id"].is_object());
 }
+
+/// The check every `TestGateway` answer goes through refuses what the document does not
+/// promise: a status an operation does not list, and a header its response does not list.
+#[test]
+fn the_answer_check_refuses_undocumented_statuses_and_headers() {
+    use crate::support::contract_check::undocumented;
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let doc = serde_json::to_value(refund_gateway::api::openapi::served()).unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert("x-request-id", HeaderValue::from_static("r1"));
+    assert_eq!(undocumented(&doc, "GET", "/healthz", 200, &headers), None);
+    assert!(
+        undocumented(&doc, "GET", "/healthz", 418, &headers).is_some_and(|why| why.contains("418"))
+    );
+    // Probes are never rate limited, so no RateLimit header is documented on them.
+    headers.insert("ratelimit", HeaderValue::from_static("\"client\";r=1;t=1"));
+    assert!(undocumented(&doc, "GET", "/healthz", 200, &headers)
+        .is_some_and(|why| why.contains("ratelimit")));
+    assert_eq!(
+        undocumented(&doc, "GET", "/v1/refunds/rfg_x?x=1", 200, &headers),
+        None,
+        "templates match ids, queries are ignored"
+    );
+    // Paths and methods no operation serves are the router's 404 and 405.
+    assert_eq!(undocumented(&doc, "GET", "/nowhere", 404, &headers), None);
+    assert_eq!(
+        undocumented(&doc, "DELETE", "/v1/refunds", 405, &headers),
+        None
+    );
+}
+
+/// A catalogue of bad requests to every operation, each answered with a status its
+/// operation documents (the helper checks each answer against the document).
+#[tokio::test]
+async fn bad_requests_to_every_operation_get_documented_statuses() {
+    let gw = TestGateway::start(CONFIG).await;
+    let id = "rfg_01J00000000000000000000000";
+    let batch = "rfb_01J00000000000000000000000";
+    let statuses = [
+        gw.get("/v1/refunds?provider=nobody&order=1").await.status,
+        gw.get("/v1/refunds?limit=0").await.status,
+        gw.get("/v1/refunds?bogus=1").await.status,
+        gw.get("/v1/refunds/not-an-id").await.status,
+        gw.get(&format!("/v1/refunds/{id}")).await.status,
+        gw.get(&format!("/v1/refund-batches/{batch}")).await.status,
+        gw.get("/v1/refund-batches/x/items").await.status,
+        gw.post_raw("/v1/refunds", "text/plain", "x").await.status,
+        gw.post_raw("/v1/refunds", "application/json", "{")
+            .await
+            .status,
+        gw.post_raw("/v1/refunds", "application/json", vec![b' '; 70 * 1024])
+            .await
+            .status,
+        gw.post_with("/v1/refunds", serde_json::json!({}), &[])
+            .await
+            .status,
+        gw.post("/v1/refunds", serde_json::json!({"provider": "tm"}))
+            .await
+            .status,
+        gw.post("/v1/refund-batches", serde_json::json!({"items": []}))
+            .await
+            .status,
+        gw.post("/v1/refund-batches", serde_json::json!({"items": [{}]}))
+            .await
+            .status,
+        gw.post(
+            &format!("/v1/refunds/{id}/reconcile"),
+            serde_json::json!({}),
+        )
+        .await
+        .status,
+        gw.post(&format!("/v1/refunds/{id}/resolve"), serde_json::json!({}))
+            .await
+            .status,
+        gw.post(
+            &format!("/v1/refund-batches/{batch}/cancel"),
+            serde_json::json!({}),
+        )
+        .await
+        .status,
+    ];
+    assert!(
+        statuses.iter().all(|s| (400..500).contains(s)),
+        "{statuses:?}"
+    );
+}
