@@ -66,7 +66,9 @@ impl Server {
         record: Option<crate::record::Recorder>,
     ) -> Result<Server, StartError> {
         // Metrics are recorded from the start (start-up settles and the first heartbeat).
-        api::metrics::handle();
+        if config.metrics.enabled {
+            api::metrics::handle();
+        }
         let ledger_error = |source| StartError::Storage {
             url: config.storage.redacted_url(),
             source,
@@ -106,7 +108,7 @@ impl Server {
             record.as_ref(),
         )
         .await?;
-        let metrics_listener = match config.metrics.listen {
+        let metrics_listener = match config.metrics.listen.filter(|_| config.metrics.enabled) {
             None => None,
             Some(addr) => Some(
                 TcpListener::bind(addr)
@@ -146,7 +148,7 @@ impl Server {
             service: service.clone(),
             idempotency_required: config.idempotency.required,
             body_limit: config.server.body_limit,
-            metrics_on_api_port: config.metrics.listen.is_none(),
+            metrics_on_api_port: config.metrics.enabled && config.metrics.listen.is_none(),
         });
         let client_limiter = config
             .server
@@ -163,13 +165,15 @@ impl Server {
         );
         // Metrics are recorded from here on; histograms are compacted now and then even
         // when nobody scrapes `/metrics`.
-        let metrics = api::metrics::handle();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-                metrics.run_upkeep();
-            }
-        });
+        if config.metrics.enabled {
+            let metrics = api::metrics::handle();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                    metrics.run_upkeep();
+                }
+            });
+        }
         let router = api::router(state, clients, client_limiter);
         let router = api::conventions::apply(router, &config.server.cors_origins);
         let limits = api::serve::Limits {
@@ -277,6 +281,28 @@ pub async fn check(config: &Config) -> Result<Instances, ConfigError> {
     let instances = instances::build_all(&config.providers, SandboxMode::CheckOnly).await?;
     load_clients(config, &instances)?;
     Ok(instances)
+}
+
+/// Every error `check` could stop at: each instance built alone, then the clients.
+pub async fn check_each(config: &Config) -> Vec<ConfigError> {
+    let mut errors = check_instances(&config.providers).await;
+    let names: Vec<&str> = config.providers.iter().map(|s| s.name.as_str()).collect();
+    if let Err((key, message)) = ClientKeys::load(&config.clients, &names) {
+        errors.push(ConfigError::new(&config.origin, key, message));
+    }
+    errors
+}
+
+/// Builds each instance alone (without serving anything): every one that fails, reported.
+pub async fn check_instances(specs: &[crate::config::InstanceSpec]) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    for spec in specs {
+        let one = std::slice::from_ref(spec);
+        if let Err(e) = instances::build_all(one, SandboxMode::CheckOnly).await {
+            errors.push(e);
+        }
+    }
+    errors
 }
 
 fn load_clients(config: &Config, instances: &Instances) -> Result<Arc<ClientKeys>, ConfigError> {
