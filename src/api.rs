@@ -42,6 +42,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// `GET /metrics` is served on the API's port (no separate `[metrics] listen`).
     pub metrics_on_api_port: bool,
+    /// What `GET /openapi.json` serves: built once from the config (`openapi::document`).
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
 /// The calling client, put into each request's extensions by `auth::authenticate`.

@@ -149,6 +149,10 @@ impl Server {
             idempotency_required: config.idempotency.required,
             body_limit: config.server.body_limit,
             metrics_on_api_port: config.metrics.enabled && config.metrics.listen.is_none(),
+            openapi: Arc::new(api::openapi::document(
+                !config.clients.is_empty(),
+                config.server.public_url.as_ref(),
+            )),
         });
         let client_limiter = config
             .server

@@ -94,7 +94,7 @@ fn bucket(request: &Request) -> String {
 
 /// Probes of the gateway's own health are never limited: a busy client must not make a
 /// load balancer take the gateway out.
-const UNLIMITED: &[&str] = &["/healthz", "/readyz"];
+const UNLIMITED: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
 
 pub async fn enforce(
     State(limiter): State<Arc<ClientLimiter>>,

@@ -41,6 +41,10 @@ pub struct ServerConfig {
     /// `["https://backoffice.example.com"]`. Empty (the default): no CORS headers at all.
     #[serde(default)]
     pub cors_origins: Vec<super::cors::CorsOrigin>,
+    /// The URL clients reach the gateway at (behind a proxy, say), named as the OpenAPI
+    /// document's server. Absent: the document names `/`, relative to where it was fetched.
+    #[serde(default)]
+    pub public_url: Option<url::Url>,
 }
 
 fn default_header_read_timeout() -> Duration {
@@ -79,6 +83,7 @@ impl Default for ServerConfig {
             idle_timeout: default_idle_timeout(),
             max_connections: default_max_connections(),
             cors_origins: Vec::new(),
+            public_url: None,
         }
     }
 }

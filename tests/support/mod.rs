@@ -116,10 +116,14 @@ impl TestGateway {
             .unwrap_or_else(|e| panic!("gateway starts: {e}"));
         let base = format!("http://{}", server.addr());
         let client = reqwest::Client::new();
-        // What `GET /openapi.json` serves (taken in-process: fetching it would spend a
-        // token of the client limit that tests of that limit count).
-        let openapi = serde_json::to_value(refund_gateway::api::openapi::served())
-            .expect("the OpenAPI document serializes");
+        let openapi = client
+            .get(format!("{base}/openapi.json"))
+            .send()
+            .await
+            .expect("gateway answers")
+            .json()
+            .await
+            .expect("the OpenAPI document is JSON");
         TestGateway {
             server,
             base,

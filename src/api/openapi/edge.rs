@@ -29,8 +29,8 @@ const IDEMPOTENT: &[(&str, &str)] = &[("post", "/v1/refunds"), ("post", "/v1/ref
 /// Operations whose answers may come from the lookup cache.
 const CACHED: &[(&str, &str)] = &[("get", "/v1/refunds"), ("get", "/v1/refunds/{id}")];
 
-/// Probes are never rate limited.
-const PROBES: &[&str] = &["/healthz", "/readyz"];
+/// Never rate limited: the probes and this document (`client_limit::UNLIMITED`).
+const PROBES: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
 
 impl Modify for EdgeResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
