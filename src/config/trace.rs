@@ -18,6 +18,38 @@ pub struct TracingConfig {
     /// How long one export may take.
     #[serde(default = "default_export_timeout", with = "humantime_serde")]
     pub export_timeout: Duration,
+    /// The share of new traces exported, 0 to 1 (default 1: all). A client's `traceparent`
+    /// decides for its own trace (its sampled flag), whatever this says.
+    #[serde(default)]
+    pub sample_ratio: SampleRatio,
+}
+
+/// A share from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleRatio(f64);
+
+impl SampleRatio {
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl Default for SampleRatio {
+    fn default() -> Self {
+        SampleRatio(1.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SampleRatio {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ratio = f64::deserialize(deserializer)?;
+        if !(0.0..=1.0).contains(&ratio) {
+            return Err(serde::de::Error::custom(format!(
+                "{ratio} is not a share: write a number from 0 to 1"
+            )));
+        }
+        Ok(SampleRatio(ratio))
+    }
 }
 
 impl Default for TracingConfig {
@@ -26,6 +58,7 @@ impl Default for TracingConfig {
             otlp_endpoint: None,
             service_name: default_service_name(),
             export_timeout: default_export_timeout(),
+            sample_ratio: SampleRatio::default(),
         }
     }
 }

@@ -181,3 +181,12 @@ fn every_instance_that_cannot_be_built_is_reported() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_sample_ratio_is_a_share() {
+    assert_refused(
+        "[tracing]\notlp_endpoint = \"http://127.0.0.1:4318\"\nsample_ratio = 2\n",
+        "tracing.sample_ratio",
+        "not a share",
+    );
+}
