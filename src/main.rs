@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use refund_gateway::config::{Config, LogFormat};
 use tracing::Level;
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{filter_fn, FilterExt, Targets};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -36,12 +36,13 @@ async fn main() -> ExitCode {
             ),
         ),
     };
-    // Exported spans are the gateway's own at `info`, whatever `RUST_LOG` lets into the log.
+    // Exported spans are the gateway's own at `info`, whatever `RUST_LOG` lets into the log;
+    // events (the access line, vendor call lines) stay in the log, not copied onto spans.
+    let exported = Targets::new()
+        .with_target("refund_gateway", Level::INFO)
+        .and(filter_fn(|metadata| metadata.is_span()));
     let (otel, exporter) = match refund_gateway::telemetry::otlp_layer(&tracing_config) {
-        Ok(Some((layer, exporter))) => (
-            Some(layer.with_filter(Targets::new().with_target("refund_gateway", Level::INFO))),
-            Some(exporter),
-        ),
+        Ok(Some((layer, exporter))) => (Some(layer.with_filter(exported)), Some(exporter)),
         Ok(None) => (None, None),
         Err(e) => {
             eprintln!("error: {e}");
