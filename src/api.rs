@@ -12,6 +12,7 @@ pub mod batches;
 pub mod body;
 pub mod client_limit;
 pub mod events;
+pub mod conventions;
 pub mod idempotency;
 pub mod metrics;
 pub mod observe;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// `GET /metrics` is served on the API's port (no separate `[metrics] listen`).
     pub metrics_on_api_port: bool,
+    /// What `GET /openapi.json` serves: built once from the config (`openapi::document`).
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
 /// The calling client, put into each request's extensions by `auth::authenticate`.

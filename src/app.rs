@@ -67,6 +67,10 @@ impl Server {
         config: Config,
         record: Option<crate::record::Recorder>,
     ) -> Result<Server, StartError> {
+        // Metrics are recorded from the start (start-up settles and the first heartbeat).
+        if config.metrics.enabled {
+            api::metrics::handle();
+        }
         let ledger_error = |source| StartError::Storage {
             url: config.storage.redacted_url(),
             source,
@@ -113,7 +117,7 @@ impl Server {
             record.as_ref(),
         )
         .await?;
-        let metrics_listener = match config.metrics.listen {
+        let metrics_listener = match config.metrics.listen.filter(|_| config.metrics.enabled) {
             None => None,
             Some(addr) => Some(
                 TcpListener::bind(addr)
@@ -172,7 +176,11 @@ impl Server {
             service: service.clone(),
             idempotency_required: config.idempotency.required,
             body_limit: config.server.body_limit,
-            metrics_on_api_port: config.metrics.listen.is_none(),
+            metrics_on_api_port: config.metrics.enabled && config.metrics.listen.is_none(),
+            openapi: Arc::new(api::openapi::document(
+                !config.clients.is_empty(),
+                config.server.public_url.as_ref(),
+            )),
         });
         let client_limiter = config
             .server
@@ -189,14 +197,17 @@ impl Server {
         );
         // Metrics are recorded from here on; histograms are compacted now and then even
         // when nobody scrapes `/metrics`.
-        let metrics = api::metrics::handle();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-                metrics.run_upkeep();
-            }
-        });
+        if config.metrics.enabled {
+            let metrics = api::metrics::handle();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                    metrics.run_upkeep();
+                }
+            });
+        }
         let router = api::router(state, clients, client_limiter);
+        let router = api::conventions::apply(router, &config.server.cors_origins);
         let limits = api::serve::Limits {
             header_read_timeout: config.server.header_read_timeout,
             idle_timeout: config.server.idle_timeout,
@@ -282,7 +293,10 @@ fn spawn_heartbeat(storage: Storage, id: String) -> JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = storage.heartbeat(&id).await {
+            let started = std::time::Instant::now();
+            let beat = storage.heartbeat(&id).await;
+            crate::storage::observe::ledger_query("heartbeat", started);
+            if let Err(e) = beat {
                 tracing::warn!(error = %e, "gateway heartbeat failed");
             }
         }
@@ -329,6 +343,28 @@ fn outbox_config(
         progress_items: i64::from(config.events.batch_progress_items),
         progress_ms: config.events.batch_progress_interval.as_millis() as i64,
     }
+}
+
+/// Every error `check` could stop at: each instance built alone, then the clients.
+pub async fn check_each(config: &Config) -> Vec<ConfigError> {
+    let mut errors = check_instances(&config.providers).await;
+    let names: Vec<&str> = config.providers.iter().map(|s| s.name.as_str()).collect();
+    if let Err((key, message)) = ClientKeys::load(&config.clients, &names) {
+        errors.push(ConfigError::new(&config.origin, key, message));
+    }
+    errors
+}
+
+/// Builds each instance alone (without serving anything): every one that fails, reported.
+pub async fn check_instances(specs: &[crate::config::InstanceSpec]) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    for spec in specs {
+        let one = std::slice::from_ref(spec);
+        if let Err(e) = instances::build_all(one, SandboxMode::CheckOnly).await {
+            errors.push(e);
+        }
+    }
+    errors
 }
 
 fn load_clients(config: &Config, instances: &Instances) -> Result<Arc<ClientKeys>, ConfigError> {

@@ -182,7 +182,11 @@ async fn serve(path: &std::path::Path, record: Option<crate::record::Recorder>) 
 async fn check_config(path: &std::path::Path) -> ExitCode {
     let config = match Config::load(path) {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(first) => {
+            let (mut all, specs) = config::every_error(path);
+            all.extend(app::check_instances(&specs).await);
+            return fail_all(first, all);
+        }
     };
     match app::check(&config).await {
         Ok(instances) => {
@@ -217,8 +221,23 @@ async fn check_config(path: &std::path::Path) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e),
+        Err(first) => fail_all(first, app::check_each(&config).await),
     }
+}
+
+/// Reports every error found (`first` is the one the start would stop at; it is among the
+/// others when the full check found it too).
+fn fail_all(first: config::ConfigError, mut all: Vec<config::ConfigError>) -> ExitCode {
+    if !all.contains(&first) {
+        all.insert(0, first);
+    }
+    for error in &all {
+        eprintln!("error: {error}");
+    }
+    if all.len() > 1 {
+        eprintln!("{} errors", all.len());
+    }
+    ExitCode::FAILURE
 }
 
 async fn replay(

@@ -4,14 +4,17 @@
 
 mod batches;
 mod clients;
+mod cors;
 mod error;
 mod events;
 mod fixtures;
+mod every_error;
 mod instance;
 mod log;
 mod metrics;
 mod server;
 mod storage;
+mod trace;
 mod traffic;
 mod webhooks;
 
@@ -25,14 +28,17 @@ use serde::Deserialize;
 
 pub use batches::BatchConfig;
 pub use clients::ClientConfig;
+pub use cors::CorsOrigin;
 pub use error::ConfigError;
 pub use events::EventsConfig;
 pub use fixtures::FixturesConfig;
+pub use every_error::every_error;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;
 pub use server::ServerConfig;
 pub use storage::{IdempotencyConfig, ReconcileConfig, StorageConfig};
+pub use trace::TracingConfig;
 pub use traffic::{
     CacheBounds, CacheConfig, CircuitConfig, ClientLimitConfig, RateLimitConfig, RetryConfig,
 };
@@ -51,6 +57,7 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub fixtures: FixturesConfig,
+    pub tracing: TracingConfig,
     pub providers: Vec<InstanceSpec>,
     pub events: EventsConfig,
     pub webhooks: Vec<WebhookConfig>,
@@ -79,6 +86,7 @@ struct RawConfig {
     metrics: MetricsConfig,
     #[serde(default)]
     fixtures: FixturesConfig,
+    tracing: TracingConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
     #[serde(default)]
@@ -129,6 +137,7 @@ impl Config {
             log: raw.log,
             metrics: raw.metrics,
             fixtures: raw.fixtures,
+            tracing: raw.tracing,
             providers,
             events: raw.events,
             webhooks: raw.webhooks,

@@ -50,5 +50,7 @@ pub mod sandbox_host;
 pub mod scrub;
 pub mod service;
 pub mod storage;
+pub mod telemetry;
+pub mod trace_context;
 pub mod traffic;
 pub mod webhooks;

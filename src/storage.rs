@@ -11,6 +11,7 @@ pub mod events;
 pub mod follows;
 pub mod gateways;
 pub mod idempotency;
+pub mod observe;
 pub mod refunds;
 pub mod view;
 

@@ -94,7 +94,7 @@ fn bucket(request: &Request) -> String {
 
 /// Probes of the gateway's own health are never limited: a busy client must not make a
 /// load balancer take the gateway out.
-const UNLIMITED: &[&str] = &["/healthz", "/readyz"];
+const UNLIMITED: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
 
 pub async fn enforce(
     State(limiter): State<Arc<ClientLimiter>>,
@@ -114,6 +114,7 @@ pub async fn enforce(
         }
         Err(not_until) => {
             let wait = not_until.wait_time_from(limiter.clock.now());
+            metrics::counter!("refund_gateway_client_limit_rejections_total").increment(1);
             let error = ApiError::ClientRateLimited(wait.max(Duration::from_secs(1)));
             (error.into_response(), 0, wait.as_secs_f64())
         }

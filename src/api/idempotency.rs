@@ -86,12 +86,24 @@ pub async fn claim(
             body: body.into_bytes(),
             replayed: true,
         })),
-        Claim::Mismatch => Err(ApiError::IdempotencyKeyReused),
-        Claim::InFlight { retry_after_ms } => Err(ApiError::IdempotencyKeyInFlight(
-            Duration::from_millis(retry_after_ms.max(0) as u64),
-        )),
+        Claim::Mismatch => {
+            conflict_metric("reused");
+            Err(ApiError::IdempotencyKeyReused)
+        }
+        Claim::InFlight { retry_after_ms } => {
+            conflict_metric("in_flight");
+            Err(ApiError::IdempotencyKeyInFlight(Duration::from_millis(
+                retry_after_ms.max(0) as u64,
+            )))
+        }
         Claim::TakenOver { refund_id } => Ok(Claimed::TakenOver(refund_id)),
     }
+}
+
+/// `refund_gateway_idempotency_conflicts_total`: a key reused with another body
+/// (`reused`, 422) or while its first request still runs (`in_flight`, 409).
+fn conflict_metric(kind: &'static str) {
+    metrics::counter!("refund_gateway_idempotency_conflicts_total", "kind" => kind).increment(1);
 }
 
 /// Stores the final answer for replays. A failure is logged: the answer still goes out,

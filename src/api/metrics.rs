@@ -6,11 +6,16 @@ use std::sync::OnceLock;
 
 use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Histogram buckets, in seconds (HTTP answers and vendor calls alike).
 const BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Ledger queries take well under a millisecond on SQLite: finer buckets.
+const LEDGER_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
 ];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -22,12 +27,18 @@ pub fn handle() -> &'static PrometheusHandle {
         let recorder = PrometheusBuilder::new()
             .set_buckets(BUCKETS)
             .expect("histogram buckets are valid")
+            .set_buckets_for_metric(
+                Matcher::Full("refund_gateway_ledger_query_duration_seconds".into()),
+                LEDGER_BUCKETS,
+            )
+            .expect("histogram buckets are valid")
             .build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("another metrics recorder is installed; /metrics stays empty");
         }
         describe();
+        zero_series();
         handle
     })
 }
@@ -72,6 +83,59 @@ fn describe() {
         "refund_gateway_refunds_settled_total",
         "Ledger refunds settled (status changed), by instance and new status"
     );
+    describe_gauge!(
+        "refund_gateway_unknown_outcomes_open",
+        "Refunds whose vendor outcome is unknown now, by instance (updated every reconciler pass)"
+    );
+    describe_counter!(
+        "refund_gateway_reconcile_settlements_total",
+        "Reconciler attempts on unknown outcomes, by result (matched, not_applied, deferred)"
+    );
+    describe_counter!(
+        "refund_gateway_batch_items_total",
+        "Batch items worked, by what they came to (refund status, deferred, refused, create_failed)"
+    );
+    describe_gauge!(
+        "refund_gateway_batch_items_in_flight",
+        "Batch items being worked now, by instance"
+    );
+    describe_gauge!(
+        "refund_gateway_outbound_pace_per_second",
+        "The pace vendor calls go out at, by instance (0 during a vendor-requested pause)"
+    );
+    describe_histogram!(
+        "refund_gateway_outbound_limit_wait_seconds",
+        Unit::Seconds,
+        "Time a vendor call waited for its turn under the outbound limit, by instance"
+    );
+    describe_counter!(
+        "refund_gateway_client_limit_rejections_total",
+        "Client requests refused with 429 by the per-client limit"
+    );
+    describe_counter!(
+        "refund_gateway_idempotency_conflicts_total",
+        "Idempotency-Key conflicts, by kind (reused with another body, in_flight)"
+    );
+    describe_histogram!(
+        "refund_gateway_ledger_query_duration_seconds",
+        Unit::Seconds,
+        "Ledger query duration, by operation (settle, heartbeat, unknown_open)"
+    );
+}
+
+/// Counters whose label values are a fixed few start at 0, so a dashboard's rate shows 0
+/// rather than "no data" before the first event.
+fn zero_series() {
+    for result in ["matched", "not_applied", "deferred"] {
+        metrics::counter!("refund_gateway_reconcile_settlements_total", "result" => result)
+            .increment(0);
+    }
+    for kind in ["reused", "in_flight"] {
+        metrics::counter!("refund_gateway_idempotency_conflicts_total", "kind" => kind)
+            .increment(0);
+    }
+    metrics::counter!("refund_gateway_client_limit_rejections_total").increment(0);
+    metrics::counter!("refund_gateway_idempotent_replays_total").increment(0);
 }
 
 /// The `method` label: the standard methods, anything else `other` (labels stay bounded).

@@ -15,6 +15,12 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use tracing::Instrument;
 
+use crate::trace_context::{self, TraceContext};
+
+/// The W3C trace context headers a client may send (passed on to vendors).
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+
 /// The header a request id travels in, both ways.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -92,13 +98,39 @@ where
     request.extensions_mut().insert(RequestId(id.clone()));
     let observed = Arc::new(Observed::default());
     request.extensions_mut().insert(observed.clone());
-    let span = tracing::info_span!("request", request_id = %id);
-    let mut response = answer(request).instrument(span).await;
+    // The request's span (its route, client and status are known once it is answered), and
+    // the trace context its vendor calls continue: the client's `traceparent`, or a new trace.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route = tracing::field::Empty,
+        client = tracing::field::Empty,
+        status = tracing::field::Empty,
+        otel.kind = "server",
+    );
+    let incoming = request
+        .headers()
+        .get(&TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|parent| {
+            let state = request
+                .headers()
+                .get(&TRACESTATE)
+                .and_then(|v| v.to_str().ok());
+            TraceContext::parse(parent, state)
+        });
+    let context = crate::telemetry::request_context(&span, incoming);
+    let mut response =
+        trace_context::scope(context, answer(request).instrument(span.clone())).await;
     response.headers_mut().insert(REQUEST_ID.clone(), value);
     let replayed = response.headers().contains_key("idempotent-replayed");
     let route = observed.route().unwrap_or(UNMATCHED);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    span.record("route", route);
+    span.record("client", observed.client().unwrap_or("-"));
+    span.record("status", status);
     let method_label = super::metrics::method_label(&method);
     metrics::counter!(
         "refund_gateway_http_requests_total",

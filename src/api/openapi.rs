@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the Rust types and handler annotations so the
 //! served contract cannot drift from the code.
 
+mod edge;
+use edge::EdgeResponses;
+
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -18,7 +21,7 @@ use super::refunds::RefundList;
         Errors are RFC 9457 problem+json with a stable `code`; money is a decimal string with an ISO 4217 currency."
     ),
     servers((url = "/", description = "This gateway")),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EdgeResponses),
     paths(
         super::healthz,
         super::readyz,
@@ -124,6 +127,31 @@ impl Modify for BearerAuth {
 }
 
 #[utoipa::path(get, path = "/openapi.json", tag = "meta", operation_id = "getOpenApi", summary = "This OpenAPI document", responses((status = 200, description = "This document")))]
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn serve(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<super::AppState>>,
+) -> Json<utoipa::openapi::OpenApi> {
+    Json(state.openapi.as_ref().clone())
+}
+
+/// The document a gateway serves: the bearer scheme only when `[[clients]]` are configured
+/// (without them no operation takes a key), and `[server] public_url` as its server.
+pub fn document(clients: bool, public_url: Option<&url::Url>) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    if !clients {
+        if let Some(components) = doc.components.as_mut() {
+            components.security_schemes.remove("bearer");
+        }
+        for item in doc.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                operation.security = None;
+                operation.responses.responses.remove("401");
+            }
+        }
+    }
+    if let Some(url) = public_url {
+        doc.servers = Some(vec![utoipa::openapi::Server::new(
+            url.as_str().trim_end_matches('/'),
+        )]);
+    }
+    doc
 }

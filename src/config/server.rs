@@ -37,6 +37,14 @@ pub struct ServerConfig {
     /// allows). At the cap, connections that never sent a whole request make room first.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Browser origins allowed to call the API across origins (CORS), e.g.
+    /// `["https://backoffice.example.com"]`. Empty (the default): no CORS headers at all.
+    #[serde(default)]
+    pub cors_origins: Vec<super::cors::CorsOrigin>,
+    /// The URL clients reach the gateway at (behind a proxy, say), named as the OpenAPI
+    /// document's server. Absent: the document names `/`, relative to where it was fetched.
+    #[serde(default)]
+    pub public_url: Option<url::Url>,
 }
 
 fn default_header_read_timeout() -> Duration {
@@ -74,6 +82,8 @@ impl Default for ServerConfig {
             header_read_timeout: default_header_read_timeout(),
             idle_timeout: default_idle_timeout(),
             max_connections: default_max_connections(),
+            cors_origins: Vec::new(),
+            public_url: None,
         }
     }
 }

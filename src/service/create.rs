@@ -169,14 +169,6 @@ impl Refunds {
             },
         };
         let recorded = self.storage.settle(Settle::Refund(id), &settlement).await;
-        if matches!(recorded, Ok(rows) if rows > 0) {
-            metrics::counter!(
-                "refund_gateway_refunds_settled_total",
-                "instance" => instance.name.as_str().to_string(),
-                "status" => crate::storage::refunds::status_str(settlement.status),
-            )
-            .increment(1);
-        }
         if let Err(e) = &recorded {
             // Kept here until the ledger takes it (the reconciler tries every pass); should
             // the process stop first, the row's lease runs out and a lookup settles it.

@@ -92,20 +92,10 @@ impl Refunds {
         {
             Ok((fresh, cache)) => {
                 let saved = if fresh.status != row.status && !row.status.is_final() {
-                    let status = fresh.status;
-                    let settled = self
-                        .storage
+                    self.storage
                         .settle(Settle::Refund(&row.id), &Settlement::from_vendor(fresh))
-                        .await;
-                    if matches!(settled, Ok(rows) if rows > 0) {
-                        metrics::counter!(
-                            "refund_gateway_refunds_settled_total",
-                            "instance" => instance.name.as_str().to_string(),
-                            "status" => crate::storage::refunds::status_str(status),
-                        )
-                        .increment(1);
-                    }
-                    settled.map(|_| ())
+                        .await
+                        .map(|_| ())
                 } else {
                     self.storage.refresh_snapshot(&row.id, &fresh).await
                 };

@@ -34,6 +34,7 @@ fn backoff(attempts: i64) -> i64 {
 pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError> {
     let storage = &state.storage;
     let defer = |detail: String, after: i64| async move {
+        settlement_metric("deferred");
         storage
             .defer_settle(&row.id, now_ms() + after, &detail)
             .await
@@ -92,6 +93,7 @@ pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError
         );
         settlement.refund = Some(found.clone());
         storage.settle(Settle::Refund(&row.id), &settlement).await?;
+        settlement_metric("matched");
         return Ok(());
     }
     let window_ms = instance.settle_window.as_millis() as i64;
@@ -105,6 +107,7 @@ pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError
             ),
         );
         let settled = storage.settle(Settle::Refund(&row.id), &settlement).await? == 1;
+        settlement_metric("not_applied");
         // A batch item proven not applied is safe to try again (a new refund, a new id).
         if settled && row.batch_id.is_some() && storage.retry_not_applied(&row.id).await? {
             state.batch_work.notify_one();
@@ -216,7 +219,21 @@ pub async fn run_once(state: &Refunds, key_retention: Duration) -> Result<(), Se
         settle(state, &row).await?;
     }
     storage.purge_keys(key_retention.as_millis() as i64).await?;
+    // `refund_gateway_unknown_outcomes_open`: every configured instance, 0 when none.
+    let open = storage.unknown_open().await?;
+    for instance in state.instances.iter() {
+        let count = open.get(instance.name.as_str()).copied().unwrap_or(0);
+        metrics::gauge!("refund_gateway_unknown_outcomes_open", "instance" => instance.name.to_string())
+            .set(count as f64);
+    }
     Ok(())
+}
+
+/// `refund_gateway_reconcile_settlements_total`: what a reconciler attempt came to
+/// (`matched` a vendor refund, proven `not_applied`, or `deferred` to a later pass).
+fn settlement_metric(result: &'static str) {
+    metrics::counter!("refund_gateway_reconcile_settlements_total", "result" => result)
+        .increment(1);
 }
 
 impl Refunds {

@@ -59,9 +59,12 @@ pub fn spawn(state: Weak<Refunds>, mut stop: watch::Receiver<bool>) -> tokio::ta
                             claimed_any = true;
                             counter.fetch_add(1, Ordering::SeqCst);
                             let (state, counter) = (state.clone(), counter.clone());
+                            let name = instance.name.to_string();
+                            in_flight_metric(&name, &counter);
                             tokio::spawn(async move {
                                 work(&state, item).await;
                                 counter.fetch_sub(1, Ordering::SeqCst);
+                                in_flight_metric(&name, &counter);
                                 state.batch_work.notify_one();
                             });
                         }
@@ -164,6 +167,7 @@ async fn work(state: &Refunds, item: ClaimedItem) {
             format!("the stored item no longer reads: {e}"),
         )),
     };
+    item_metric(&result);
     match result {
         Err(ServiceError::Deferred { wait, counted, .. }) => {
             let not_before = now_ms() + wait.as_millis() as i64;
@@ -209,4 +213,23 @@ async fn work(state: &Refunds, item: ClaimedItem) {
     if let Err(e) = storage.finish_item(&item.batch_id, item.seq).await {
         tracing::error!(error = %e, batch = %item.batch_id, seq = item.seq, "could not finish a batch item");
     }
+}
+
+/// `refund_gateway_batch_items_in_flight`: items of an instance being worked now.
+fn in_flight_metric(instance: &str, counter: &AtomicUsize) {
+    metrics::gauge!("refund_gateway_batch_items_in_flight", "instance" => instance.to_string())
+        .set(counter.load(Ordering::SeqCst) as f64);
+}
+
+/// `refund_gateway_batch_items_total`: what working an item came to: the refund's status
+/// (`succeeded`, `failed`, `unknown`, `pending`...), `deferred` (back in line for the
+/// outbound pace) or `refused` (no longer fits its provider).
+fn item_metric(result: &Result<refund_provider::Refund, ServiceError>) {
+    let state = match result {
+        Ok(created) => crate::storage::refunds::status_str(created.status),
+        Err(ServiceError::Deferred { .. }) => "deferred",
+        Err(ServiceError::CreateFailed(_)) => "create_failed",
+        Err(_) => "refused",
+    };
+    metrics::counter!("refund_gateway_batch_items_total", "state" => state).increment(1);
 }

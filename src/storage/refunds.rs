@@ -339,11 +339,13 @@ impl Storage {
             "UPDATE refunds SET status = $1, status_code = $2, status_detail = $3, \
              vendor_reference = COALESCE($4, vendor_reference), refund = COALESCE($5, refund), \
              vendor_error = $6, resolution_note = COALESCE($7, resolution_note), \
-             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 WHERE id = $9 AND {rows}"
+             in_flight_until = NULL, next_settle_at = NULL, updated_at = $8 WHERE id = $9 AND {rows} \
+             RETURNING provider"
         );
         let outbox = events::outbox(self);
+        let started = std::time::Instant::now();
         let mut tx = self.pool.begin().await?;
-        let result = sqlx::query(&sql)
+        let settled = sqlx::query(&sql)
             .bind(status_str(s.status))
             .bind(s.reason.as_ref().map(|r| r.code.clone()))
             .bind(s.reason.as_ref().map(|r| r.message.clone()))
@@ -358,13 +360,17 @@ impl Storage {
             .bind(&s.resolution_note)
             .bind(now_ms())
             .bind(id)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        if result.rows_affected() > 0 {
-            events::record_refund(&mut tx, &outbox, id).await?;
-        }
+        super::observe::ledger_query("settle", started);
+        let Some(settled) = settled else {
+            tx.commit().await?;
+            return Ok(0);
+        };
+        events::record_refund(&mut tx, &outbox, id).await?;
         tx.commit().await?;
-        Ok(result.rows_affected())
+        super::observe::settled(&settled.try_get::<String, _>("provider")?, status_str(s.status));
+        Ok(1)
     }
 
     /// Keeps the vendor's latest view of a refund whose status did not change.

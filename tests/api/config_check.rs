@@ -140,3 +140,53 @@ fn environment_overrides_the_file() {
     assert!(!ok);
     assert!(stderr.contains("unknown kind `nonsense`"), "{stderr}");
 }
+
+#[test]
+fn every_error_of_a_file_is_reported_at_once() {
+    let config = "[server]\nlisten = \"nowhere\"\n\
+                  [metrics]\nlisen = \"127.0.0.1:9100\"\n\
+                  [tracng]\notlp_endpoint = \"http://127.0.0.1:4318\"\n\
+                  [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\nacount = \"x\"\n\
+                  [providers.sb]\nkind = \"nosuchvendor\"\n";
+    let (ok, _, stderr) = check(config, &[]);
+    assert!(!ok);
+    for (key, reason) in [
+        ("server.listen", "invalid"),
+        ("metrics.lisen", "unknown field"),
+        ("tracng", "unknown section"),
+        ("providers.tm.acount", "unknown field"),
+        ("providers.sb", "nosuchvendor"),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(key) && l.contains(reason)),
+            "`{key}`: `{reason}` missing from:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("5 errors"), "{stderr}");
+}
+
+#[test]
+fn every_instance_that_cannot_be_built_is_reported() {
+    // Each instance reads on its own, but two cannot be built (a secret file is missing).
+    let config = "[providers.a]\nkind = \"ticketmatic\"\nbase_url = \"https://a.example\"\naccount = \"demo\"\n\
+                  access_key = { file = \"/nonexistent/a\" }\nsecret_key = { file = \"/nonexistent/a\" }\n\
+                  [providers.b]\nkind = \"ticketmatic\"\nbase_url = \"https://b.example\"\naccount = \"demo\"\n\
+                  access_key = { file = \"/nonexistent/b\" }\nsecret_key = { file = \"/nonexistent/b\" }\n";
+    let (ok, _, stderr) = check(config, &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("providers.a") && stderr.contains("providers.b"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_sample_ratio_is_a_share() {
+    assert_refused(
+        "[tracing]\notlp_endpoint = \"http://127.0.0.1:4318\"\nsample_ratio = 2\n",
+        "tracing.sample_ratio",
+        "not a share",
+    );
+}

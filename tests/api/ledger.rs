@@ -392,7 +392,8 @@ fn an_unreachable_database_stops_start_up_with_a_clear_message() {
 
 #[tokio::test]
 async fn idempotency_keys_are_purged_after_their_retention() {
-    let config = "[idempotency]\nretention = \"100ms\"\n[reconcile]\ninterval = \"50ms\"\n\
+    // A retention long enough for the first two requests on a loaded machine.
+    let config = "[idempotency]\nretention = \"1s\"\n[reconcile]\ninterval = \"50ms\"\n\
                   [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";
     let gw = TestGateway::start(config).await;
     let key = [("idempotency-key", "short-lived")];
@@ -406,7 +407,7 @@ async fn idempotency_keys_are_purged_after_their_retention() {
         422,
         "kept within the retention"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let after = gw.post_with("/v1/refunds", body("2.00"), &key).await;
     assert_eq!(
         after.status, 201,

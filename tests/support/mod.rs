@@ -2,6 +2,7 @@
 //! and a small HTTP client. Shared by the contract and end-to-end test binaries.
 #![allow(dead_code)]
 
+pub mod contract_check;
 pub mod process;
 
 use std::path::PathBuf;
@@ -74,6 +75,8 @@ pub struct TestGateway {
     server: Server,
     base: String,
     client: reqwest::Client,
+    /// The gateway's served OpenAPI document: every answer is checked against it.
+    openapi: serde_json::Value,
 }
 
 #[derive(Debug)]
@@ -112,10 +115,20 @@ impl TestGateway {
             .await
             .unwrap_or_else(|e| panic!("gateway starts: {e}"));
         let base = format!("http://{}", server.addr());
+        let client = reqwest::Client::new();
+        let openapi = client
+            .get(format!("{base}/openapi.json"))
+            .send()
+            .await
+            .expect("gateway answers")
+            .json()
+            .await
+            .expect("the OpenAPI document is JSON");
         TestGateway {
             server,
             base,
-            client: reqwest::Client::new(),
+            client,
+            openapi,
         }
     }
 
@@ -131,7 +144,8 @@ impl TestGateway {
     }
 
     pub async fn get(&self, path: &str) -> ApiResponse {
-        read(
+        self.read(
+            "GET",
             self.client
                 .get(self.url(path))
                 .send()
@@ -147,7 +161,8 @@ impl TestGateway {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        read(req.send().await.expect("gateway answers")).await
+        self.read("GET", req.send().await.expect("gateway answers"))
+            .await
     }
 
     /// A JSON POST; creates get a fresh `Idempotency-Key` (use `post_with` to choose one).
@@ -167,7 +182,8 @@ impl TestGateway {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        read(req.send().await.expect("gateway answers")).await
+        self.read("POST", req.send().await.expect("gateway answers"))
+            .await
     }
 
     /// A POST with any bytes and content type, for malformed-input tests.
@@ -183,7 +199,8 @@ impl TestGateway {
             .header("content-type", content_type)
             .header("idempotency-key", unique("test-key"))
             .body(body);
-        read(req.send().await.expect("gateway answers")).await
+        self.read("POST", req.send().await.expect("gateway answers"))
+            .await
     }
 
     /// The gateway's ledger, for tests that take its database away.
@@ -193,6 +210,22 @@ impl TestGateway {
 
     pub async fn shutdown(self) {
         self.server.shutdown().await
+    }
+
+    /// Reads an answer, checking it against the served OpenAPI document first.
+    async fn read(&self, method: &str, response: reqwest::Response) -> ApiResponse {
+        let path = response.url().path().to_string();
+        let answer = read(response).await;
+        if let Some(why) = contract_check::undocumented(
+            &self.openapi,
+            method,
+            &path,
+            answer.status,
+            &answer.headers,
+        ) {
+            panic!("{why}\n{}", answer.text);
+        }
+        answer
     }
 }
 
