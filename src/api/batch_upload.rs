@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::answer::Answer;
 use super::batch_columns::Columns;
-use super::batches::{forbidden_first, parse_item};
+use super::batches::{answer_stored, forbidden_first, parse_item};
 use super::idempotency::{self, Claimed};
 use super::problem::{self, ApiError};
 use super::{AppState, Caller};
@@ -171,20 +171,8 @@ pub async fn create(
             return answer;
         }
     }
-    let report = match service.open_batch(&client, &id, count).await {
-        Ok(report) => report,
-        Err(e) => {
-            if let Some(key) = key.as_deref() {
-                idempotency::release(service, &client, key).await;
-            }
-            return Err(e.into());
-        }
-    };
-    let answer = Answer::json(problem::created(false), &report);
-    if let Some(key) = key.as_deref() {
-        idempotency::store(service, &client, key, &answer).await;
-    }
-    Ok(answer.into_response())
+    let opened = service.open_batch(&client, &id, count).await;
+    answer_stored(service, &client, key.as_deref(), opened).await
 }
 
 /// A fault of a whole line (it could not be read as a row at all).

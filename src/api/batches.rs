@@ -149,21 +149,32 @@ pub async fn create(
             }
         }
     }
-    let report = match service
+    let stored = service
         .store_batch(&client, &id, key.as_deref(), &items)
-        .await
-    {
+        .await;
+    answer_stored(service, &client, key.as_deref(), stored).await
+}
+
+/// The 202 of a stored batch, kept under its idempotency key; a batch that could not be
+/// stored releases the key, so a retry with it is not a replay of nothing.
+pub(super) async fn answer_stored(
+    service: &crate::service::Refunds,
+    client: &Caller,
+    key: Option<&str>,
+    stored: Result<BatchReport, ServiceError>,
+) -> Result<Response, ApiError> {
+    let report = match stored {
         Ok(report) => report,
         Err(e) => {
-            if let Some(key) = key.as_deref() {
-                idempotency::release(service, &client, key).await;
+            if let Some(key) = key {
+                idempotency::release(service, client, key).await;
             }
             return Err(e.into());
         }
     };
     let answer = Answer::json(problem::created(false), &report);
-    if let Some(key) = key.as_deref() {
-        idempotency::store(service, &client, key, &answer).await;
+    if let Some(key) = key {
+        idempotency::store(service, client, key, &answer).await;
     }
     Ok(answer.into_response())
 }

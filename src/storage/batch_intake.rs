@@ -5,12 +5,10 @@
 //! Short transactions per chunk (rather than one held for the whole upload) keep a SQLite
 //! ledger writable by the worker and other requests while a stadium-sized file arrives.
 
-use super::batches::NewItem;
+use super::batches::{insert_items, NewItem};
 use super::events::{self, EventType};
 use super::{now_ms, Storage, StorageError};
 
-/// Rows per multi-row insert: 3 parameters each, well under SQLite's bound-parameter limit.
-const ROWS_PER_INSERT: usize = 500;
 /// A staging batch not written to for this long belongs to an upload that died with its
 /// gateway; the next upload drops it.
 const ABANDONED_AFTER_MS: i64 = 15 * 60 * 1000;
@@ -56,30 +54,7 @@ impl Storage {
         items: &[NewItem],
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
-        for (chunk_index, chunk) in items.chunks(ROWS_PER_INSERT).enumerate() {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "($1, ${}, ${}, ${}, 'queued', 0)",
-                        2 + i * 3,
-                        3 + i * 3,
-                        4 + i * 3
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO batch_items (batch_id, seq, provider, body, state, attempts) VALUES {}",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(id);
-            for (i, item) in chunk.iter().enumerate() {
-                query = query
-                    .bind(first_seq + (chunk_index * ROWS_PER_INSERT + i) as i64)
-                    .bind(&item.provider)
-                    .bind(&item.body);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        insert_items(&mut tx, id, first_seq, items).await?;
         sqlx::query("UPDATE batches SET updated_at = $1 WHERE id = $2 AND status = 'staging'")
             .bind(now_ms())
             .bind(id)

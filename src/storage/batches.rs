@@ -82,6 +82,41 @@ fn item_view(row: &sqlx::any::AnyRow) -> Result<ItemView, StorageError> {
     })
 }
 
+/// Writes `items` of batch `id`, numbered from `first_seq`, as multi-row INSERTs of
+/// `INSERT_CHUNK` rows (a JSON batch whole, an upload chunk by chunk).
+pub(super) async fn insert_items(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    first_seq: i64,
+    items: &[NewItem],
+) -> Result<(), StorageError> {
+    for (chunk_index, chunk) in items.chunks(INSERT_CHUNK).enumerate() {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "($1, ${}, ${}, ${}, 'queued', 0)",
+                    2 + i * 3,
+                    3 + i * 3,
+                    4 + i * 3
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO batch_items (batch_id, seq, provider, body, state, attempts) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(id);
+        for (i, item) in chunk.iter().enumerate() {
+            query = query
+                .bind(first_seq + (chunk_index * INSERT_CHUNK + i) as i64)
+                .bind(&item.provider)
+                .bind(&item.body);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 impl Storage {
     /// Stores a batch and all its items in one transaction.
     pub async fn insert_batch(
@@ -104,30 +139,7 @@ impl Storage {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        for (chunk_index, chunk) in items.chunks(INSERT_CHUNK).enumerate() {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "($1, ${}, ${}, ${}, 'queued', 0)",
-                        2 + i * 3,
-                        3 + i * 3,
-                        4 + i * 3
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO batch_items (batch_id, seq, provider, body, state, attempts) VALUES {}",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(id);
-            for (i, item) in chunk.iter().enumerate() {
-                query = query
-                    .bind((chunk_index * INSERT_CHUNK + i) as i64)
-                    .bind(&item.provider)
-                    .bind(&item.body);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        insert_items(&mut tx, id, 0, items).await?;
         events::record_batch(&mut tx, &events::outbox(self), id, EventType::BatchAccepted).await?;
         tx.commit().await?;
         Ok(())

@@ -369,7 +369,10 @@ impl Storage {
         };
         events::record_refund(&mut tx, &outbox, id).await?;
         tx.commit().await?;
-        super::observe::settled(&settled.try_get::<String, _>("provider")?, status_str(s.status));
+        super::observe::settled(
+            &settled.try_get::<String, _>("provider")?,
+            status_str(s.status),
+        );
         Ok(1)
     }
 
