@@ -345,12 +345,16 @@ fn outbox_config(
     }
 }
 
-/// Every error `check` could stop at: each instance built alone, then the clients.
+/// Every error `check` could stop at: each instance built alone, then the clients and
+/// the webhooks.
 pub async fn check_each(config: &Config) -> Vec<ConfigError> {
     let mut errors = check_instances(&config.providers).await;
     let names: Vec<&str> = config.providers.iter().map(|s| s.name.as_str()).collect();
     if let Err((key, message)) = ClientKeys::load(&config.clients, &names) {
         errors.push(ConfigError::new(&config.origin, key, message));
+    }
+    if let Err(e) = load_webhooks(config) {
+        errors.push(e);
     }
     errors
 }

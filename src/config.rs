@@ -86,6 +86,7 @@ struct RawConfig {
     metrics: MetricsConfig,
     #[serde(default)]
     fixtures: FixturesConfig,
+    #[serde(default)]
     tracing: TracingConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,

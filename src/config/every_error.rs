@@ -12,11 +12,12 @@ use figment::{Figment, Provider};
 use serde::de::DeserializeOwned;
 
 use super::{
-    BatchConfig, ClientConfig, ConfigError, IdempotencyConfig, InstanceSpec, LogConfig,
-    MetricsConfig, ReconcileConfig, ServerConfig, StorageConfig, TracingConfig, ENV_PREFIX,
+    BatchConfig, ClientConfig, ConfigError, EventsConfig, FixturesConfig, IdempotencyConfig,
+    InstanceSpec, LogConfig, MetricsConfig, ReconcileConfig, ServerConfig, StorageConfig,
+    TracingConfig, WebhookConfig, ENV_PREFIX,
 };
 
-/// The top-level sections a config may have.
+/// The top-level sections a config may have (`RawConfig`'s fields: keep the two alike).
 const SECTIONS: &[&str] = &[
     "server",
     "storage",
@@ -28,6 +29,9 @@ const SECTIONS: &[&str] = &[
     "metrics",
     "tracing",
     "providers",
+    "fixtures",
+    "events",
+    "webhooks",
 ];
 
 /// Every error `Config::load` could stop at, and the provider instances that read (for the
@@ -73,6 +77,9 @@ pub fn every_error(path: &Path) -> (Vec<ConfigError>, Vec<InstanceSpec>) {
     section("log", read::<LogConfig>);
     section("metrics", read::<MetricsConfig>);
     section("tracing", read::<TracingConfig>);
+    section("fixtures", read::<FixturesConfig>);
+    section("events", read::<EventsConfig>);
+    section("webhooks", read::<Vec<WebhookConfig>>);
     let mut specs = Vec::new();
     match figment.extract_inner::<BTreeMap<String, Dict>>("providers") {
         Ok(providers) => {
