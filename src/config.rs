@@ -4,6 +4,7 @@
 
 mod batches;
 mod clients;
+mod coordination;
 mod error;
 mod instance;
 mod log;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 
 pub use batches::BatchConfig;
 pub use clients::ClientConfig;
+pub use coordination::{CoordinationConfig, OnUnavailable, RedisConfig, RedisUrl};
 pub use error::ConfigError;
 pub use instance::{InstanceCommon, InstanceSpec};
 pub use log::{LogConfig, LogFormat};
@@ -45,6 +47,8 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub providers: Vec<InstanceSpec>,
+    /// `[coordination]`: budgets shared with other gateways through Redis, if set.
+    pub coordination: Option<CoordinationConfig>,
     /// Where the config came from, for messages.
     pub origin: String,
 }
@@ -70,6 +74,8 @@ struct RawConfig {
     metrics: MetricsConfig,
     #[serde(default)]
     providers: BTreeMap<String, Dict>,
+    #[serde(default)]
+    coordination: Option<CoordinationConfig>,
 }
 
 /// Prefix of environment overrides.
@@ -104,6 +110,11 @@ impl Config {
         for (name, dict) in raw.providers {
             providers.push(InstanceSpec::parse(&origin, &name, dict)?);
         }
+        if let Some(coordination) = &raw.coordination {
+            coordination
+                .validate()
+                .map_err(|(key, message)| ConfigError::new(&origin, key, message))?;
+        }
         Ok(Config {
             server: raw.server,
             storage: raw.storage,
@@ -114,6 +125,7 @@ impl Config {
             log: raw.log,
             metrics: raw.metrics,
             providers,
+            coordination: raw.coordination,
             origin,
         })
     }

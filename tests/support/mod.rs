@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod redis_server;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
