@@ -72,6 +72,14 @@ fn describe() {
         "refund_gateway_refunds_settled_total",
         "Ledger refunds settled (status changed), by instance and new status"
     );
+    describe_gauge!(
+        "refund_gateway_coordination_available",
+        "With [coordination]: 1 while Redis answers (limits shared), 0 while limits fall back"
+    );
+    describe_counter!(
+        "refund_gateway_coordination_fallbacks_total",
+        "Acquires that could not use Redis and fell back, by limit (outbound, client)"
+    );
 }
 
 /// The `method` label: the standard methods, anything else `other` (labels stay bounded).

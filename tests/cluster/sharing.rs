@@ -11,7 +11,7 @@ use refund_gateway::coordination::Coordination;
 use refund_gateway::traffic::outbound_limit::OutboundLimit;
 use serde_json::json;
 
-use crate::support::process::{write_config, VendorSandbox};
+use crate::support::process::{write_config, GatewayProcess, VendorSandbox};
 use crate::support::redis_server::{self, RedisServer};
 use crate::support::{assert_problem, secret_file, TestGateway};
 
@@ -242,4 +242,69 @@ async fn refuse_mode_answers_503_rate_limited_without_redis() {
     assert_problem(&r, 503, "provider_rate_limited");
     assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
     assert_eq!(vendor.log().iter().filter(|l| l.method == "PUT").count(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
+    let mut redis = RedisServer::start();
+    redis.stop();
+    redis.restart(&["--enable-debug-command", "yes"]);
+    let vendor = VendorSandbox::start("fourvenues", "").await;
+    let config = write_config(
+        "slow-redis",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n{}\n{}",
+            redis_server::coordination(&redis.url(), 2, "acquire_timeout = \"50ms\""),
+            fourvenues(
+                &vendor,
+                "rate_limit = { per_second = 50, max_wait = \"2s\" }"
+            )
+        ),
+    );
+    let gw = GatewayProcess::spawn_logged(&config, "warn");
+    let http = reqwest::Client::new();
+    let create = |ticket: String| {
+        http.post(format!("{}/v1/refunds", gw.base_url))
+            .header("idempotency-key", ticket.clone())
+            .json(&json!({"provider": "fv", "target": {"tickets": [ticket]}, "amount": {"value": "10", "currency": "EUR"}}))
+            .send()
+    };
+    assert_eq!(create("bulk-slow-0".into()).await.unwrap().status(), 201);
+    // Redis stops answering for 3 s; creates go on, on this gateway's share.
+    let url = redis.url();
+    let sleeper = std::thread::spawn(move || {
+        redis_server::command(&url, &["DEBUG", "SLEEP", "3"]);
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for i in 1..=4 {
+        let started = std::time::Instant::now();
+        let r = create(format!("bulk-slow-{i}")).await.unwrap();
+        assert_eq!(r.status(), 201);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a create waited {:?} for a slow Redis",
+            started.elapsed()
+        );
+    }
+    sleeper.join().unwrap();
+    // Redis answers again: the next calls are shared again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(create("bulk-slow-9".into()).await.unwrap().status(), 201);
+    let metrics = http
+        .get(format!("{}/metrics", gw.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("refund_gateway_coordination_fallbacks_total{limit=\"outbound\"}"),
+        "{metrics}"
+    );
+    let lines = gw.terminate_logged();
+    let count = |needle: &str| lines.iter().filter(|l| l.contains(needle)).count();
+    assert_eq!(count("Redis unavailable"), 1, "{lines:#?}");
+    assert_eq!(count("Redis reachable again"), 1, "{lines:#?}");
+    assert_eq!(vendor.log().iter().filter(|l| l.method == "PUT").count(), 6);
 }
