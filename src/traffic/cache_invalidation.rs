@@ -7,7 +7,7 @@ use moka::future::Cache;
 use refund_provider::{InstanceName, Target};
 use serde::{Deserialize, Serialize};
 
-use super::lookup_cache::{drop_target, Entry, Key};
+use super::lookup_cache::{target_keys, Entry, Key};
 use crate::coordination::invalidation::{self, InvalidationSink};
 use crate::coordination::Coordination;
 
@@ -63,5 +63,22 @@ impl Invalidations {
         if let Ok(payload) = serde_json::to_string(&stale) {
             self.inner.publish(payload).await;
         }
+    }
+}
+
+/// Drops every cached lookup of `instance` that concerns `target`.
+pub(super) fn drop_target(cache: &Cache<Key, Entry>, instance: &InstanceName, target: &Target) {
+    let stale = target_keys(target);
+    if stale.is_empty() {
+        return;
+    }
+    let instance = instance.clone();
+    let result = cache.invalidate_entries_if(move |key, entry| {
+        key.instance == instance && entry.targets.iter().any(|t| stale.contains(t))
+    });
+    if let Err(e) = result {
+        // Only possible if the builder lacked invalidation closures: clear everything.
+        tracing::error!(error = %e, "lookup cache invalidation failed; clearing the cache");
+        cache.invalidate_all();
     }
 }

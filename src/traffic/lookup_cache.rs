@@ -27,7 +27,7 @@ use moka::future::Cache;
 use moka::Expiry;
 use refund_provider::{InstanceName, ProviderError, Refund, Target, VendorRef};
 
-use super::cache_invalidation::{self, Invalidations};
+use super::cache_invalidation::{self, drop_target, Invalidations};
 use super::lookup_retry::with_retries;
 use super::outbound_limit::Purpose;
 use crate::config::CacheBounds;
@@ -44,7 +44,7 @@ enum Lookup {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Key {
-    instance: InstanceName,
+    pub(super) instance: InstanceName,
     lookup: Lookup,
 }
 
@@ -115,7 +115,7 @@ impl Listing {
 pub(super) struct Entry {
     listing: Arc<Listing>,
     /// The targets these refunds belong to, for invalidation by a create.
-    targets: Arc<Vec<String>>,
+    pub(super) targets: Arc<Vec<String>>,
     ttl: Duration,
     weight: u32,
 }
@@ -388,22 +388,5 @@ impl LookupCache {
         let _ = self
             .shared
             .set(cache_invalidation::start(coordination, self.cache.clone()));
-    }
-}
-
-/// Drops every cached lookup of `instance` that concerns `target`.
-pub(super) fn drop_target(cache: &Cache<Key, Entry>, instance: &InstanceName, target: &Target) {
-    let stale = target_keys(target);
-    if stale.is_empty() {
-        return;
-    }
-    let instance = instance.clone();
-    let result = cache.invalidate_entries_if(move |key, entry| {
-        key.instance == instance && entry.targets.iter().any(|t| stale.contains(t))
-    });
-    if let Err(e) = result {
-        // Only possible if the builder lacked invalidation closures: clear everything.
-        tracing::error!(error = %e, "lookup cache invalidation failed; clearing the cache");
-        cache.invalidate_all();
     }
 }

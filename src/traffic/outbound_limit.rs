@@ -44,7 +44,8 @@ pub struct OutboundLimit {
 struct Shared {
     coordination: Arc<Coordination>,
     instance: String,
-    fallback: Buckets,
+    /// This gateway's share of the pace; none without a pace (only pauses are shared).
+    fallback: Option<Buckets>,
 }
 
 /// What a vendor call is for, as the caller says around it (`Purpose::scope`). A call
@@ -169,19 +170,12 @@ impl OutboundLimit {
     /// Holds the pace (and vendor pauses) of `instance` in Redis from now on, shared by
     /// every gateway configured alike. Without a rate limit only pauses are shared.
     pub fn share(&self, coordination: Arc<Coordination>, instance: &str) {
-        let fallback = match &self.pace {
-            Some(pace) => Buckets::new(
+        let fallback = self.pace.as_ref().map(|pace| {
+            Buckets::new(
                 pace.rate().share(coordination.expected_gateways()),
                 pace.config.lookup_share,
-            ),
-            None => Buckets::new(
-                Rate {
-                    per_second: 1.0,
-                    burst: 1,
-                },
-                1.0,
-            ),
-        };
+            )
+        });
         let _ = self.shared.set(Shared {
             coordination,
             instance: instance.to_string(),
@@ -332,12 +326,14 @@ impl Shared {
                     self.coordination.count_fallback("outbound");
                     match self.coordination.on_unavailable() {
                         OnUnavailable::LocalShare => {
-                            let local = if lookup {
-                                &self.fallback.lookups
-                            } else {
-                                &self.fallback.limiter
-                            };
-                            local.until_ready().await;
+                            if let Some(fallback) = &self.fallback {
+                                let local = if lookup {
+                                    &fallback.lookups
+                                } else {
+                                    &fallback.limiter
+                                };
+                                local.until_ready().await;
+                            }
                             return;
                         }
                         OnUnavailable::Refuse => tokio::time::sleep(REFUSED_RETRY).await,
