@@ -6,7 +6,7 @@
 //! redis = { url = { env = "REDIS_URL" } }   # or url = "redis://127.0.0.1:6379" (no password)
 //! on_unavailable = "local_share"            # or "refuse"
 //! expected_gateways = 3
-//! acquire_timeout = "50ms"
+//! acquire_timeout = "100ms"
 //! ```
 
 use std::num::NonZeroU32;
@@ -69,7 +69,7 @@ fn default_expected_gateways() -> NonZeroU32 {
 }
 
 fn default_acquire_timeout() -> Duration {
-    Duration::from_millis(50)
+    Duration::from_millis(100)
 }
 
 fn default_key_prefix() -> String {

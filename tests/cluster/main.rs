@@ -7,3 +7,7 @@ mod support;
 
 mod budgets;
 mod sharing;
+
+/// One test at a time: these measure pacing at the vendors, and nine gateways plus other
+/// tests at once on a small machine would measure its scheduling instead.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -35,6 +35,7 @@ async fn lookup(gw: &TestGateway) -> (usize, String) {
 
 #[tokio::test]
 async fn a_create_on_one_gateway_is_seen_by_lookups_on_another() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
     let mut redis = RedisServer::start();
     let vendor = VendorSandbox::start("fourvenues", "").await;
     let coordination = redis_server::coordination(&redis.url(), 2, "");
@@ -106,6 +107,7 @@ async fn a_create_on_one_gateway_is_seen_by_lookups_on_another() {
 
 #[tokio::test]
 async fn client_limits_are_one_budget_across_gateways() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
     let coordination = redis_server::coordination(&redis_server::shared_url(), 2, "");
     let config = format!(
         "{coordination}\n[server.client_rate_limit]\nper_second = 0.2\nburst = 3\n\n[providers.sb]\nkind = \"stubbur\"\nsandbox = true\n"
@@ -126,6 +128,7 @@ async fn client_limits_are_one_budget_across_gateways() {
 
 #[tokio::test]
 async fn a_vendor_pause_seen_by_one_gateway_holds_for_every_gateway() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
     let text = redis_server::coordination(&redis_server::shared_url(), 2, "");
     let config = Config::from_toml_str(&text).expect("config");
     let coordination =
@@ -153,6 +156,7 @@ async fn a_vendor_pause_seen_by_one_gateway_holds_for_every_gateway() {
 
 #[tokio::test]
 async fn readiness_and_check_config_report_redis() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
     let mut redis = RedisServer::start_with_password("s3cret-redis-pass");
     let url_file = secret_file(&format!(
         "redis://:s3cret-redis-pass@127.0.0.1:{}",
@@ -222,6 +226,7 @@ async fn readiness_and_check_config_report_redis() {
 
 #[tokio::test]
 async fn refuse_mode_answers_503_rate_limited_without_redis() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
     let mut redis = RedisServer::start();
     let vendor = VendorSandbox::start("fourvenues", "").await;
     let config = format!(
@@ -246,6 +251,7 @@ async fn refuse_mode_answers_503_rate_limited_without_redis() {
 
 #[tokio::test]
 async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
     let mut redis = RedisServer::start();
     redis.stop();
     redis.restart(&["--enable-debug-command", "yes"]);
@@ -253,7 +259,8 @@ async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
     let config = write_config(
         "slow-redis",
         &format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n{}\n{}",
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"{}\"\n{}\n{}",
+            crate::support::temp_database(),
             redis_server::coordination(&redis.url(), 2, "acquire_timeout = \"50ms\""),
             fourvenues(
                 &vendor,
@@ -275,7 +282,7 @@ async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
     let sleeper = std::thread::spawn(move || {
         redis_server::command(&url, &["DEBUG", "SLEEP", "3"]);
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    redis_server::wait_until_asleep(&redis.url());
     for i in 1..=4 {
         let started = std::time::Instant::now();
         let r = create(format!("bulk-slow-{i}")).await.unwrap();
