@@ -46,6 +46,8 @@ struct Shared {
     instance: String,
     /// This gateway's share of the pace; none without a pace (only pauses are shared).
     fallback: Option<Buckets>,
+    /// Whether the last turn was decided by `fallback`.
+    falling_back: std::sync::atomic::AtomicBool,
 }
 
 /// What a vendor call is for, as the caller says around it (`Purpose::scope`). A call
@@ -180,6 +182,7 @@ impl OutboundLimit {
             coordination,
             instance: instance.to_string(),
             fallback,
+            falling_back: std::sync::atomic::AtomicBool::new(false),
         });
     }
 
@@ -320,13 +323,22 @@ impl Shared {
         };
         loop {
             match self.coordination.take(budget, rate).await {
-                Decision::Allowed { .. } => return,
+                Decision::Allowed { .. } => {
+                    self.falling_back.store(false, Ordering::SeqCst);
+                    return;
+                }
                 Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
                 Decision::Unavailable => {
                     self.coordination.count_fallback("outbound");
                     match self.coordination.on_unavailable() {
                         OnUnavailable::LocalShare => {
                             if let Some(fallback) = &self.fallback {
+                                if !self.falling_back.swap(true, Ordering::SeqCst) {
+                                    // The shared budget may just have been spent: the
+                                    // share starts empty, not with a burst on top.
+                                    let _ = fallback.limiter.check();
+                                    let _ = fallback.lookups.check();
+                                }
                                 let local = if lookup {
                                     &fallback.lookups
                                 } else {
