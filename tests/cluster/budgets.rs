@@ -18,8 +18,9 @@ const ITEMS: usize = 600;
 const GATEWAYS: usize = 3;
 /// Requests a vendor may see in one second beyond `limit + burst` because a call allowed
 /// on time left its gateway late (a process descheduled on a loaded machine) and the next
-/// left on time: one per gateway process sending at once. The budget itself is exact (see
-/// the run time); this is the clock of the measurement, not extra calls.
+/// left on time. One in a second while Redis holds the pace; one per gateway when each
+/// paces itself (fallback). The budget itself is exact (see the run time and the fallback
+/// rate); this is the clock of the measurement, not extra calls.
 const SEND_JITTER: usize = 1;
 
 // The vendors' logs are written by this test process: its runtime has threads of its own so
