@@ -67,8 +67,8 @@ impl Rate {
 /// Redis' answer to one acquire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// Go now; `remaining` more may go at once.
-    Allowed { remaining: u32 },
+    /// Go `after` from now (zero unless a turn was reserved); `remaining` more may go at once.
+    Allowed { remaining: u32, after: Duration },
     /// Not before this long from now (the pace, or a vendor's pause).
     RetryAfter(Duration),
     /// Redis did not answer in time: the caller falls back.

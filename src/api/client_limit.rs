@@ -115,7 +115,7 @@ impl ClientLimiter {
             burst: self.burst,
         };
         match coordination.take(Budget::Client(key), rate).await {
-            Decision::Allowed { remaining } => Ok(remaining),
+            Decision::Allowed { remaining, .. } => Ok(remaining),
             Decision::RetryAfter(wait) => Err(wait),
             Decision::Unavailable => {
                 coordination.count_fallback("client");

@@ -11,8 +11,11 @@ use redis::Script;
 use super::{Coordination, Decision, Rate};
 
 /// KEYS[1]: the budget's TAT (µs, Redis time); KEYS[2]: its pause key.
-/// ARGV[1]: emission interval (µs); ARGV[2]: burst tolerance (µs).
-/// Returns {allowed 0/1, retry after (µs), remaining burst}.
+/// ARGV[1]: emission interval (µs); ARGV[2]: burst tolerance (µs); ARGV[3]: how far ahead
+/// a turn may be reserved (µs; 0: now or never).
+/// Returns {allowed 0/1, wait (µs: before retrying, or before the reserved turn), remaining}.
+/// Reserving keeps turns back to back in Redis time: a caller that woke late to retry
+/// would otherwise lose the slot it waited for, and the pace would run below its rate.
 static TAKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -29,8 +32,11 @@ if not tat or tat < now then
   tat = now
 end
 local wait = tat - tolerance - now
-if wait > 0 then
+if wait > tonumber(ARGV[3]) then
   return {0, math.ceil(wait), 0}
+end
+if wait < 0 then
+  wait = 0
 end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
@@ -38,7 +44,7 @@ local remaining = math.floor((tolerance + interval - (new_tat - now)) / interval
 if remaining < 0 then
   remaining = 0
 end
-return {1, 0, remaining}
+return {1, math.ceil(wait), remaining}
 "#,
     )
 });
@@ -79,6 +85,12 @@ impl Coordination {
     /// One acquire: allowed now, or when to try again; `Unavailable` when Redis does not
     /// answer within `acquire_timeout` (or is known down and another call probes it).
     pub async fn take(&self, budget: Budget<'_>, rate: Rate) -> Decision {
+        self.reserve(budget, rate, Duration::ZERO).await
+    }
+
+    /// `take`, but a turn up to `ahead` from now is reserved (`Allowed` with `after`): the
+    /// caller waits that long, then goes.
+    pub async fn reserve(&self, budget: Budget<'_>, rate: Rate, ahead: Duration) -> Decision {
         if self.skip_redis() {
             return Decision::Unavailable;
         }
@@ -90,7 +102,8 @@ impl Coordination {
         invocation
             .key(&pause)
             .arg(interval.round().max(1.0) as u64)
-            .arg(tolerance.round() as u64);
+            .arg(tolerance.round() as u64)
+            .arg(ahead.as_micros() as u64);
         let answer = tokio::time::timeout(
             self.acquire_timeout,
             invocation.invoke_async::<(u8, u64, u64)>(&mut conn),
@@ -102,6 +115,7 @@ impl Coordination {
                 if allowed == 1 {
                     Decision::Allowed {
                         remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+                        after: Duration::from_micros(wait_us),
                     }
                 } else {
                     Decision::RetryAfter(Duration::from_micros(wait_us.max(1)))

@@ -29,6 +29,15 @@ use crate::coordination::{Coordination, Decision, Rate};
 const DEFAULT_VENDOR_PAUSE: Duration = Duration::from_secs(1);
 /// Waiting for a pause is bounded by this when no rate limit (and so no max_wait) is set.
 const PAUSE_WAIT_WITHOUT_LIMIT: Duration = Duration::from_secs(2);
+/// How far ahead the head of the line reserves its turn in the shared pace. Each gateway
+/// holds at most one reservation per budget (only the head of its line asks), so this only
+/// bounds how long a reserved turn can be lost if its caller gives up.
+const RESERVE_AHEAD: Duration = Duration::from_millis(500);
+/// The shared pace runs this much below the configured rate. Turns are reserved back to back
+/// in Redis time, but each leaves from a different process: one that leaves late while the
+/// next leaves on time puts two turns closer together at the vendor than the pace. 5 % of
+/// headroom absorbs a late turn without the vendor ever seeing more than its limit.
+const SHARED_HEADROOM: f64 = 0.95;
 /// With `on_unavailable = "refuse"`, how often a waiting call asks Redis again.
 const REFUSED_RETRY: Duration = Duration::from_millis(100);
 
@@ -321,10 +330,19 @@ impl Shared {
         } else {
             Budget::Instance(&self.instance)
         };
+        let shared_rate = Rate {
+            per_second: rate.per_second * SHARED_HEADROOM,
+            burst: rate.burst,
+        };
         loop {
-            match self.coordination.take(budget, rate).await {
-                Decision::Allowed { .. } => {
+            match self
+                .coordination
+                .reserve(budget, shared_rate, RESERVE_AHEAD)
+                .await
+            {
+                Decision::Allowed { after, .. } => {
                     self.falling_back.store(false, Ordering::SeqCst);
+                    tokio::time::sleep(after).await;
                     return;
                 }
                 Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
