@@ -342,7 +342,10 @@ impl Shared {
             {
                 Decision::Allowed { after, .. } => {
                     self.falling_back.store(false, Ordering::SeqCst);
-                    tokio::time::sleep(after).await;
+                    if !after.is_zero() {
+                        // (A zero sleep still waits for the timer's next tick: ~1 ms.)
+                        tokio::time::sleep(after).await;
+                    }
                     return;
                 }
                 Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
