@@ -36,6 +36,7 @@ use axum::middleware;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+use crate::config::OnUnavailable;
 use crate::service::{Client, Refunds};
 use auth::ClientKeys;
 use client_limit::ClientLimiter;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub metrics_on_api_port: bool,
     /// What `GET /openapi.json` serves: built once from the config (`openapi::document`).
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// Shared budgets (`[coordination]`), whose Redis `/readyz` reports on.
+    pub coordination: Option<Arc<crate::coordination::Coordination>>,
 }
 
 /// The calling client, put into each request's extensions by `auth::authenticate`.
@@ -128,7 +131,10 @@ pub fn metrics_router() -> Router {
 /// Liveness: the process serves requests. (Vendor reachability is per provider.)
 #[utoipa::path(get, path = "/healthz", tag = "meta", operation_id = "getHealth", summary = "Liveness probe", responses((status = 200, body = Health, description = "The gateway is up")))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: "ok",
+        coordination: None,
+    })
 }
 
 /// The gateway's health, as the probes answer it.
@@ -136,22 +142,43 @@ pub async fn healthz() -> Json<Health> {
 pub struct Health {
     /// `ok`.
     pub status: &'static str,
+    /// With `[coordination]` only: `shared` while Redis answers, else `local_share` (each
+    /// gateway keeps to its share of every limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordination: Option<&'static str>,
 }
 
 /// Readiness: the ledger answers and its migrations have run. 503 `not_ready` otherwise,
-/// so a load balancer sends no refunds to a gateway that could not record them.
-#[utoipa::path(get, path = "/readyz", tag = "meta", operation_id = "getReadiness", summary = "Readiness probe: the ledger answers", responses(
+/// so a load balancer sends no refunds to a gateway that could not record them. With
+/// `[coordination]`, Redis is asked too: without it a `refuse` gateway is not ready, a
+/// `local_share` one is (on its share) and says so.
+#[utoipa::path(get, path = "/readyz", tag = "meta", operation_id = "getReadiness", summary = "Readiness probe: the ledger (and Redis, with [coordination]) answers", responses(
     (status = 200, body = Health, description = "Ready to take refunds"),
-    (status = 503, body = problem::Problem, content_type = "application/problem+json", description = "The ledger cannot be reached or is not migrated"),
+    (status = 503, body = problem::Problem, content_type = "application/problem+json", description = "The ledger cannot be reached or is not migrated, or Redis cannot be reached with on_unavailable = refuse"),
 ))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
-    match state.service.storage.ready().await {
-        Ok(()) => Ok(Json(Health { status: "ok" })),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready");
-            Err(ApiError::NotReady)
-        }
+    if let Err(e) = state.service.storage.ready().await {
+        tracing::warn!(error = %e, "not ready");
+        return Err(ApiError::NotReady);
     }
+    let coordination = match &state.coordination {
+        None => None,
+        Some(c) => match c.ping().await {
+            Ok(()) => Some("shared"),
+            Err(e) if c.on_unavailable() == OnUnavailable::LocalShare => {
+                tracing::warn!(error = %e, "ready on this gateway's share of every limit");
+                Some("local_share")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "not ready: vendor calls are refused without Redis");
+                return Err(ApiError::NotReady);
+            }
+        },
+    };
+    Ok(Json(Health {
+        status: "ok",
+        coordination,
+    }))
 }
 
 async fn not_found(request: Request) -> ApiError {

@@ -12,6 +12,7 @@ use crate::api::auth::ClientKeys;
 use crate::api::client_limit::ClientLimiter;
 use crate::api::{self, AppState};
 use crate::config::{Config, ConfigError};
+use crate::coordination::Coordination;
 use crate::instances::{self, Instances, SandboxMode};
 use crate::sandbox_host::SandboxHost;
 use crate::service::create::interrupted;
@@ -110,6 +111,7 @@ impl Server {
             personal_data: config.fixtures.personal_data.clone(),
             ..r
         });
+        let coordination = connect_coordination(&config)?;
         let mut sandboxes = SandboxHost::default();
         let instances = instances::build_all_recording(
             &config.providers,
@@ -139,11 +141,23 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Listen { addr, source })?;
+        if let Some(coordination) = &coordination {
+            for instance in instances.iter() {
+                instance
+                    .traffic
+                    .limit
+                    .share(coordination.clone(), instance.name.as_str());
+            }
+        }
+        let lookups = LookupCache::new(&config.server.cache);
+        if let Some(coordination) = &coordination {
+            lookups.share(coordination.clone());
+        }
         let clients = load_clients(&config, &instances)?;
         let state_storage = storage.clone();
         let service = Arc::new(Refunds {
             instances,
-            lookups: LookupCache::new(&config.server.cache),
+            lookups,
             ledger_index: Default::default(),
             storage,
             batches: config.batches.clone(),
@@ -181,12 +195,13 @@ impl Server {
                 !config.clients.is_empty(),
                 config.server.public_url.as_ref(),
             )),
+            coordination: coordination.clone(),
         });
         let client_limiter = config
             .server
             .client_rate_limit
             .as_ref()
-            .map(ClientLimiter::new);
+            .map(|limit| ClientLimiter::new_shared(limit, coordination.clone()));
         let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
         let batch_worker = worker::spawn(Arc::downgrade(&service), worker_stop);
         let drain_limit = config.server.request_timeout;
@@ -315,11 +330,17 @@ impl Drop for Server {
     }
 }
 
-/// Validates a config fully (vendor settings, credentials, client keys) without serving anything.
+/// Validates a config fully (vendor settings, credentials, client keys) without serving
+/// anything; with `[coordination]`, Redis must answer.
 pub async fn check(config: &Config) -> Result<Instances, ConfigError> {
     let instances = instances::build_all(&config.providers, SandboxMode::CheckOnly).await?;
     load_clients(config, &instances)?;
     load_webhooks(config)?;
+    if let Some(coordination) = connect_coordination(config)? {
+        coordination.ping().await.map_err(|message| {
+            ConfigError::new(&config.origin, "coordination.redis.url", message)
+        })?;
+    }
     Ok(instances)
 }
 
@@ -369,6 +390,19 @@ pub async fn check_instances(specs: &[crate::config::InstanceSpec]) -> Vec<Confi
         }
     }
     errors
+}
+
+/// The Redis connection of `[coordination]`, prepared (not yet connected), if configured.
+fn connect_coordination(config: &Config) -> Result<Option<Arc<Coordination>>, ConfigError> {
+    config
+        .coordination
+        .as_ref()
+        .map(|c| {
+            Coordination::connect(c).map(Arc::new).map_err(|message| {
+                ConfigError::new(&config.origin, "coordination.redis.url", message)
+            })
+        })
+        .transpose()
 }
 
 fn load_clients(config: &Config, instances: &Instances) -> Result<Arc<ClientKeys>, ConfigError> {

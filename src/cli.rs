@@ -219,6 +219,14 @@ async fn check_config(path: &std::path::Path) -> ExitCode {
                     currencies.join(", ")
                 );
             }
+            if let Some(c) = &config.coordination {
+                println!(
+                    "  coordination: Redis at {} answers; limits shared by {} gateway(s), on_unavailable = {:?}",
+                    c.describe_url(),
+                    c.expected_gateways,
+                    c.on_unavailable
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(first) => fail_all(first, app::check_each(&config).await),

@@ -4,6 +4,7 @@
 
 mod batches;
 mod clients;
+mod coordination;
 mod cors;
 mod error;
 mod events;
@@ -28,6 +29,7 @@ use serde::Deserialize;
 
 pub use batches::BatchConfig;
 pub use clients::ClientConfig;
+pub use coordination::{CoordinationConfig, OnUnavailable, RedisConfig, RedisUrl};
 pub use cors::CorsOrigin;
 pub use error::ConfigError;
 pub use events::EventsConfig;
@@ -61,6 +63,8 @@ pub struct Config {
     pub providers: Vec<InstanceSpec>,
     pub events: EventsConfig,
     pub webhooks: Vec<WebhookConfig>,
+    /// `[coordination]`: budgets shared with other gateways through Redis, if set.
+    pub coordination: Option<CoordinationConfig>,
     /// Where the config came from, for messages.
     pub origin: String,
 }
@@ -94,6 +98,7 @@ struct RawConfig {
     events: EventsConfig,
     #[serde(default)]
     webhooks: Vec<WebhookConfig>,
+    coordination: Option<CoordinationConfig>,
 }
 
 /// Prefix of environment overrides.
@@ -128,6 +133,11 @@ impl Config {
         for (name, dict) in raw.providers {
             providers.push(InstanceSpec::parse(&origin, &name, dict)?);
         }
+        if let Some(coordination) = &raw.coordination {
+            coordination
+                .validate()
+                .map_err(|(key, message)| ConfigError::new(&origin, key, message))?;
+        }
         Ok(Config {
             server: raw.server,
             storage: raw.storage,
@@ -142,6 +152,7 @@ impl Config {
             providers,
             events: raw.events,
             webhooks: raw.webhooks,
+            coordination: raw.coordination,
             origin,
         })
     }

@@ -39,6 +39,7 @@ pub mod app;
 pub mod backoff;
 pub mod cli;
 pub mod config;
+pub mod coordination;
 pub mod fixtures;
 pub mod instances;
 pub mod loopback;

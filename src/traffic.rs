@@ -7,6 +7,7 @@
 //!                                                                     circuit ─▶ outbound limit ─▶ HTTP
 //! ```
 
+pub mod cache_invalidation;
 pub mod circuit;
 pub mod guarded_transport;
 pub mod lookup_cache;

@@ -2,6 +2,10 @@
 //! where `[[clients]]` are configured, else by remote address (forwarded-for headers are
 //! not trusted). Every answer carries the IETF `RateLimit-Policy` and `RateLimit` headers; a
 //! client over its limit gets 429 problem+json with Retry-After.
+//!
+//! With `[coordination]`, each bucket is held in Redis for every gateway (`share`); while
+//! Redis is unavailable, each gateway keeps to its share (`limit / expected_gateways`)
+//! whatever `on_unavailable` says: refusing every client would take the service down.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -20,6 +24,8 @@ use governor::{Quota, RateLimiter};
 use super::problem::ApiError;
 use super::Caller;
 use crate::config::ClientLimitConfig;
+use crate::coordination::redis_pace::Budget;
+use crate::coordination::{Coordination, Decision, Rate};
 
 type KeyedLimiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -31,23 +37,49 @@ pub struct ClientLimiter {
     clock: DefaultClock,
     burst: u32,
     window: f64,
+    per_second: f64,
+    /// The buckets in Redis, and this gateway's share for when Redis is away.
+    shared: Option<(Arc<Coordination>, KeyedLimiter)>,
+}
+
+fn keyed(per_second: f64, burst: u32, clock: &DefaultClock) -> KeyedLimiter {
+    let period = Duration::from_secs_f64(1.0 / per_second.max(0.001));
+    let quota = Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+    RateLimiter::dashmap_with_clock(quota, clock.clone())
+        .with_middleware::<StateInformationMiddleware>()
 }
 
 impl ClientLimiter {
     pub fn new(config: &ClientLimitConfig) -> Arc<Self> {
+        Self::new_shared(config, None)
+    }
+
+    /// `new`, the buckets held in Redis when `coordination` is given.
+    pub fn new_shared(
+        config: &ClientLimitConfig,
+        coordination: Option<Arc<Coordination>>,
+    ) -> Arc<Self> {
         let burst = config.burst();
-        let period = Duration::from_secs_f64(1.0 / config.per_second.max(0.001));
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         let clock = DefaultClock::default();
-        let limiter = RateLimiter::dashmap_with_clock(quota, clock.clone())
-            .with_middleware::<StateInformationMiddleware>();
+        let limiter = keyed(config.per_second, burst, &clock);
+        let shared = coordination.map(|c| {
+            let share = Rate {
+                per_second: config.per_second,
+                burst,
+            }
+            .share(c.expected_gateways());
+            let fallback = keyed(share.per_second, share.burst, &clock);
+            (c, fallback)
+        });
         let this = Arc::new(ClientLimiter {
             limiter,
             clock,
             burst,
             window: f64::from(burst) / config.per_second,
+            per_second: config.per_second,
+            shared,
         });
         // Forget idle clients so memory stays bounded by the active ones.
         let weak = Arc::downgrade(&this);
@@ -56,7 +88,12 @@ impl ClientLimiter {
             loop {
                 tick.tick().await;
                 match weak.upgrade() {
-                    Some(limiter) => limiter.limiter.retain_recent(),
+                    Some(limiter) => {
+                        limiter.limiter.retain_recent();
+                        if let Some((_, fallback)) = &limiter.shared {
+                            fallback.retain_recent();
+                        }
+                    }
                     None => break,
                 }
             }
@@ -66,6 +103,32 @@ impl ClientLimiter {
 
     pub fn policy_item(&self) -> String {
         policy_item(POLICY_NAME, self.burst, self.window)
+    }
+
+    /// One request of `key`: what is left of its burst, or how long until it may come.
+    async fn check(&self, key: &str) -> Result<u32, Duration> {
+        let Some((coordination, fallback)) = &self.shared else {
+            return self.check_local(&self.limiter, key);
+        };
+        let rate = Rate {
+            per_second: self.per_second,
+            burst: self.burst,
+        };
+        match coordination.take(Budget::Client(key), rate).await {
+            Decision::Allowed { remaining, .. } => Ok(remaining),
+            Decision::RetryAfter(wait) => Err(wait),
+            Decision::Unavailable => {
+                coordination.count_fallback("client");
+                self.check_local(fallback, key)
+            }
+        }
+    }
+
+    fn check_local(&self, limiter: &KeyedLimiter, key: &str) -> Result<u32, Duration> {
+        limiter
+            .check_key(&key.to_string())
+            .map(|snapshot| snapshot.remaining_burst_capacity())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }
 
@@ -105,15 +168,13 @@ pub async fn enforce(
         return next.run(request).await;
     }
     let key = bucket(&request);
-    let (mut response, remaining, reset) = match limiter.limiter.check_key(&key) {
-        Ok(snapshot) => {
-            let remaining = snapshot.remaining_burst_capacity();
+    let (mut response, remaining, reset) = match limiter.check(&key).await {
+        Ok(remaining) => {
             let used = limiter.burst.saturating_sub(remaining);
             let reset = f64::from(used) * limiter.window / f64::from(limiter.burst);
             (next.run(request).await, remaining, reset)
         }
-        Err(not_until) => {
-            let wait = not_until.wait_time_from(limiter.clock.now());
+        Err(wait) => {
             metrics::counter!("refund_gateway_client_limit_rejections_total").increment(1);
             let error = ApiError::ClientRateLimited(wait.max(Duration::from_secs(1)));
             (error.into_response(), 0, wait.as_secs_f64())

@@ -121,6 +121,14 @@ fn describe() {
         Unit::Seconds,
         "Ledger query duration, by operation (settle, heartbeat, unknown_open)"
     );
+    describe_gauge!(
+        "refund_gateway_coordination_available",
+        "With [coordination]: 1 while Redis answers (limits shared), 0 while limits fall back"
+    );
+    describe_counter!(
+        "refund_gateway_coordination_fallbacks_total",
+        "Acquires that could not use Redis and fell back, by limit (outbound, client)"
+    );
 }
 
 /// Counters whose label values are a fixed few start at 0, so a dashboard's rate shows 0

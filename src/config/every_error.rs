@@ -12,9 +12,9 @@ use figment::{Figment, Provider};
 use serde::de::DeserializeOwned;
 
 use super::{
-    BatchConfig, ClientConfig, ConfigError, EventsConfig, FixturesConfig, IdempotencyConfig,
-    InstanceSpec, LogConfig, MetricsConfig, ReconcileConfig, ServerConfig, StorageConfig,
-    TracingConfig, WebhookConfig, ENV_PREFIX,
+    BatchConfig, ClientConfig, ConfigError, CoordinationConfig, EventsConfig, FixturesConfig,
+    IdempotencyConfig, InstanceSpec, LogConfig, MetricsConfig, ReconcileConfig, ServerConfig,
+    StorageConfig, TracingConfig, WebhookConfig, ENV_PREFIX,
 };
 
 /// The top-level sections a config may have (`RawConfig`'s fields: keep the two alike).
@@ -32,6 +32,7 @@ const SECTIONS: &[&str] = &[
     "fixtures",
     "events",
     "webhooks",
+    "coordination",
 ];
 
 /// Every error `Config::load` could stop at, and the provider instances that read (for the
@@ -80,6 +81,7 @@ pub fn every_error(path: &Path) -> (Vec<ConfigError>, Vec<InstanceSpec>) {
     section("fixtures", read::<FixturesConfig>);
     section("events", read::<EventsConfig>);
     section("webhooks", read::<Vec<WebhookConfig>>);
+    section("coordination", read::<CoordinationConfig>);
     let mut specs = Vec::new();
     match figment.extract_inner::<BTreeMap<String, Dict>>("providers") {
         Ok(providers) => {

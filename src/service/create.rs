@@ -144,7 +144,8 @@ impl Refunds {
         // once the ledger holds the outcome, so the next lookup finds the refund and its
         // ledger id together.
         self.lookups
-            .invalidate_target(&instance.name, &request.target);
+            .invalidate_everywhere(&instance.name, &request.target)
+            .await;
         answer
     }
 

@@ -17,10 +17,13 @@
 //! clients), filled once by the caller when the entry is made: a cached answer needs no
 //! database work, and a create on the target drops the entry, so the next lookup finds
 //! the new refund and its id together.
+//!
+//! With `[coordination]`, a create's invalidation reaches every gateway
+//! (`cache_invalidation`); a gateway not subscribed to them bypasses its cache.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use moka::future::Cache;
@@ -32,6 +35,7 @@ mod quote;
 
 pub use listing::{LedgerId, Listing};
 
+use super::cache_invalidation::{self, drop_target, Invalidations};
 use super::lookup_retry::with_retries;
 use super::outbound_limit::Purpose;
 use crate::config::CacheBounds;
@@ -49,8 +53,8 @@ enum Lookup {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
-    instance: InstanceName,
+pub(super) struct Key {
+    pub(super) instance: InstanceName,
     lookup: Lookup,
 }
 
@@ -62,10 +66,10 @@ enum Answer {
 }
 
 #[derive(Clone)]
-struct Entry {
+pub(super) struct Entry {
     answer: Answer,
     /// The targets these refunds belong to, for invalidation by a create.
-    targets: Arc<Vec<String>>,
+    pub(super) targets: Arc<Vec<String>>,
     ttl: Duration,
     weight: u32,
 }
@@ -108,6 +112,8 @@ impl CacheStatus {
 
 pub struct LookupCache {
     cache: Cache<Key, Entry>,
+    /// Invalidations shared with other gateways, with `[coordination]`.
+    shared: OnceLock<Invalidations>,
     /// Live lookups in progress, per key.
     live: std::sync::Mutex<HashMap<Key, Arc<LiveTurns>>>,
 }
@@ -148,6 +154,7 @@ impl LookupCache {
             .build();
         LookupCache {
             cache,
+            shared: OnceLock::new(),
             live: Default::default(),
         }
     }
@@ -229,6 +236,8 @@ impl LookupCache {
         I: FnOnce(&[Refund]) -> IFut,
         IFut: std::future::Future<Output = Vec<Option<LedgerId>>>,
     {
+        // Not hearing other gateways' creates, nothing cached can be trusted.
+        let live = live || self.shared.get().is_some_and(|s| !s.is_subscribed());
         let ttls = &instance.traffic.cache;
         let listed = match &key.lookup {
             Lookup::List(target) => serde_json::from_str::<Target>(target).ok(),
@@ -342,18 +351,21 @@ impl LookupCache {
 
     /// Drops every cached lookup of `instance` that concerns `target`.
     pub fn invalidate_target(&self, instance: &InstanceName, target: &Target) {
-        let stale = target_keys(target);
-        if stale.is_empty() {
-            return;
+        drop_target(&self.cache, instance, target);
+    }
+
+    /// `invalidate_target` here and, with `[coordination]`, on every other gateway.
+    pub async fn invalidate_everywhere(&self, instance: &InstanceName, target: &Target) {
+        self.invalidate_target(instance, target);
+        if let Some(shared) = self.shared.get() {
+            shared.publish(instance, target).await;
         }
-        let instance = instance.clone();
-        let result = self.cache.invalidate_entries_if(move |key, entry| {
-            key.instance == instance && entry.targets.iter().any(|t| stale.contains(t))
-        });
-        if let Err(e) = result {
-            // Only possible if the builder lacked invalidation closures: clear everything.
-            tracing::error!(error = %e, "lookup cache invalidation failed; clearing the cache");
-            self.cache.invalidate_all();
-        }
+    }
+
+    /// Hears (and tells) other gateways' invalidations through Redis from now on.
+    pub fn share(&self, coordination: std::sync::Arc<crate::coordination::Coordination>) {
+        let _ = self
+            .shared
+            .set(cache_invalidation::start(coordination, self.cache.clone()));
     }
 }

@@ -6,10 +6,14 @@
 //! before they may join the line, so however many lookups clients ask for (`no-cache` ones
 //! included), the rest of the vendor budget stays free for creates. Whether a call is part
 //! of a create or a lookup is said by the caller with `Purpose::scope`.
+//!
+//! With `[coordination]` (`share`), the pace is held in Redis for every gateway: Redis says
+//! "now" or "retry after", the line and `max_wait` stay here. While Redis is unavailable
+//! the pace falls back to this gateway's share (`limit / expected_gateways`), or refuses.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -17,17 +21,42 @@ use refund_provider::TransportError;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::config::RateLimitConfig;
+use crate::config::{OnUnavailable, RateLimitConfig};
+use crate::coordination::redis_pace::Budget;
+use crate::coordination::{Coordination, Decision, Rate};
 
 /// How long a 429 without Retry-After pauses the instance.
 const DEFAULT_VENDOR_PAUSE: Duration = Duration::from_secs(1);
 /// Waiting for a pause is bounded by this when no rate limit (and so no max_wait) is set.
 const PAUSE_WAIT_WITHOUT_LIMIT: Duration = Duration::from_secs(2);
+/// How far ahead the head of the line reserves its turn in the shared pace. Each gateway
+/// holds at most one reservation per budget (only the head of its line asks), so this only
+/// bounds how long a reserved turn can be lost if its caller gives up.
+const RESERVE_AHEAD: Duration = Duration::from_millis(500);
+/// The shared pace runs this much below the configured rate. Turns are reserved back to back
+/// in Redis time, but each leaves from a different process: one that leaves late while the
+/// next leaves on time puts two turns closer together at the vendor than the pace. 5 % of
+/// headroom absorbs a late turn without the vendor ever seeing more than its limit.
+const SHARED_HEADROOM: f64 = 0.95;
+/// With `on_unavailable = "refuse"`, how often a waiting call asks Redis again.
+const REFUSED_RETRY: Duration = Duration::from_millis(100);
 
 pub struct OutboundLimit {
     pace: Option<Pace>,
     paused_until: Mutex<Option<Instant>>,
     waiting: AtomicUsize,
+    /// The pace held in Redis for every gateway, once `share` is called.
+    shared: OnceLock<Shared>,
+}
+
+/// The instance's pace in Redis, and this gateway's share of it for when Redis is away.
+struct Shared {
+    coordination: Arc<Coordination>,
+    instance: String,
+    /// This gateway's share of the pace; none without a pace (only pauses are shared).
+    fallback: Option<Buckets>,
+    /// Whether the last turn was decided by `fallback`.
+    falling_back: std::sync::atomic::AtomicBool,
 }
 
 /// What a vendor call is for, as the caller says around it (`Purpose::scope`). A call
@@ -55,11 +84,53 @@ impl Purpose {
 
 struct Pace {
     config: RateLimitConfig,
+    local: Buckets,
+    /// Tokio's mutex is fair: callers get their turn in arrival order.
+    line: tokio::sync::Mutex<()>,
+}
+
+/// A pace held in this process.
+struct Buckets {
     limiter: DefaultDirectRateLimiter,
     /// The lookups' own pace, at `lookup_share` of `limiter`'s.
     lookups: DefaultDirectRateLimiter,
-    /// Tokio's mutex is fair: callers get their turn in arrival order.
-    line: tokio::sync::Mutex<()>,
+}
+
+impl Buckets {
+    fn new(rate: Rate, lookup_share: f64) -> Buckets {
+        let quota = |per_second: f64, burst: f64| {
+            let period = Duration::from_secs_f64(1.0 / per_second);
+            let burst = NonZeroU32::new(burst.ceil() as u32).unwrap_or(NonZeroU32::MIN);
+            Quota::with_period(period)
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                .allow_burst(burst)
+        };
+        let burst = f64::from(rate.burst);
+        Buckets {
+            limiter: RateLimiter::direct(quota(rate.per_second, burst)),
+            lookups: RateLimiter::direct(quota(
+                rate.per_second * lookup_share,
+                burst * lookup_share,
+            )),
+        }
+    }
+}
+
+impl Pace {
+    fn rate(&self) -> Rate {
+        Rate {
+            per_second: self.config.per_second,
+            burst: self.config.burst(),
+        }
+    }
+
+    fn lookup_rate(&self) -> Rate {
+        let share = self.config.lookup_share;
+        Rate {
+            per_second: self.config.per_second * share,
+            burst: (f64::from(self.config.burst()) * share).ceil().max(1.0) as u32,
+        }
+    }
 }
 
 /// What `GET /v1/providers` shows.
@@ -89,18 +160,12 @@ impl Drop for WaitGuard<'_> {
 impl OutboundLimit {
     pub fn new(config: Option<RateLimitConfig>) -> Self {
         let pace = config.map(|config| {
-            let quota = |per_second: f64, burst: f64| {
-                let period = Duration::from_secs_f64(1.0 / per_second);
-                let burst = NonZeroU32::new(burst.ceil() as u32).unwrap_or(NonZeroU32::MIN);
-                Quota::with_period(period)
-                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                    .allow_burst(burst)
+            let rate = Rate {
+                per_second: config.per_second,
+                burst: config.burst(),
             };
-            let burst = f64::from(config.burst());
-            let share = config.lookup_share;
             Pace {
-                limiter: RateLimiter::direct(quota(config.per_second, burst)),
-                lookups: RateLimiter::direct(quota(config.per_second * share, burst * share)),
+                local: Buckets::new(rate, config.lookup_share),
                 config,
                 line: tokio::sync::Mutex::new(()),
             }
@@ -109,7 +174,25 @@ impl OutboundLimit {
             pace,
             paused_until: Mutex::new(None),
             waiting: AtomicUsize::new(0),
+            shared: OnceLock::new(),
         }
+    }
+
+    /// Holds the pace (and vendor pauses) of `instance` in Redis from now on, shared by
+    /// every gateway configured alike. Without a rate limit only pauses are shared.
+    pub fn share(&self, coordination: Arc<Coordination>, instance: &str) {
+        let fallback = self.pace.as_ref().map(|pace| {
+            Buckets::new(
+                pace.rate().share(coordination.expected_gateways()),
+                pace.config.lookup_share,
+            )
+        });
+        let _ = self.shared.set(Shared {
+            coordination,
+            instance: instance.to_string(),
+            fallback,
+            falling_back: std::sync::atomic::AtomicBool::new(false),
+        });
     }
 
     /// The longest a call waits in line before it is refused.
@@ -133,16 +216,31 @@ impl OutboundLimit {
             tokio::time::sleep_until(until).await;
         }
         let Some(pace) = &self.pace else {
+            if let Some(shared) = self.shared.get() {
+                // No pace, but a pause asked by the vendor through another gateway holds.
+                return tokio::time::timeout_at(deadline, shared.paused(pace_free()))
+                    .await
+                    .map_err(|_| TransportError::Throttled {
+                        retry_after: Duration::from_secs(1),
+                    });
+            }
             return Ok(());
         };
         let lookup = Purpose::current() == Purpose::Lookup;
+        let shared = self.shared.get();
         let turn = async {
             if lookup {
                 // A lookup first waits for its own share, outside the line creates use.
-                pace.lookups.until_ready().await;
+                match shared {
+                    Some(shared) => shared.turn(true, pace.lookup_rate()).await,
+                    None => pace.local.lookups.until_ready().await,
+                }
             }
             let _line = pace.line.lock().await;
-            pace.limiter.until_ready().await;
+            match shared {
+                Some(shared) => shared.turn(false, pace.rate()).await,
+                None => pace.local.limiter.until_ready().await,
+            }
         };
         tokio::time::timeout_at(deadline, turn)
             .await
@@ -165,6 +263,11 @@ impl OutboundLimit {
             let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             if paused.is_none_or(|current| current < until) {
                 *paused = Some(until);
+            }
+            if let Some(shared) = self.shared.get() {
+                let coordination = shared.coordination.clone();
+                let instance = shared.instance.clone();
+                tokio::spawn(async move { coordination.pause(&instance, pause).await });
             }
             tracing::warn!(
                 pause_ms = pause.as_millis() as u64,
@@ -206,5 +309,84 @@ impl OutboundLimit {
             let burst = p.config.burst();
             (burst, f64::from(burst) / p.config.per_second)
         })
+    }
+}
+
+/// An unlimited rate, for instances without a pace that still share vendor pauses.
+fn pace_free() -> Rate {
+    Rate {
+        per_second: 1_000_000.0,
+        burst: 1_000_000,
+    }
+}
+
+impl Shared {
+    /// Waits for a turn of the shared pace (the whole one, or the lookups' share): Redis
+    /// says when; while it cannot, this gateway's share of the pace decides, or nothing
+    /// goes (`refuse`) and the caller's `max_wait` ends the wait.
+    async fn turn(&self, lookup: bool, rate: Rate) {
+        let budget = if lookup {
+            Budget::Lookups(&self.instance)
+        } else {
+            Budget::Instance(&self.instance)
+        };
+        let shared_rate = Rate {
+            per_second: rate.per_second * SHARED_HEADROOM,
+            burst: rate.burst,
+        };
+        loop {
+            match self
+                .coordination
+                .reserve(budget, shared_rate, RESERVE_AHEAD)
+                .await
+            {
+                Decision::Allowed { after, .. } => {
+                    self.falling_back.store(false, Ordering::SeqCst);
+                    if !after.is_zero() {
+                        // (A zero sleep still waits for the timer's next tick: ~1 ms.)
+                        tokio::time::sleep(after).await;
+                    }
+                    return;
+                }
+                Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
+                Decision::Unavailable => {
+                    self.coordination.count_fallback("outbound");
+                    match self.coordination.on_unavailable() {
+                        OnUnavailable::LocalShare => {
+                            if let Some(fallback) = &self.fallback {
+                                if !self.falling_back.swap(true, Ordering::SeqCst) {
+                                    // The shared budget may just have been spent: the
+                                    // share starts empty, not with a burst on top.
+                                    let _ = fallback.limiter.check();
+                                    let _ = fallback.lookups.check();
+                                }
+                                let local = if lookup {
+                                    &fallback.lookups
+                                } else {
+                                    &fallback.limiter
+                                };
+                                local.until_ready().await;
+                            }
+                            return;
+                        }
+                        OnUnavailable::Refuse => tokio::time::sleep(REFUSED_RETRY).await,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits out a pause of the instance shared through Redis (instances without a pace).
+    async fn paused(&self, rate: Rate) {
+        loop {
+            match self
+                .coordination
+                .take(Budget::Instance(&self.instance), rate)
+                .await
+            {
+                Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
+                Decision::Allowed { .. } | Decision::Unavailable => return,
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod contract_check;
 pub mod process;
+pub mod redis_server;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

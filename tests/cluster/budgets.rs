@@ -1,0 +1,307 @@
+//! Three gateway processes work one 600-item batch across two provider instances paced at
+//! 20 per second each: the vendors never see more than the limit plus burst in any second,
+//! the run takes (vendor calls)/40 s, and every target is refunded once; also with a gateway killed
+//! midway, and with Redis stopped midway (each gateway then keeps to its share).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::process::{write_config, GatewayProcess, VendorSandbox};
+use crate::support::redis_server::{self, RedisServer};
+use crate::support::secret_file;
+
+const PER_SECOND: usize = 20;
+const BURST: usize = 1;
+const ITEMS: usize = 600;
+const GATEWAYS: usize = 3;
+/// Requests a vendor may see in one second beyond `limit + burst` because a call allowed
+/// on time left its gateway late (a process descheduled on a loaded machine) and the next
+/// left on time. One in a second while Redis holds the pace; one per gateway when each
+/// paces itself (fallback). The budget itself is exact (see the run time and the fallback
+/// rate); this is the clock of the measurement, not extra calls.
+const SEND_JITTER: usize = 1;
+
+// The vendors' logs are written by this test process: its runtime has threads of its own so
+// that a request is logged when it arrives, not when a single busy thread gets to it.
+
+fn instance(name: &str, vendor: &VendorSandbox) -> String {
+    format!(
+        "[providers.{name}]\nkind = \"fourvenues\"\nbase_url = \"{}\"\napi_key = {{ file = \"{}\" }}\n\
+         timeout = \"2s\"\nsettle_window = \"1s\"\n\
+         rate_limit = {{ per_second = {PER_SECOND}, burst = {BURST}, max_wait = \"20s\" }}\n",
+        vendor.base_url(),
+        secret_file("fourvenues-sandbox-key")
+    )
+}
+
+struct Cluster {
+    vendors: [VendorSandbox; 2],
+    gateways: Vec<Option<GatewayProcess>>,
+}
+
+impl Cluster {
+    async fn start(redis_url: &str) -> Cluster {
+        let admin = postgres_admin();
+        let database = crate::support::postgres_database(&admin).await;
+        let vendors = [
+            VendorSandbox::start("fourvenues", "").await,
+            VendorSandbox::start("fourvenues", "").await,
+        ];
+        let config = write_config(
+            "cluster",
+            &format!(
+                "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"{database}\"\n\
+                 [reconcile]\ninterval = \"300ms\"\n[batches]\nlease_margin = \"1s\"\nconcurrency = 8\n\n{}\n{}\n{}",
+                // What is measured is the sharing: a loaded test machine's hiccups must not
+                // time acquires out into the fallback (tested with Redis stopped).
+                redis_server::coordination(redis_url, GATEWAYS as u32, "acquire_timeout = \"1s\""),
+                instance("fa", &vendors[0]),
+                instance("fb", &vendors[1]),
+            ),
+        );
+        let gateways = (0..GATEWAYS)
+            .map(|_| Some(GatewayProcess::spawn(&config)))
+            .collect();
+        Cluster { vendors, gateways }
+    }
+
+    fn base(&self) -> String {
+        self.gateways
+            .iter()
+            .flatten()
+            .last()
+            .expect("a gateway runs")
+            .base_url
+            .clone()
+    }
+
+    async fn submit(&self) -> String {
+        let items: Vec<Value> = (0..ITEMS)
+            .map(|i| {
+                json!({"provider": if i % 2 == 0 { "fa" } else { "fb" },
+                       "target": {"tickets": [format!("bulk-{i}")]},
+                       "amount": {"value": "10", "currency": "EUR"}, "reason": "event cancelled"})
+            })
+            .collect();
+        let created: Value = reqwest::Client::new()
+            .post(format!("{}/v1/refund-batches", self.base()))
+            .header("idempotency-key", "cluster-batch")
+            .json(&json!({ "items": items }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["id"].as_str().expect("batch accepted").to_string()
+    }
+
+    /// Targets refunded so far, as the vendors saw them.
+    fn refunded(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for vendor in &self.vendors {
+            for entry in vendor.log() {
+                if entry.method == "PUT" && entry.status == 200 {
+                    let ticket = entry
+                        .path
+                        .trim_start_matches("/tickets/")
+                        .trim_end_matches("/refund")
+                        .to_string();
+                    *counts.entry(ticket).or_insert(0) += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    async fn wait_for_refunds(&self, count: usize) -> Instant {
+        let started = Instant::now();
+        while self.refunded().len() < count {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "only {} refunds",
+                self.refunded().len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Instant::now()
+    }
+
+    /// Polls the batch until nothing is left to do or settle.
+    async fn settled(&self, id: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let url = format!("{}/v1/refund-batches/{id}", self.base());
+            let report: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+            let busy = ["queued", "in_flight", "pending", "unknown"]
+                .iter()
+                .any(|k| report["counts"][*k].as_u64().unwrap_or(0) > 0);
+            if report["status"] != "open" && !busy {
+                return report;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "batch did not settle: {report}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every target refunded exactly once, by the vendors and by the ledger.
+    fn assert_each_once(&self, report: &Value) {
+        let refunded = self.refunded();
+        assert_eq!(refunded.len(), ITEMS, "{report}");
+        assert!(
+            refunded.values().all(|n| *n == 1),
+            "a target was refunded twice"
+        );
+        assert_eq!(report["counts"]["succeeded"], ITEMS, "{report}");
+    }
+
+    /// Every request each vendor got (any method: lookups spend the budget too).
+    fn times(&self) -> Vec<Vec<Instant>> {
+        self.vendors
+            .iter()
+            .map(|v| v.log().iter().map(|l| l.at).collect())
+            .collect()
+    }
+}
+
+/// The PostgreSQL server of `REFUND_GATEWAY_TEST_POSTGRES`, else the one `.ci/postgres.sh`
+/// starts (as CI does): this test never skips.
+fn postgres_admin() -> String {
+    if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
+        return admin;
+    }
+    let out = std::process::Command::new("bash")
+        .arg(crate::support::repo_path(".ci/postgres.sh"))
+        .output()
+        .expect(".ci/postgres.sh runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .strip_prefix("export REFUND_GATEWAY_TEST_POSTGRES=")
+        .unwrap_or_else(|| panic!("no PostgreSQL for the cluster tests: {text}"))
+        .to_string()
+}
+
+/// The most requests in any one-second window starting at a request at or after `from`.
+fn busiest_second(times: &[Instant], from: Option<Instant>) -> usize {
+    let mut times = times.to_vec();
+    times.sort();
+    (0..times.len())
+        .filter(|i| from.is_none_or(|from| times[*i] >= from))
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn span(times: &[Vec<Instant>]) -> Duration {
+    let all: Vec<Instant> = times.iter().flatten().copied().collect();
+    let first = all.iter().min().expect("vendor requests");
+    let last = all.iter().max().expect("vendor requests");
+    last.duration_since(*first)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_gateways_keep_to_one_budget_per_vendor_account() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
+    let cluster = Cluster::start(&redis_server::shared_url()).await;
+    let id = cluster.submit().await;
+    let report = cluster.settled(&id).await;
+    cluster.assert_each_once(&report);
+    let times = cluster.times();
+    for (vendor, times) in times.iter().enumerate() {
+        let busiest = busiest_second(times, None);
+        assert!(
+            busiest <= PER_SECOND + BURST + SEND_JITTER,
+            "vendor {vendor}: {busiest} requests within one second"
+        );
+    }
+    // As fast as the budget allows, no slower: the vendors' calls at 2 x 20 per second,
+    // within 10 %. (A Fourvenues refund is two calls, a ticket read and the refund: 600
+    // items are about 1200 calls, 30 s.)
+    let took = span(&times).as_secs_f64();
+    let calls: usize = times.iter().map(Vec::len).sum();
+    assert!(calls >= ITEMS, "{calls} vendor calls");
+    let expected = calls as f64 / (2 * PER_SECOND) as f64;
+    let busiest: Vec<usize> = times.iter().map(|t| busiest_second(t, None)).collect();
+    eprintln!("three gateways: {calls} vendor calls in {took:.2} s (budget: {expected:.2} s), busiest seconds {busiest:?}");
+    assert!(
+        (took - expected).abs() <= expected * 0.1,
+        "the run took {took:.2} s, expected {expected} s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_killed_midway_leaves_the_budget_and_the_batch_whole() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
+    let mut cluster = Cluster::start(&redis_server::shared_url()).await;
+    let id = cluster.submit().await;
+    cluster.wait_for_refunds(ITEMS / 2).await;
+    cluster.gateways[0].take().expect("first gateway").kill();
+    let report = cluster.settled(&id).await;
+    cluster.assert_each_once(&report);
+    let times = cluster.times();
+    for (vendor, times) in times.iter().enumerate() {
+        let busiest = busiest_second(times, None);
+        assert!(
+            busiest <= PER_SECOND + BURST + SEND_JITTER,
+            "vendor {vendor}: {busiest} requests within one second"
+        );
+    }
+    let took = span(&times).as_secs_f64();
+    let calls: usize = times.iter().map(Vec::len).sum();
+    let fastest = (calls - 2 * BURST) as f64 / (2 * PER_SECOND) as f64;
+    assert!(
+        took >= fastest,
+        "{calls} calls in {took:.2} s: over the budget"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_stopped_midway_each_gateway_keeps_to_its_share() {
+    let _turn = crate::ONE_AT_A_TIME.lock().await;
+    let mut redis = RedisServer::start();
+    let cluster = Cluster::start(&redis.url()).await;
+    let id = cluster.submit().await;
+    cluster.wait_for_refunds(ITEMS / 3).await;
+    redis.stop();
+    let stopped = Instant::now();
+    let report = cluster.settled(&id).await;
+    cluster.assert_each_once(&report);
+    for (vendor, times) in cluster.times().iter().enumerate() {
+        let before: Vec<Instant> = times.iter().copied().filter(|t| *t < stopped).collect();
+        let shared = busiest_second(&before, None);
+        assert!(
+            shared <= PER_SECOND + BURST + SEND_JITTER,
+            "vendor {vendor}: {shared} requests within one second while Redis ran"
+        );
+        // Each of the three keeps to 20/3 per second: at most 7 in a second each, once the
+        // calls Redis allowed before it stopped have arrived.
+        let settled = stopped + Duration::from_secs(1);
+        let alone = busiest_second(times, Some(settled));
+        assert!(
+            alone <= PER_SECOND + BURST + GATEWAYS * SEND_JITTER,
+            "vendor {vendor}: {alone} requests within one second without Redis"
+        );
+        let after: Vec<&Instant> = times.iter().filter(|t| **t >= settled).collect();
+        assert!(
+            after.len() > 100,
+            "vendor {vendor}: only {} calls after the stop",
+            after.len()
+        );
+        let last = after.iter().max().expect("calls after the stop");
+        let rate = after.len() as f64 / last.duration_since(settled).as_secs_f64();
+        assert!(
+            rate <= PER_SECOND as f64,
+            "vendor {vendor}: {rate:.1} calls per second without Redis"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Several gateways sharing vendor budgets through one Redis (`[coordination]`): real
+//! gateway processes on one PostgreSQL ledger, real Redis servers, and vendor sandboxes
+//! whose own request logs are the measurement.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod budgets;
+mod sharing;
+
+/// One test at a time: these measure pacing at the vendors, and nine gateways plus other
+/// tests at once on a small machine would measure its scheduling instead.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -1,0 +1,128 @@
+//! Redis for the tests of gateways sharing budgets: the shared server `.ci/redis.sh`
+//! starts (`REFUND_GATEWAY_TEST_REDIS`), else one started here for this test process, and
+//! private servers for tests that stop Redis midway. Tests namespace their keys with a
+//! unique `key_prefix`, so parallel tests never share a budget.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A `redis-server` child on a free loopback port; killed when dropped.
+pub struct RedisServer {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl RedisServer {
+    pub fn start() -> RedisServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut server = RedisServer { child: None, port };
+        server.restart(&[]);
+        server
+    }
+
+    /// A server that wants this password (`requirepass`).
+    pub fn start_with_password(password: &str) -> RedisServer {
+        let mut server = RedisServer::start();
+        server.stop();
+        server.restart(&["--requirepass", password]);
+        server
+    }
+
+    /// (Re)starts the server on its port, empty.
+    pub fn restart(&mut self, args: &[&str]) {
+        let port = self.port;
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (bash .ci/redis.sh installs it)");
+        self.child = Some(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: Redis is gone, as in a crash.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The Redis every test may share (keys namespaced per test).
+pub fn shared_url() -> String {
+    static OWN: OnceLock<RedisServer> = OnceLock::new();
+    match std::env::var("REFUND_GATEWAY_TEST_REDIS") {
+        Ok(url) => url,
+        Err(_) => OWN.get_or_init(RedisServer::start).url(),
+    }
+}
+
+/// A `[coordination]` section on `url` with a key prefix of its own.
+pub fn coordination(url: &str, expected_gateways: u32, extra: &str) -> String {
+    format!(
+        "[coordination]\nredis = {{ url = \"{url}\" }}\nexpected_gateways = {expected_gateways}\n\
+         key_prefix = \"{}\"\n{extra}\n",
+        super::unique("rg-test")
+    )
+}
+
+/// A command to Redis, its answer as text.
+pub fn command(url: &str, args: &[&str]) -> redis::Value {
+    let mut conn = redis::Client::open(url)
+        .and_then(|c| c.get_connection())
+        .expect("Redis reachable");
+    let mut cmd = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        cmd.arg(*arg);
+    }
+    cmd.query(&mut conn).expect("Redis answers")
+}
+
+/// Blocks until Redis stops answering (a `DEBUG SLEEP` sent elsewhere has begun).
+pub fn wait_until_asleep(url: &str) {
+    let started = Instant::now();
+    loop {
+        // Not even a connection's handshake is answered, or no PING: asleep.
+        let Ok(mut conn) = redis::Client::open(url)
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(100)))
+        else {
+            return;
+        };
+        conn.set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("read timeout");
+        if redis::cmd("PING").query::<String>(&mut conn).is_err() {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "Redis never went to sleep"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
