@@ -220,10 +220,17 @@ run() { # $1: case, then wrk's arguments
   rps[$name]=$RPS p50[$name]=$P50 p99[$name]=$P99 errs[$name]=$ERRS
 }
 
+# Each server (nginx too) gets a warm-up before its cases: a gateway process that sat idle while
+# nginx was measured serves its first seconds of load about a fifth slower (page faults,
+# allocator and scheduler warm-up; seen with this session's and earlier binaries alike).
+warm() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-3s}" "$@" >/dev/null; }
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $(nproc) cores, all on 127.0.0.1"
+warm "http://$BARE$VENDOR_PATH"
 run bare "http://$BARE$VENDOR_PATH"
 run pass "http://$NGINX_PASS$VENDOR_PATH"
+warm "http://$NGINX_CACHE$VENDOR_PATH"
 run cache "http://$NGINX_CACHE$VENDOR_PATH"
+warm "$LIST"
 run list_cached "$LIST"
 run list_live -H 'Cache-Control: no-cache' "$LIST"
 run get_cached "$GET"

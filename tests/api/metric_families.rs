@@ -15,21 +15,11 @@ use crate::support::{repo_path, temp_database, unique};
 
 /// (name, labels as `k="v"` pairs sorted, value) of every sample.
 fn samples(text: &str) -> Vec<(String, String, f64)> {
-    text.lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|line| {
-            let (series, value) = line.rsplit_once(' ').expect("`series value`");
-            let (name, labels) = match series.split_once('{') {
-                Some((n, rest)) => (n, rest.trim_end_matches('}')),
-                None => (series, ""),
-            };
-            let mut pairs: Vec<&str> = labels.split(',').filter(|p| !p.is_empty()).collect();
-            pairs.sort();
-            (
-                name.into(),
-                pairs.join(","),
-                value.parse().expect("a number"),
-            )
+    crate::metrics::parse(text)
+        .into_iter()
+        .map(|(name, labels, value)| {
+            let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            (name, pairs.join(","), value)
         })
         .collect()
 }

@@ -10,10 +10,10 @@ use crate::support::process::{write_config, GatewayProcess};
 use crate::support::{secret_file, temp_database, unique, TestGateway};
 
 /// One sample: metric name, labels, value.
-type Sample = (String, BTreeMap<String, String>, f64);
+pub(crate) type Sample = (String, BTreeMap<String, String>, f64);
 
 /// The Prometheus text format, as much of it as the exporter writes.
-fn parse(text: &str) -> Vec<Sample> {
+pub(crate) fn parse(text: &str) -> Vec<Sample> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|line| {
