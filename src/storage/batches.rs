@@ -434,15 +434,6 @@ impl Storage {
         Ok(())
     }
 
-    /// Every item of a batch with its refund's status, for the report.
-    pub async fn batch_items(&self, batch_id: &str) -> Result<Vec<ItemView>, StorageError> {
-        let rows = sqlx::query(&format!("{ITEM_VIEW} WHERE i.batch_id = $1 ORDER BY i.seq"))
-            .bind(batch_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(item_view).collect()
-    }
-
     /// A page of a batch's items after `after_seq`.
     pub async fn batch_items_page(
         &self,
