@@ -5,7 +5,7 @@
 # validates the served OpenAPI document with an outside validator. Needs only the Rust
 # toolchain on a fresh Debian machine (and apt-get/pip to reach their registries).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")"
 
 echo "== PostgreSQL for the ledger tests"
 eval "$(bash .ci/postgres.sh)"
