@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod follow;
 pub mod ledger_index;
+mod periodic;
 pub mod quotes;
 pub mod reads;
 pub mod reconcile;

@@ -156,21 +156,16 @@ pub fn spawn_purge(
     every: Duration,
     retention: Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = state.upgrade() else { break };
-            match state
-                .storage
-                .purge_events(retention.as_millis() as i64)
-                .await
-            {
-                Ok(0) => {}
-                Ok(count) => tracing::info!(count, "events past their retention purged"),
-                Err(e) => tracing::warn!(error = %e, "event purge failed; will try again"),
-            }
+    let now = tokio::time::Instant::now();
+    super::periodic::every(state, now, every, move |state| async move {
+        match state
+            .storage
+            .purge_events(retention.as_millis() as i64)
+            .await
+        {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "events past their retention purged"),
+            Err(e) => tracing::warn!(error = %e, "event purge failed; will try again"),
         }
     })
 }

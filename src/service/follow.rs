@@ -179,15 +179,10 @@ impl Refunds {
 /// Polls refunds not final at their vendor every `[events] follow_interval`, until the
 /// service is dropped.
 pub fn spawn(state: Weak<Refunds>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = state.upgrade() else { break };
-            if let Err(e) = state.follow_once().await {
-                tracing::warn!(error = %e, "following refunds at their vendors failed; will try again");
-            }
+    let now = tokio::time::Instant::now();
+    super::periodic::every(state, now, every, |state| async move {
+        if let Err(e) = state.follow_once().await {
+            tracing::warn!(error = %e, "following refunds at their vendors failed; will try again");
         }
     })
 }

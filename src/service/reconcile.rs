@@ -193,16 +193,11 @@ pub fn spawn(
     every: Duration,
     key_retention: Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        // The first pass waits one interval: start-up already marked interrupted intents.
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = state.upgrade() else { break };
-            if let Err(e) = run_once(&state, key_retention).await {
-                tracing::warn!(error = %e, "reconciler pass failed; will try again");
-            }
+    // The first pass waits one interval: start-up already marked interrupted intents.
+    let first = tokio::time::Instant::now() + every;
+    super::periodic::every(state, first, every, move |state| async move {
+        if let Err(e) = run_once(&state, key_retention).await {
+            tracing::warn!(error = %e, "reconciler pass failed; will try again");
         }
     })
 }
