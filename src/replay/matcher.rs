@@ -37,16 +37,7 @@ impl From<&SandboxRequest> for ReceivedRequest {
                     .collect()
             })
             .unwrap_or_default();
-        let headers = r
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = refund_provider::fixture_match::header_texts(&r.headers);
         ReceivedRequest {
             method: r.method.to_string(),
             path: r.path.clone(),

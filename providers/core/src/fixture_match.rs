@@ -41,6 +41,20 @@ pub struct RequestParts<'a> {
     pub body: &'a [u8],
 }
 
+/// A request's headers as the matcher reads them: by name, each value as text (lossy,
+/// as a recording would show it). The replay vendor and the fixture transport both use it.
+pub fn header_texts(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Every way `received` differs from `expected`, one line each (a body's differences as
 /// one line starting with `body`); empty when it matches.
 pub fn diff_request(expected: &ExpectedRequest, received: &RequestParts<'_>) -> Vec<String> {

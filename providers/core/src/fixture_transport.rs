@@ -202,16 +202,7 @@ pub use crate::fixture_match::recorded_response;
 /// Every way `sent` differs from `expected`, one line each; empty when it matches
 /// (`fixture_match::diff_request`, the replay vendor's rules).
 fn diff(expected: &ExpectedRequest, sent: &SentRequest) -> Vec<String> {
-    let headers: BTreeMap<String, String> = sent
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = crate::fixture_match::header_texts(&sent.headers);
     crate::fixture_match::diff_request(
         expected,
         &crate::fixture_match::RequestParts {
