@@ -165,6 +165,9 @@ async fn the_progress_page_follows_a_running_batch_in_chromium() {
 
     // Open gateway.
     let gw = TestGateway::start(&sandbox_config(4)).await;
+    // The browser first: starting it can take seconds on a loaded machine, and the batch
+    // must still be running when its page opens.
+    let client = browser(&driver, &profile.join("open")).await;
     let r = upload(
         &gw,
         "text/csv",
@@ -175,7 +178,6 @@ async fn the_progress_page_follows_a_running_batch_in_chromium() {
     .await;
     assert_eq!(r.status, 202, "{}", r.text);
     let id = r.body["id"].as_str().unwrap().to_string();
-    let client = browser(&driver, &profile.join("open")).await;
     client
         .goto(&gw.url(&format!("/batches/{id}")))
         .await
