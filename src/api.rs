@@ -112,11 +112,9 @@ pub fn router(
         )),
         None => routes,
     };
-    // Outermost: the client is known before limits and handlers run; the route template
-    // is noted for the access log and metrics (`serve.rs` reports them at the edge).
-    routes
-        .layer(middleware::from_fn_with_state(clients, auth::authenticate))
-        .layer(middleware::from_fn(observe::note_route))
+    // Outermost: the client is known before limits and handlers run; it also notes the
+    // route template for the access log and metrics (`serve.rs` reports them at the edge).
+    routes.layer(middleware::from_fn_with_state(clients, auth::authenticate))
 }
 
 /// The router of a separate metrics listener (`[metrics] listen`): `GET /metrics` only.

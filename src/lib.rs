@@ -43,6 +43,7 @@ pub mod coordination;
 pub mod fixtures;
 pub mod instances;
 pub mod loopback;
+pub mod metric_handles;
 pub mod outbound;
 pub mod record;
 pub mod registry;

@@ -115,6 +115,9 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // The one middleware on every route, so it notes the route template too (a second
+    // middleware layer of its own cost every request a boxed future and a service clone).
+    super::observe::note_route_of(&request);
     let open_path = !request.uri().path().starts_with("/v1/");
     let identified = keys.identify(&request);
     if let (Ok(client), Some(observed)) = (

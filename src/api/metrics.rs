@@ -36,6 +36,8 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("another metrics recorder is installed; /metrics stays empty");
+        } else {
+            crate::metric_handles::recording_started();
         }
         describe();
         zero_series();

@@ -15,6 +15,7 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use tracing::Instrument;
 
+use crate::metric_handles;
 use crate::trace_context::{self, TraceContext};
 
 /// The W3C trace context headers a client may send (passed on to vendors).
@@ -69,15 +70,22 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| ulid::Ulid::new().to_string())
 }
 
-/// Router middleware (`Router::layer`, so it sees the matched route): notes the route
-/// template for the edge.
-pub async fn note_route(request: Request, next: Next) -> Response {
+/// Notes the request's route template for the edge. Called from inside the router (so the
+/// matched route is known) by the one middleware every route has, `auth::authenticate`, or
+/// by `note_route` where there is no authentication.
+pub fn note_route_of(request: &Request) {
     if let (Some(observed), Some(path)) = (
         request.extensions().get::<Arc<Observed>>(),
         request.extensions().get::<MatchedPath>(),
     ) {
         let _ = observed.route.set(path.as_str().to_string());
     }
+}
+
+/// Router middleware noting the route template, for routers without authentication (the
+/// separate metrics listener).
+pub async fn note_route(request: Request, next: Next) -> Response {
+    note_route_of(&request);
     next.run(request).await
 }
 
@@ -132,19 +140,12 @@ where
     span.record("client", observed.client().unwrap_or("-"));
     span.record("status", status);
     let method_label = super::metrics::method_label(&method);
-    metrics::counter!(
-        "refund_gateway_http_requests_total",
-        "route" => route.to_string(),
-        "method" => method_label,
-        "status" => status.to_string(),
-    )
-    .increment(1);
-    metrics::histogram!(
-        "refund_gateway_http_request_duration_seconds",
-        "route" => route.to_string(),
-        "method" => method_label,
-    )
-    .record(elapsed.as_secs_f64());
+    metric_handles::request_answered(
+        route,
+        method_label,
+        response.status().as_str(),
+        elapsed.as_secs_f64(),
+    );
     if replayed {
         metrics::counter!("refund_gateway_idempotent_replays_total").increment(1);
     }

@@ -144,15 +144,12 @@ pub async fn get(
     Extension(client): Extension<Caller>,
     PathId(id): PathId,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    WantsLive(live): WantsLive,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &["include"])?;
     let include_raw = params.include_raw()?;
     let id = RefundId::from_string(id);
-    let (found, cache) = state
-        .service
-        .get(&client, &id, wants_live(&headers))
-        .await?;
+    let (found, cache) = state.service.get(&client, &id, live).await?;
     let instance = (!id.is_ledger())
         .then(|| state.service.instances.get(found.provider()))
         .flatten();
@@ -212,11 +209,11 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     Extension(client): Extension<Caller>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    WantsLive(live): WantsLive,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &LIST_PARAMS)?;
     if TARGET_PARAMS.iter().any(|p| params.has(p)) {
-        vendor_list(&state, &client, &params, &headers).await
+        vendor_list(&state, &client, &params, live).await
     } else {
         ledger_list(&state, &client, &params).await
     }
@@ -226,7 +223,7 @@ async fn vendor_list(
     state: &AppState,
     client: &Client,
     params: &Params,
-    headers: &HeaderMap,
+    live: bool,
 ) -> Result<Response, ApiError> {
     if let Some(p) = LEDGER_PARAMS.iter().find(|p| params.has(p)) {
         return Err(ApiError::parameter(
@@ -249,7 +246,7 @@ async fn vendor_list(
     };
     let service = &state.service;
     let (listing, cache) = service
-        .list_target(client, &provider, &target, wants_live(headers))
+        .list_target(client, &provider, &target, live)
         .await
         .map_err(|e| match e {
             // Target pointers are body pointers; for a list the field is a query parameter.
@@ -329,7 +326,21 @@ fn json_bytes(body: bytes::Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `Cache-Control: no-cache` asks for a live lookup.
+/// `Cache-Control: no-cache` asks for a live lookup. An extractor reading the header in
+/// place: taking the whole `HeaderMap` copies every header of every lookup.
+pub struct WantsLive(pub bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for WantsLive {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(WantsLive(wants_live(&parts.headers)))
+    }
+}
+
 pub(super) fn wants_live(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::CACHE_CONTROL)

@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use moka::future::Cache;
 use refund_provider::{InstanceName, Target};
 use serde::{Deserialize, Serialize};
 
-use super::lookup_cache::{target_keys, Entry, Key};
+use super::lookup_cache::{target_keys, Entries};
 use crate::coordination::invalidation::{self, InvalidationSink};
 use crate::coordination::Coordination;
 
@@ -19,7 +18,7 @@ struct Stale {
 }
 
 struct Sink {
-    cache: Cache<Key, Entry>,
+    cache: Entries,
 }
 
 impl InvalidationSink for Sink {
@@ -44,7 +43,7 @@ pub struct Invalidations {
     inner: invalidation::Invalidations,
 }
 
-pub(super) fn start(coordination: Arc<Coordination>, cache: Cache<Key, Entry>) -> Invalidations {
+pub(super) fn start(coordination: Arc<Coordination>, cache: Entries) -> Invalidations {
     Invalidations {
         inner: invalidation::Invalidations::start(coordination, Arc::new(Sink { cache })),
     }
@@ -67,7 +66,7 @@ impl Invalidations {
 }
 
 /// Drops every cached lookup of `instance` that concerns `target`.
-pub(super) fn drop_target(cache: &Cache<Key, Entry>, instance: &InstanceName, target: &Target) {
+pub(super) fn drop_target(cache: &Entries, instance: &InstanceName, target: &Target) {
     let stale = target_keys(target);
     if stale.is_empty() {
         return;

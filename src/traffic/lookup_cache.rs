@@ -47,7 +47,7 @@ const MIN_ENTRY_WEIGHT: u32 = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Lookup {
     Get(VendorRef),
-    List(String),
+    List(Target),
     /// A quote of a target and an amount (JSON of both).
     Quote(String),
 }
@@ -110,8 +110,13 @@ impl CacheStatus {
     }
 }
 
+/// The cached entries. Keys are hashed with `foldhash`'s randomly seeded quality hasher:
+/// moka's default SipHash was a tenth of a cached lookup's own work (keys hold
+/// caller-supplied targets, so the seed stays random).
+pub(super) type Entries = Cache<Key, Entry, foldhash::quality::RandomState>;
+
 pub struct LookupCache {
-    cache: Cache<Key, Entry>,
+    cache: Entries,
     /// Invalidations shared with other gateways, with `[coordination]`.
     shared: OnceLock<Invalidations>,
     /// Live lookups in progress, per key.
@@ -151,7 +156,7 @@ impl LookupCache {
             .weigher(|_: &Key, entry: &Entry| entry.weight)
             .expire_after(PerEntryTtl)
             .support_invalidation_closures()
-            .build();
+            .build_with_hasher(foldhash::quality::RandomState::default());
         LookupCache {
             cache,
             shared: OnceLock::new(),
@@ -189,7 +194,7 @@ impl LookupCache {
             .map(|refund| vec![refund])
         };
         let ids = |_: &[Refund]| async { Vec::new() };
-        let (listing, status) = self.lookup(instance, key, live, fetch, ids).await?;
+        let (listing, status) = self.lookup(instance, key, None, live, fetch, ids).await?;
         if listing.refunds.is_empty() {
             return Err(ProviderError::new(
                 refund_provider::ErrorKind::NotFound,
@@ -214,18 +219,21 @@ impl LookupCache {
     {
         let key = Key {
             instance: instance.name.clone(),
-            lookup: Lookup::List(serde_json::to_string(target).unwrap_or_default()),
+            lookup: Lookup::List(target.clone()),
         };
         let fetch = || async {
             with_retries(&instance.traffic.retry, || instance.provider.list(target)).await
         };
-        self.lookup(instance, key, live, fetch, ledger_ids).await
+        self.lookup(instance, key, Some(target), live, fetch, ledger_ids)
+            .await
     }
 
+    /// `listed`: the target a list was asked for (its keys invalidate the entry too).
     async fn lookup<F, Fut, I, IFut>(
         &self,
         instance: &Instance,
         key: Key,
+        listed: Option<&Target>,
         live: bool,
         fetch: F,
         ledger_ids: I,
@@ -239,17 +247,13 @@ impl LookupCache {
         // Not hearing other gateways' creates, nothing cached can be trusted.
         let live = live || self.shared.get().is_some_and(|s| !s.is_subscribed());
         let ttls = &instance.traffic.cache;
-        let listed = match &key.lookup {
-            Lookup::List(target) => serde_json::from_str::<Target>(target).ok(),
-            _ => None,
-        };
         let into_entry = |refunds: Vec<Refund>, ledger_ids: Vec<Option<LedgerId>>| {
             let all_final = refunds.iter().all(|r| r.status.is_final());
             let mut targets: Vec<String> = refunds
                 .iter()
                 .flat_map(|r| target_keys(&r.target))
                 .collect();
-            if let Some(t) = &listed {
+            if let Some(t) = listed {
                 targets.extend(target_keys(t));
             }
             let bytes = serde_json::to_vec(&refunds).map(|b| b.len()).unwrap_or(0);
@@ -291,12 +295,14 @@ impl LookupCache {
         Fut: std::future::Future<Output = Result<Entry, ProviderError>>,
     {
         let count = |status: CacheStatus| {
-            metrics::counter!(
+            crate::metric_handles::increment(
                 "refund_gateway_lookup_cache_total",
-                "instance" => instance.name.as_str().to_string(),
-                "result" => status.label(),
-            )
-            .increment(1);
+                &[
+                    ("instance", instance.name.as_str()),
+                    ("result", status.label()),
+                ],
+                1,
+            );
         };
         if live {
             count(CacheStatus::Bypass);
@@ -314,7 +320,7 @@ impl LookupCache {
                 Some((began, result)) if *began >= arrived => result.clone(),
                 _ => {
                     let began = Instant::now();
-                    let result = fill().await;
+                    let result = Box::pin(fill()).await;
                     if let Ok(entry) = &result {
                         self.cache.insert(key.clone(), entry.clone()).await;
                     }
@@ -334,9 +340,12 @@ impl LookupCache {
         let missed = AtomicBool::new(false);
         let entry = self
             .cache
-            .try_get_with(key.clone(), async {
+            .try_get_with(key, async {
                 missed.store(true, Ordering::SeqCst);
-                fill().await
+                // Boxed, so the future handed to the cache (and moved through its layers
+                // on every lookup, hit or not) stays small: the vendor call it may make is
+                // only built, on the heap, on a miss.
+                Box::pin(fill()).await
             })
             .await
             .map_err(|e: Arc<ProviderError>| e.as_ref().clone())?;

@@ -10,7 +10,7 @@ use crate::error::ProviderError;
 
 /// The thing to refund or to list refunds of. All identifiers are opaque strings, even
 /// where a vendor documents integers, so no vendor's id format leaks into the contract.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// Vendor order id (Ticketmatic order id, Paylogic order URI).
