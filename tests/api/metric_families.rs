@@ -60,45 +60,38 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
         ),
     );
     let gateway = GatewayProcess::spawn(&config);
-    let http = reqwest::Client::new();
-    let url = |path: &str| format!("{}{path}", gateway.base_url);
+    let http = gateway.client().await;
 
     // A create, and its key reused with another body: a conflict.
     let key = unique("families");
     let post = |body: Value, key: &str| {
-        http.post(url("/v1/refunds"))
-            .header("idempotency-key", key)
-            .json(&body)
-            .send()
+        let http = http.clone();
+        let key = key.to_string();
+        async move {
+            http.post("/v1/refunds", &body, &[("idempotency-key", &key)])
+                .await
+                .status
+        }
     };
-    assert_eq!(post(refund("1.00"), &key).await.unwrap().status(), 201);
-    assert_eq!(post(refund("2.00"), &key).await.unwrap().status(), 422);
+    assert_eq!(post(refund("1.00"), &key).await, 201);
+    assert_eq!(post(refund("2.00"), &key).await, 422);
 
     // A batch of two, worked to the end.
-    let batch: Value = http
-        .post(url("/v1/refund-batches"))
-        .header("idempotency-key", unique("families-batch"))
-        .json(&json!({"items": [ticket("families-1"), ticket("families-2")]}))
-        .send()
+    let batch = http
+        .post(
+            "/v1/refund-batches",
+            &json!({"items": [ticket("families-1"), ticket("families-2")]}),
+            &[("idempotency-key", &unique("families-batch"))],
+        )
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .body;
     let id = batch["id"]
         .as_str()
         .unwrap_or_else(|| panic!("batch accepted: {batch}"))
         .to_string();
     let started = Instant::now();
     loop {
-        let report: Value = http
-            .get(url(&format!("/v1/refund-batches/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let report = http.get(&format!("/v1/refund-batches/{id}")).await.body;
         if report["status"] == "done" {
             break;
         }
@@ -109,12 +102,14 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
     // Two live lookups at once on `slow` (one call per 2 s, 10 ms of patience): one is
     // refused by its outbound limit.
     let lookup = || {
-        http.get(url("/v1/refunds?provider=slow&order=1269434"))
-            .header("cache-control", "no-cache")
-            .send()
+        http.send(
+            http.http()
+                .get(http.url("/v1/refunds?provider=slow&order=1269434"))
+                .header("cache-control", "no-cache"),
+        )
     };
     let (a, b) = tokio::join!(lookup(), lookup());
-    let statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    let statuses = [a.status, b.status];
     assert!(
         statuses.contains(&200) && statuses.iter().any(|s| *s >= 429),
         "{statuses:?}"
@@ -123,14 +118,7 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
     // Past the client's burst: 429s.
     let mut limited = 0;
     for _ in 0..60 {
-        if http
-            .get(url("/v1/providers"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 429
-        {
+        if http.get("/v1/providers").await.status == 429 {
             limited += 1;
         }
     }
@@ -138,9 +126,9 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
     // The reconciler's passes (every 100 ms), and the client's budget back for the scrape.
     tokio::time::sleep(Duration::from_millis(600)).await;
 
-    let scraped = http.get(url("/metrics")).send().await.unwrap();
-    assert_eq!(scraped.status(), 200);
-    let text = scraped.text().await.unwrap();
+    let scraped = http.get("/metrics").await;
+    assert_eq!(scraped.status, 200);
+    let text = scraped.text;
     let all = samples(&text);
     let v = |name: &str, labels: &str| value(&all, name, labels);
     let settled = "refund_gateway_refunds_settled_total";

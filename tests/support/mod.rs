@@ -80,7 +80,7 @@ pub struct TestGateway {
     openapi: serde_json::Value,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiResponse {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
@@ -223,6 +223,7 @@ impl TestGateway {
             &path,
             answer.status,
             &answer.headers,
+            &answer.body,
         ) {
             panic!("{why}\n{}", answer.text);
         }
@@ -230,7 +231,8 @@ impl TestGateway {
     }
 }
 
-async fn read(response: reqwest::Response) -> ApiResponse {
+/// Reads an answer whole (its body as JSON when it is JSON).
+pub(crate) async fn read(response: reqwest::Response) -> ApiResponse {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body reads");
