@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::events::{self, EventType};
 use super::refunds::Intent;
 use super::{now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 /// How many times an item may be tried when earlier tries are proven not applied.
 pub const MAX_ATTEMPTS: i64 = 3;
@@ -126,6 +127,7 @@ impl Storage {
         key: Option<&str>,
         items: &[NewItem],
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::InsertBatch.timed();
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -146,6 +148,7 @@ impl Storage {
     }
 
     pub async fn get_batch(&self, id: &str) -> Result<Option<BatchRow>, StorageError> {
+        let _timed = LedgerOp::GetBatch.timed();
         let row = sqlx::query(
             // A batch still being uploaded (staging) is not there yet.
             "SELECT id, client, status, item_count, created_at, updated_at FROM batches WHERE id = $1 AND status <> 'staging'",
@@ -168,6 +171,7 @@ impl Storage {
 
     /// Stops a batch: no queued item starts any more; items in flight finish.
     pub async fn cancel_batch(&self, id: &str) -> Result<bool, StorageError> {
+        let _timed = LedgerOp::CancelBatch.timed();
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query("UPDATE batches SET status = 'canceled', updated_at = $1 WHERE id = $2 AND status = 'open'")
             .bind(now_ms())
@@ -200,6 +204,7 @@ impl Storage {
         new_refund_id: impl Fn() -> String,
         intent: impl Fn(&str, &str, &str, &str) -> Option<Intent>,
     ) -> Result<Option<ClaimedItem>, StorageError> {
+        let _timed = LedgerOp::ClaimItem.timed();
         for _ in 0..8 {
             let now = now_ms();
             let Some(candidate) = sqlx::query(
@@ -302,12 +307,14 @@ impl Storage {
         seq: i64,
         reason: &str,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::FailItem.timed();
         tracing::warn!(batch = %batch_id, seq, reason, "batch item failed before any vendor call");
         self.item_done(batch_id, seq, Some(reason)).await
     }
 
     /// The item is done: its refund's status is its outcome.
     pub async fn finish_item(&self, batch_id: &str, seq: i64) -> Result<(), StorageError> {
+        let _timed = LedgerOp::FinishItem.timed();
         self.item_done(batch_id, seq, None).await
     }
 
@@ -346,6 +353,7 @@ impl Storage {
         not_before: i64,
         counted: bool,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::RequeueItem.timed();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE batch_items SET state = 'queued', not_before = $1, lease_owner = NULL, lease_until = NULL, \
@@ -370,6 +378,7 @@ impl Storage {
     /// Items whose holder's lease ran out: their intent exists, so the vendor may have
     /// been called. The item is done; its refund (now `unknown`) goes to the reconciler.
     pub async fn recover_items(&self) -> Result<u64, StorageError> {
+        let _timed = LedgerOp::RecoverItems.timed();
         let result = sqlx::query(
             "UPDATE batch_items SET state = 'done', finished_at = $1, lease_owner = NULL, lease_until = NULL \
              WHERE state = 'claimed' AND lease_until < $1",
@@ -392,6 +401,7 @@ impl Storage {
     /// A batch refund proven not applied gets a fresh try, within `MAX_ATTEMPTS`. Its item
     /// may still show the dead holder's claim (recovery had not run yet): that is taken back too.
     pub async fn retry_not_applied(&self, refund_id: &str) -> Result<bool, StorageError> {
+        let _timed = LedgerOp::RetryNotApplied.timed();
         let result = sqlx::query(
             "UPDATE batch_items SET state = 'queued', refund_id = NULL, attempts = attempts + 1, finished_at = NULL, \
              lease_owner = NULL, lease_until = NULL \
@@ -441,6 +451,7 @@ impl Storage {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<ItemView>, StorageError> {
+        let _timed = LedgerOp::BatchItemsPage.timed();
         let rows = sqlx::query(&format!(
             "{ITEM_VIEW} WHERE i.batch_id = $1 AND i.seq > $2 ORDER BY i.seq LIMIT $3"
         ))

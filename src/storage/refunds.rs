@@ -14,6 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{events, now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 /// Rows whose vendor call outlived its lease without an outcome, or whose gateway process
 /// has ended (`$8`: now).
@@ -246,6 +247,7 @@ pub(super) fn read_row(row: &AnyRow) -> Result<LedgerRow, StorageError> {
 impl Storage {
     /// Records the intent. Committed before the vendor is called.
     pub async fn insert_intent(&self, intent: &Intent) -> Result<(), StorageError> {
+        let _timed = LedgerOp::InsertIntent.timed();
         let mut tx = self.pool.begin().await?;
         self.insert_intent_in(&mut tx, intent).await?;
         tx.commit().await?;
@@ -297,6 +299,7 @@ impl Storage {
     /// the row was already final (the change is refused) or does not exist. Each row that
     /// changed status gets its event, written in the same transaction as the change.
     pub async fn settle(&self, which: Settle<'_>, s: &Settlement) -> Result<u64, StorageError> {
+        let _timed = LedgerOp::Settle.timed();
         match which {
             Settle::Refund(id) => self.settle_row(id, false, s).await,
             Settle::Interrupted => {
@@ -343,7 +346,6 @@ impl Storage {
              RETURNING provider"
         );
         let outbox = events::outbox(self);
-        let started = std::time::Instant::now();
         let mut tx = self.pool.begin().await?;
         let settled = sqlx::query(&sql)
             .bind(status_str(s.status))
@@ -362,7 +364,6 @@ impl Storage {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-        super::observe::ledger_query("settle", started);
         let Some(settled) = settled else {
             tx.commit().await?;
             return Ok(0);
@@ -378,6 +379,7 @@ impl Storage {
 
     /// Keeps the vendor's latest view of a refund whose status did not change.
     pub async fn refresh_snapshot(&self, id: &str, refund: &Refund) -> Result<(), StorageError> {
+        let _timed = LedgerOp::RefreshSnapshot.timed();
         sqlx::query("UPDATE refunds SET refund = $1, updated_at = $2 WHERE id = $3")
             .bind(json(refund))
             .bind(now_ms())
@@ -388,6 +390,7 @@ impl Storage {
     }
 
     pub async fn get_refund(&self, id: &str) -> Result<Option<LedgerRow>, StorageError> {
+        let _timed = LedgerOp::GetRefund.timed();
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM refunds WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -401,6 +404,7 @@ impl Storage {
         filter: &LedgerFilter,
         limit: i64,
     ) -> Result<Vec<LedgerRow>, StorageError> {
+        let _timed = LedgerOp::ListRefunds.timed();
         let cursor = match &filter.starting_after {
             Some(id) => match self.get_refund(id).await? {
                 Some(row) => Some((row.created_at, row.id)),
@@ -432,6 +436,7 @@ impl Storage {
 
     /// Unknown refunds whose next settle attempt is due.
     pub async fn due_unknowns(&self, limit: i64) -> Result<Vec<LedgerRow>, StorageError> {
+        let _timed = LedgerOp::DueUnknowns.timed();
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM refunds WHERE status = 'unknown' AND in_flight_until IS NULL \
              AND (next_settle_at IS NULL OR next_settle_at <= $1) ORDER BY created_at LIMIT $2"
@@ -450,6 +455,7 @@ impl Storage {
         next_at: i64,
         detail: &str,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::DeferSettle.timed();
         sqlx::query(
             "UPDATE refunds SET settle_attempts = settle_attempts + 1, next_settle_at = $1, \
              status_detail = $2, updated_at = $3 WHERE id = $4 AND status = 'unknown'",
@@ -471,6 +477,7 @@ impl Storage {
         provider: &str,
         references: &[String],
     ) -> Result<Vec<(String, String, String)>, StorageError> {
+        let _timed = LedgerOp::IdsByVendorReference.timed();
         if references.is_empty() {
             return Ok(Vec::new());
         }
@@ -503,6 +510,7 @@ impl Storage {
         &self,
         provider: &str,
     ) -> Result<Vec<String>, StorageError> {
+        let _timed = LedgerOp::ClaimedVendorReferences.timed();
         let rows = sqlx::query("SELECT vendor_reference FROM refunds WHERE provider = $1 AND vendor_reference IS NOT NULL")
             .bind(provider)
             .fetch_all(&self.pool)

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::support::process::{write_config, GatewayProcess};
-use crate::support::{repo_path, temp_database, unique};
+use crate::support::{repo_path, unique};
 
 /// (name, labels as `k="v"` pairs sorted, value) of every sample.
 fn samples(text: &str) -> Vec<(String, String, f64)> {
@@ -45,8 +45,16 @@ fn ticket(ticket: &str) -> Value {
            "amount": {"value": "10", "currency": "EUR"}, "reason": "event cancelled"})
 }
 
+/// On each ledger backend (SQLite, and PostgreSQL when the test server is configured): the
+/// ledger operations are timed the same way on both.
 #[tokio::test]
 async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
+    for database in crate::support::ledger_databases().await {
+        walk_through(&database).await;
+    }
+}
+
+async fn walk_through(database: &str) {
     let sandbox = "kind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";
     let config = write_config(
         "metric-families",
@@ -56,7 +64,7 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
              [providers.fv]\nkind = \"fourvenues\"\nsandbox = true\n\
              [providers.tm]\n{sandbox}\
              [providers.slow]\n{sandbox}rate_limit = {{ per_second = 0.5, burst = 1, max_wait = \"10ms\" }}\n",
-            temp_database()
+            database
         ),
     );
     let gateway = GatewayProcess::spawn(&config);
@@ -194,14 +202,41 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
         ),
         0.0
     );
-    for op in ["settle", "heartbeat", "unknown_open"] {
+    // Every ledger operation is timed under its own label, from the fixed set.
+    let timed: BTreeSet<&str> = all
+        .iter()
+        .filter(|(n, _, _)| n == "refund_gateway_ledger_query_duration_seconds_count")
+        .filter_map(|(_, labels, _)| labels.strip_prefix("op=\"")?.strip_suffix('"'))
+        .collect();
+    let known: Vec<&str> = refund_gateway::storage::observe::LedgerOp::ALL
+        .iter()
+        .map(|op| op.as_str())
+        .collect();
+    assert!(
+        timed.iter().all(|op| known.contains(op)),
+        "{timed:?} outside {known:?}"
+    );
+    for op in [
+        "settle",
+        "heartbeat",
+        "unknown_open",
+        "register_gateway",
+        "claim_key",
+        "insert_intent",
+        "finish_key",
+        "insert_batch",
+        "get_batch",
+        "claim_item",
+        "due_unknowns",
+    ] {
+        assert!(timed.contains(op), "{op} not among {timed:?}");
         let labels = format!("op=\"{op}\"");
         assert!(
             v(
                 "refund_gateway_ledger_query_duration_seconds_count",
                 &labels
             ) >= 1.0,
-            "{op}"
+            "{op} not among {timed:?}"
         );
     }
     assert!(
