@@ -204,6 +204,19 @@ impl TestGateway {
             .await
     }
 
+    /// A request to build (bearer keys, bodies of any type) for `send`.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// Sends a request built with `request`, checking the answer like every other here.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> ApiResponse {
+        let request = request.build().expect("a valid request");
+        let method = request.method().to_string();
+        let response = self.client.execute(request).await.expect("gateway answers");
+        self.read(&method, response).await
+    }
+
     /// The gateway's ledger, for tests that take its database away.
     pub fn storage(&self) -> &refund_gateway::storage::Storage {
         self.server.storage()
