@@ -283,8 +283,9 @@ async fn failing_vendors_open_the_circuit_and_the_limit_refuses() {
             assert!(r.status >= 500, "{}", r.text);
         }
     }
-    let url = gw.url("/metrics");
-    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let scraped = gw.get("/metrics").await;
+    assert_eq!(scraped.status, 200);
+    let text = scraped.text;
     let samples = parse(&text);
     let expect = [
         (
