@@ -361,7 +361,13 @@ async fn a_target_twice_is_named_by_both_lines() {
 
 #[tokio::test]
 async fn an_upload_past_100000_items_gets_413_with_the_limit() {
-    let gw = TestGateway::start(&sandbox_config(50)).await;
+    // 100,001 rows take a debug build ~18 s to read on a loaded 2-core machine: the default
+    // 30 s request timeout is not what this test is about.
+    let gw = TestGateway::start(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nrequest_timeout = \"120s\"\n{}",
+        sandbox_config(50)
+    ))
+    .await;
     let r = upload(
         &gw,
         "text/csv",
