@@ -308,10 +308,7 @@ fn spawn_heartbeat(storage: Storage, id: String) -> JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let started = std::time::Instant::now();
-            let beat = storage.heartbeat(&id).await;
-            crate::storage::observe::ledger_query("heartbeat", started);
-            if let Err(e) = beat {
+            if let Err(e) = storage.heartbeat(&id).await {
                 tracing::warn!(error = %e, "gateway heartbeat failed");
             }
         }

@@ -122,6 +122,7 @@ impl Storage {
     /// Whether the ledger answers and every migration this build knows has been applied
     /// (the readiness probe). The error says which is missing.
     pub async fn ready(&self) -> Result<(), StorageError> {
+        let _timed = observe::LedgerOp::Ready.timed();
         let applied: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
                 .fetch_one(&self.pool)

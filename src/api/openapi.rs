@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the Rust types and handler annotations so the
 //! served contract cannot drift from the code.
 
+mod codes;
 mod edge;
 use edge::EdgeResponses;
 
@@ -66,6 +67,7 @@ use super::refunds::RefundList;
         ProviderList,
         ProviderInfo,
         Problem,
+        super::problem::ProblemCode,
         refund_provider::Refund,
         refund_provider::RefundStatus,
         refund_provider::RefundLine,

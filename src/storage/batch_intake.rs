@@ -8,6 +8,7 @@
 use super::batches::{insert_items, NewItem};
 use super::events::{self, EventType};
 use super::{now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 /// A staging batch not written to for this long belongs to an upload that died with its
 /// gateway; the next upload drops it.
@@ -22,6 +23,7 @@ impl Storage {
         client: &str,
         key: Option<&str>,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::StageBatch.timed();
         let stale: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM batches WHERE status = 'staging' AND (id = $1 OR updated_at < $2)",
         )
@@ -53,6 +55,7 @@ impl Storage {
         first_seq: i64,
         items: &[NewItem],
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::StageItems.timed();
         let mut tx = self.pool.begin().await?;
         insert_items(&mut tx, id, first_seq, items).await?;
         sqlx::query("UPDATE batches SET updated_at = $1 WHERE id = $2 AND status = 'staging'")
@@ -66,6 +69,7 @@ impl Storage {
 
     /// Opens a fully staged batch of `count` items: from now on it is worked and shown.
     pub async fn open_staged(&self, id: &str, count: i64) -> Result<(), StorageError> {
+        let _timed = LedgerOp::OpenStaged.timed();
         let now = now_ms();
         // Opened and told (`batch.accepted`) in one transaction, as a JSON batch is.
         let mut tx = self.pool.begin().await?;
@@ -88,6 +92,7 @@ impl Storage {
 
     /// Drops a staged batch and its items (an upload refused, or abandoned).
     pub async fn drop_staged(&self, id: &str) -> Result<(), StorageError> {
+        let _timed = LedgerOp::DropStaged.timed();
         let mut tx = self.pool.begin().await?;
         let dropped = sqlx::query("DELETE FROM batches WHERE id = $1 AND status = 'staging'")
             .bind(id)

@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use super::batches::BatchRow;
 use super::{Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 /// Items of a batch that share an outcome (and amount): the grouping behind its report.
 #[derive(Debug, Clone)]
@@ -66,6 +67,7 @@ impl Storage {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<BatchRow>, StorageError> {
+        let _timed = LedgerOp::ListBatches.timed();
         let rows = sqlx::query(
             "SELECT id, client, status, item_count, created_at, updated_at FROM batches \
              WHERE client = $1 AND status <> 'staging' AND ($2 IS NULL OR status = $2) \
@@ -82,6 +84,7 @@ impl Storage {
 
     /// A batch's items grouped by outcome and amount.
     pub async fn batch_tally(&self, batch_id: &str) -> Result<Vec<TallyRow>, StorageError> {
+        let _timed = LedgerOp::BatchTally.timed();
         let rows = sqlx::query(
             "SELECT i.provider, i.state, CAST(CASE WHEN i.failure IS NULL THEN 0 ELSE 1 END AS BIGINT) AS failed, \
              r.status AS refund_status, r.amount_value, r.amount_currency, CAST(COUNT(*) AS BIGINT) AS items \
@@ -112,6 +115,7 @@ impl Storage {
         batch_id: &str,
         since: i64,
     ) -> Result<Vec<(String, i64)>, StorageError> {
+        let _timed = LedgerOp::FinishedSince.timed();
         let rows = sqlx::query(
             "SELECT provider, CAST(COUNT(*) AS BIGINT) AS items FROM batch_items \
              WHERE batch_id = $1 AND finished_at >= $2 GROUP BY provider",
@@ -131,6 +135,7 @@ impl Storage {
         batch_id: &str,
         limit: i64,
     ) -> Result<Vec<FailureRow>, StorageError> {
+        let _timed = LedgerOp::BatchFailures.timed();
         let rows = sqlx::query(
             "SELECT i.seq, i.provider, i.refund_id, COALESCE(i.failure, r.status_detail, r.status_code) AS reason \
              FROM batch_items i LEFT JOIN refunds r ON r.id = i.refund_id \
@@ -159,6 +164,7 @@ impl Storage {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<ExportRow>, StorageError> {
+        let _timed = LedgerOp::ExportPage.timed();
         let rows = sqlx::query(
             "SELECT i.seq, i.provider, i.body, i.state, i.failure, i.refund_id, r.status AS refund_status, \
              r.amount_value, r.amount_currency, r.vendor_reference, COALESCE(r.status_detail, r.status_code) AS status_detail \

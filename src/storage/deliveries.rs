@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use super::events::EventRow;
 use super::{now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 pub fn new_delivery_id() -> String {
     format!("whd_{}", ulid::Ulid::new().to_string().to_ascii_lowercase())
@@ -133,6 +134,7 @@ impl Storage {
         endpoints: &[String],
         limit: i64,
     ) -> Result<Vec<Claimed>, StorageError> {
+        let _timed = LedgerOp::ClaimDeliveries.timed();
         if endpoints.is_empty() {
             return Ok(Vec::new());
         }
@@ -187,6 +189,7 @@ impl Storage {
         owner: &str,
         attempt: &Attempt,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::RecordAttempt.timed();
         let now = now_ms();
         let base =
             "attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, updated_at = $1";
@@ -257,6 +260,7 @@ impl Storage {
 
     /// Endpoints disabled by a 410, with when.
     pub async fn disabled_endpoints(&self) -> Result<Vec<(String, i64)>, StorageError> {
+        let _timed = LedgerOp::DisabledEndpoints.timed();
         let rows = sqlx::query(
             "SELECT name, disabled_at FROM webhook_endpoints WHERE disabled_at IS NOT NULL",
         )
@@ -268,6 +272,7 @@ impl Storage {
     }
 
     pub async fn get_delivery(&self, id: &str) -> Result<Option<DeliveryRow>, StorageError> {
+        let _timed = LedgerOp::GetDelivery.timed();
         let row = sqlx::query(&format!("{DELIVERY} WHERE d.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -281,6 +286,7 @@ impl Storage {
         filter: &DeliveryFilter,
         limit: i64,
     ) -> Result<Vec<DeliveryRow>, StorageError> {
+        let _timed = LedgerOp::ListDeliveries.timed();
         let rows = sqlx::query(&format!(
             "{DELIVERY} WHERE e.client = $1 AND ($2 IS NULL OR d.state = $2) \
              AND ($3 IS NULL OR d.event_id = $3) AND ($4 IS NULL OR d.id < $4) \
@@ -305,6 +311,7 @@ impl Storage {
         id: &str,
         retry_for_ms: i64,
     ) -> Result<bool, StorageError> {
+        let _timed = LedgerOp::Redeliver.timed();
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         let endpoint: Option<String> = sqlx::query_scalar(

@@ -11,6 +11,7 @@ use refund_provider::RefundStatus;
 
 use super::refunds::{read_row, status_str, COLUMNS};
 use super::{now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 mod batch;
 mod kinds;
@@ -208,6 +209,7 @@ impl Storage {
         filter: &EventFilter,
         limit: i64,
     ) -> Result<Vec<EventRow>, StorageError> {
+        let _timed = LedgerOp::ListEvents.timed();
         let types = if filter.types.is_empty() {
             String::new()
         } else {
@@ -236,6 +238,7 @@ impl Storage {
 
     /// One event, if it exists.
     pub async fn get_event(&self, id: &str) -> Result<Option<EventRow>, StorageError> {
+        let _timed = LedgerOp::GetEvent.timed();
         let row = sqlx::query(
             "SELECT id, type, client, refund_id, batch_id, data, created_at FROM events WHERE id = $1",
         )
@@ -248,6 +251,7 @@ impl Storage {
     /// Forgets events older than `retention_ms` whose deliveries are all over (delivered or
     /// failed), with those deliveries. Returns how many events went.
     pub async fn purge_events(&self, retention_ms: i64) -> Result<u64, StorageError> {
+        let _timed = LedgerOp::PurgeEvents.timed();
         let now = now_ms();
         let before = now - retention_ms;
         let mut tx = self.pool.begin().await?;

@@ -11,6 +11,7 @@ use sqlx::Row;
 use super::events::{self, outbox};
 use super::refunds::{read_row, status_str, LedgerRow, COLUMNS};
 use super::{now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 /// A vendor refund being followed for a client.
 #[derive(Debug, Clone)]
@@ -28,6 +29,7 @@ pub struct Followed {
 impl Storage {
     /// Starts following a vendor refund (one already followed by its client stays as it is).
     pub async fn follow_vendor_refund(&self, followed: &Followed) -> Result<(), StorageError> {
+        let _timed = LedgerOp::FollowVendorRefund.timed();
         sqlx::query(
             "INSERT INTO followed_refunds (client, refund_id, provider, vendor_reference, status, attempts, \
              next_poll_at, until_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -53,6 +55,7 @@ impl Storage {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<Followed>, StorageError> {
+        let _timed = LedgerOp::ClaimFollowed.timed();
         let now = now_ms();
         let rows = sqlx::query(
             "SELECT client, refund_id, provider, vendor_reference, status, attempts, next_poll_at, until_at \
@@ -100,6 +103,7 @@ impl Storage {
         data: Value,
         next_at: i64,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::FollowedSeen.timed();
         let outbox = outbox(self);
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
@@ -144,6 +148,7 @@ impl Storage {
         followed: &Followed,
         next_at: i64,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::FollowedUnanswered.timed();
         let sql = if now_ms() >= followed.until_at {
             "DELETE FROM followed_refunds WHERE client = $1 AND refund_id = $2"
         } else {
@@ -161,6 +166,7 @@ impl Storage {
 
     /// Vendor refunds `client` follows (for tests and operators).
     pub async fn followed_by(&self, client: &str) -> Result<Vec<String>, StorageError> {
+        let _timed = LedgerOp::FollowedBy.timed();
         Ok(sqlx::query_scalar(
             "SELECT refund_id FROM followed_refunds WHERE client = $1 ORDER BY refund_id",
         )
@@ -177,6 +183,7 @@ impl Storage {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<LedgerRow>, StorageError> {
+        let _timed = LedgerOp::ClaimPendingAtVendor.timed();
         let now = now_ms();
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS}, next_settle_at FROM refunds WHERE status = 'pending' AND in_flight_until IS NULL \
@@ -210,6 +217,7 @@ impl Storage {
 
     /// A pending ledger refund still pending at the vendor: polled again at `next_at`.
     pub async fn defer_pending_poll(&self, id: &str, next_at: i64) -> Result<(), StorageError> {
+        let _timed = LedgerOp::DeferPendingPoll.timed();
         sqlx::query(
             "UPDATE refunds SET settle_attempts = settle_attempts + 1, next_settle_at = $1 \
              WHERE id = $2 AND status = 'pending'",

@@ -5,6 +5,7 @@
 use sqlx::Row;
 
 use super::{now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 /// A process whose heartbeat is older than this is taken for dead.
 pub const DEAD_AFTER_MS: i64 = 5_000;
@@ -25,6 +26,7 @@ impl Storage {
     /// Registers this process, and marks ended the processes of this host that are no
     /// longer running (they crashed: a `kill -9` leaves no other trace).
     pub async fn register_gateway(&self, id: &str) -> Result<u64, StorageError> {
+        let _timed = LedgerOp::RegisterGateway.timed();
         let host = host_name();
         let me = i64::from(std::process::id());
         let now = now_ms();
@@ -55,6 +57,7 @@ impl Storage {
 
     /// This process is still alive (if it was taken for dead during a stall, no longer).
     pub async fn heartbeat(&self, id: &str) -> Result<(), StorageError> {
+        let _timed = LedgerOp::Heartbeat.timed();
         sqlx::query("UPDATE gateways SET heartbeat_at = $1, ended_at = NULL WHERE id = $2")
             .bind(now_ms())
             .bind(id)
@@ -65,6 +68,7 @@ impl Storage {
 
     /// Process `id` has stopped (a graceful stop, or found dead).
     pub async fn end_gateway(&self, id: &str) -> Result<u64, StorageError> {
+        let _timed = LedgerOp::EndGateway.timed();
         let result =
             sqlx::query("UPDATE gateways SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
                 .bind(now_ms())
@@ -76,6 +80,7 @@ impl Storage {
 
     /// Marks ended every process silent for `DEAD_AFTER_MS` (a crash on another host).
     pub async fn end_silent_gateways(&self) -> Result<u64, StorageError> {
+        let _timed = LedgerOp::EndSilentGateways.timed();
         let now = now_ms();
         let result = sqlx::query(
             "UPDATE gateways SET ended_at = $1 WHERE ended_at IS NULL AND heartbeat_at < $2",
@@ -90,6 +95,7 @@ impl Storage {
     /// Whether process `id` has ended: said so, or silent for `DEAD_AFTER_MS`. An unknown
     /// id (a key claimed before processes were recorded) is not taken for ended.
     pub async fn gateway_ended(&self, id: &str) -> Result<bool, StorageError> {
+        let _timed = LedgerOp::GatewayEnded.timed();
         let row = sqlx::query("SELECT heartbeat_at, ended_at FROM gateways WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)

@@ -6,6 +6,7 @@
 use sqlx::Row;
 
 use super::{now_ms, Storage, StorageError};
+use crate::storage::observe::LedgerOp;
 
 /// What a request finds when it presents its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,7 @@ impl Storage {
         lease_ms: i64,
         owner: &str,
     ) -> Result<Claim, StorageError> {
+        let _timed = LedgerOp::ClaimKey.timed();
         let now = now_ms();
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (client, idem_key, request_hash, refund_id, locked_until, created_at, owner) \
@@ -120,6 +122,7 @@ impl Storage {
         status: u16,
         body: &str,
     ) -> Result<(), StorageError> {
+        let _timed = LedgerOp::FinishKey.timed();
         sqlx::query(
             "UPDATE idempotency_keys SET response_status = $1, response_body = $2, locked_until = NULL \
              WHERE client = $3 AND idem_key = $4",
@@ -136,6 +139,7 @@ impl Storage {
     /// Gives a key back when the request failed before anything reached a vendor, so the
     /// client may retry it.
     pub async fn release_key(&self, client: &str, key: &str) -> Result<(), StorageError> {
+        let _timed = LedgerOp::ReleaseKey.timed();
         sqlx::query("DELETE FROM idempotency_keys WHERE client = $1 AND idem_key = $2 AND response_status IS NULL")
             .bind(client)
             .bind(key)
@@ -146,6 +150,7 @@ impl Storage {
 
     /// Forgets finished keys older than the retention.
     pub async fn purge_keys(&self, older_than_ms: i64) -> Result<u64, StorageError> {
+        let _timed = LedgerOp::PurgeKeys.timed();
         let result = sqlx::query(
             "DELETE FROM idempotency_keys WHERE created_at < $1 AND response_status IS NOT NULL",
         )

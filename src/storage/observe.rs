@@ -1,14 +1,224 @@
-//! The ledger's metrics, recorded where the ledger is written: how long its queries take
-//! (`refund_gateway_ledger_query_duration_seconds`, by operation) and every refund status
-//! change (`refund_gateway_refunds_settled_total`, by instance and new status), counted at
-//! the one settle point so no path that settles a refund goes uncounted.
+//! The ledger's metrics, recorded where the ledger is written: how long each ledger
+//! operation takes (`refund_gateway_ledger_query_duration_seconds`, by `op`: one of
+//! `LedgerOp`, a fixed set) and every refund status change
+//! (`refund_gateway_refunds_settled_total`, by instance and new status), counted at the one
+//! settle point so no path that settles a refund goes uncounted.
+//!
+//! Every public `Storage` operation starts with `LedgerOp::<Name>.timed()`: one guard that
+//! records the operation's whole time (its queries, transaction and commit; failures too)
+//! when the operation ends, on SQLite and PostgreSQL alike, with no timing code among the
+//! queries themselves.
 
 use std::time::Instant;
 
-/// Records a ledger operation's duration. `op` is one of a fixed few names.
-pub fn ledger_query(op: &'static str, started: Instant) {
-    metrics::histogram!("refund_gateway_ledger_query_duration_seconds", "op" => op)
-        .record(started.elapsed().as_secs_f64());
+/// A ledger operation: the `op` label of its duration. One per public `Storage` method
+/// (named after it), so the label set is fixed by the code, never by data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerOp {
+    StageBatch,
+    StageItems,
+    OpenStaged,
+    DropStaged,
+    ListBatches,
+    BatchTally,
+    FinishedSince,
+    BatchFailures,
+    ExportPage,
+    InsertBatch,
+    GetBatch,
+    CancelBatch,
+    ClaimItem,
+    FailItem,
+    FinishItem,
+    RequeueItem,
+    RecoverItems,
+    RetryNotApplied,
+    BatchItemsPage,
+    ClaimDeliveries,
+    RecordAttempt,
+    DisabledEndpoints,
+    GetDelivery,
+    ListDeliveries,
+    Redeliver,
+    ListEvents,
+    GetEvent,
+    PurgeEvents,
+    NoteBatchProgress,
+    FollowVendorRefund,
+    ClaimFollowed,
+    FollowedSeen,
+    FollowedUnanswered,
+    FollowedBy,
+    ClaimPendingAtVendor,
+    DeferPendingPoll,
+    RegisterGateway,
+    Heartbeat,
+    EndGateway,
+    EndSilentGateways,
+    GatewayEnded,
+    ClaimKey,
+    FinishKey,
+    ReleaseKey,
+    PurgeKeys,
+    InsertIntent,
+    Settle,
+    RefreshSnapshot,
+    GetRefund,
+    ListRefunds,
+    DueUnknowns,
+    DeferSettle,
+    IdsByVendorReference,
+    ClaimedVendorReferences,
+    UnknownOpen,
+    Ready,
+}
+
+use LedgerOp::*;
+
+impl LedgerOp {
+    /// Every operation (for tests and the dashboard's documentation).
+    pub const ALL: [LedgerOp; 56] = [
+        StageBatch,
+        StageItems,
+        OpenStaged,
+        DropStaged,
+        ListBatches,
+        BatchTally,
+        FinishedSince,
+        BatchFailures,
+        ExportPage,
+        InsertBatch,
+        GetBatch,
+        CancelBatch,
+        ClaimItem,
+        FailItem,
+        FinishItem,
+        RequeueItem,
+        RecoverItems,
+        RetryNotApplied,
+        BatchItemsPage,
+        ClaimDeliveries,
+        RecordAttempt,
+        DisabledEndpoints,
+        GetDelivery,
+        ListDeliveries,
+        Redeliver,
+        ListEvents,
+        GetEvent,
+        PurgeEvents,
+        NoteBatchProgress,
+        FollowVendorRefund,
+        ClaimFollowed,
+        FollowedSeen,
+        FollowedUnanswered,
+        FollowedBy,
+        ClaimPendingAtVendor,
+        DeferPendingPoll,
+        RegisterGateway,
+        Heartbeat,
+        EndGateway,
+        EndSilentGateways,
+        GatewayEnded,
+        ClaimKey,
+        FinishKey,
+        ReleaseKey,
+        PurgeKeys,
+        InsertIntent,
+        Settle,
+        RefreshSnapshot,
+        GetRefund,
+        ListRefunds,
+        DueUnknowns,
+        DeferSettle,
+        IdsByVendorReference,
+        ClaimedVendorReferences,
+        UnknownOpen,
+        Ready,
+    ];
+
+    /// The `op` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageBatch => "stage_batch",
+            StageItems => "stage_items",
+            OpenStaged => "open_staged",
+            DropStaged => "drop_staged",
+            ListBatches => "list_batches",
+            BatchTally => "batch_tally",
+            FinishedSince => "finished_since",
+            BatchFailures => "batch_failures",
+            ExportPage => "export_page",
+            InsertBatch => "insert_batch",
+            GetBatch => "get_batch",
+            CancelBatch => "cancel_batch",
+            ClaimItem => "claim_item",
+            FailItem => "fail_item",
+            FinishItem => "finish_item",
+            RequeueItem => "requeue_item",
+            RecoverItems => "recover_items",
+            RetryNotApplied => "retry_not_applied",
+            BatchItemsPage => "batch_items_page",
+            ClaimDeliveries => "claim_deliveries",
+            RecordAttempt => "record_attempt",
+            DisabledEndpoints => "disabled_endpoints",
+            GetDelivery => "get_delivery",
+            ListDeliveries => "list_deliveries",
+            Redeliver => "redeliver",
+            ListEvents => "list_events",
+            GetEvent => "get_event",
+            PurgeEvents => "purge_events",
+            NoteBatchProgress => "note_batch_progress",
+            FollowVendorRefund => "follow_vendor_refund",
+            ClaimFollowed => "claim_followed",
+            FollowedSeen => "followed_seen",
+            FollowedUnanswered => "followed_unanswered",
+            FollowedBy => "followed_by",
+            ClaimPendingAtVendor => "claim_pending_at_vendor",
+            DeferPendingPoll => "defer_pending_poll",
+            RegisterGateway => "register_gateway",
+            Heartbeat => "heartbeat",
+            EndGateway => "end_gateway",
+            EndSilentGateways => "end_silent_gateways",
+            GatewayEnded => "gateway_ended",
+            ClaimKey => "claim_key",
+            FinishKey => "finish_key",
+            ReleaseKey => "release_key",
+            PurgeKeys => "purge_keys",
+            InsertIntent => "insert_intent",
+            Settle => "settle",
+            RefreshSnapshot => "refresh_snapshot",
+            GetRefund => "get_refund",
+            ListRefunds => "list_refunds",
+            DueUnknowns => "due_unknowns",
+            DeferSettle => "defer_settle",
+            IdsByVendorReference => "ids_by_vendor_reference",
+            ClaimedVendorReferences => "claimed_vendor_references",
+            UnknownOpen => "unknown_open",
+            Ready => "ready",
+        }
+    }
+
+    /// Times the operation until the returned guard is dropped (the operation's end, by
+    /// return or by `?`).
+    pub fn timed(self) -> Timed {
+        Timed {
+            op: self,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// Records its operation's duration when dropped.
+pub struct Timed {
+    op: LedgerOp,
+    started: Instant,
+}
+
+impl Drop for Timed {
+    fn drop(&mut self) {
+        metrics::histogram!("refund_gateway_ledger_query_duration_seconds", "op" => self.op.as_str())
+            .record(self.started.elapsed().as_secs_f64());
+    }
 }
 
 /// Counts one refund settled to `status` (instance names are the config's: bounded).
@@ -27,15 +237,27 @@ impl super::Storage {
         &self,
     ) -> Result<std::collections::HashMap<String, i64>, super::StorageError> {
         use sqlx::Row;
-        let started = Instant::now();
+        let _timed = UnknownOpen.timed();
         let rows = sqlx::query(
             "SELECT provider, COUNT(*) AS open FROM refunds WHERE status = 'unknown' GROUP BY provider",
         )
         .fetch_all(&self.pool)
         .await?;
-        ledger_query("unknown_open", started);
         rows.iter()
             .map(|row| Ok((row.try_get("provider")?, row.try_get("open")?)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_its_own_label() {
+        let mut labels: Vec<&str> = LedgerOp::ALL.iter().map(|op| op.as_str()).collect();
+        labels.sort();
+        labels.dedup();
+        assert_eq!(labels.len(), LedgerOp::ALL.len());
     }
 }

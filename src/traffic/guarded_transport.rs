@@ -1,8 +1,10 @@
 //! The transport every provider instance really uses: circuit first (an open circuit
 //! spends no rate budget), then the outbound pace, then HTTP; vendor answers feed both.
 //! Every call is counted and timed here (`refund_gateway_vendor_calls_total`, by instance
-//! and result), with outbound-limit rejections and whether the circuit is open; each call is a
-//! `vendor_call` span and carries the W3C trace context of the request that caused it.
+//! and result), with outbound-limit rejections and whether the circuit is open. Each call's
+//! wait for its turn under the outbound limit is an `outbound_wait` span, and the call
+//! itself, once its turn came, a `vendor_call` span (so a trace shows the wait and the
+//! vendor's time apart); the call carries the W3C trace context of the request behind it.
 
 use std::sync::Arc;
 
@@ -25,8 +27,20 @@ pub struct GuardedTransport {
 #[async_trait]
 impl Transport for GuardedTransport {
     async fn send(&self, mut request: VendorRequest) -> Result<VendorResponse, TransportError> {
-        // One span per vendor call, a child of the request's; the vendor gets its trace
-        // context (`traceparent`, the client's `tracestate`), whatever the vendor crate built.
+        let admitted = self.circuit.admit();
+        self.report_circuit();
+        admitted?;
+        let wait = tracing::info_span!(
+            "outbound_wait",
+            instance = %self.instance,
+            waited_ms = tracing::field::Empty,
+            admitted = tracing::field::Empty,
+        );
+        self.wait_turn(&wait).instrument(wait.clone()).await?;
+        drop(wait);
+        // One span per vendor call, a child of the request's, opened once the call may go:
+        // the vendor gets its trace context (`traceparent`, the client's `tracestate`),
+        // whatever the vendor crate built.
         let span = tracing::info_span!(
             "vendor_call",
             instance = %self.instance,
@@ -47,24 +61,19 @@ impl Transport for GuardedTransport {
         {
             request.headers.insert(TRACESTATE.clone(), value);
         }
-        self.send_guarded(request, &span)
-            .instrument(span.clone())
-            .await
+        self.call(request, &span).instrument(span.clone()).await
     }
 }
 
 impl GuardedTransport {
-    async fn send_guarded(
-        &self,
-        request: VendorRequest,
-        span: &tracing::Span,
-    ) -> Result<VendorResponse, TransportError> {
-        let admitted = self.circuit.admit();
-        self.report_circuit();
-        admitted?;
+    /// Waits for this call's turn under the outbound limit (or is refused it).
+    async fn wait_turn(&self, span: &tracing::Span) -> Result<(), TransportError> {
         let waited = std::time::Instant::now();
         let acquired = self.limit.acquire().await;
-        self.report_limit(waited.elapsed());
+        let elapsed = waited.elapsed();
+        span.record("waited_ms", elapsed.as_secs_f64() * 1000.0);
+        span.record("admitted", acquired.is_ok());
+        self.report_limit(elapsed);
         if let Err(e) = acquired {
             metrics::counter!(
                 "refund_gateway_outbound_limit_rejections_total",
@@ -74,6 +83,15 @@ impl GuardedTransport {
             self.circuit.record(None);
             return Err(e);
         }
+        Ok(())
+    }
+
+    /// The vendor call itself: what `vendor_call` and the call-duration histogram time.
+    async fn call(
+        &self,
+        request: VendorRequest,
+        span: &tracing::Span,
+    ) -> Result<VendorResponse, TransportError> {
         let started = std::time::Instant::now();
         let result = self.inner.send(request).await;
         let elapsed = started.elapsed();

@@ -24,45 +24,46 @@ async fn json_access_lines_name_each_request_and_no_secret() {
         ),
     );
     let gateway = GatewayProcess::spawn_logged(&config, "info");
-    let http = reqwest::Client::new();
-    let url = |path: &str| format!("{}{path}", gateway.base_url);
+    let http = gateway.client().await;
     let auth = format!("Bearer {KEY}");
 
     let providers = http
-        .get(url("/v1/providers"))
-        .header("authorization", &auth)
-        .header("x-request-id", "access-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(providers.status(), 200);
-    let unauthenticated = http.get(url("/v1/providers")).send().await.unwrap();
-    assert_eq!(unauthenticated.status(), 401);
+        .send(
+            http.http()
+                .get(http.url("/v1/providers"))
+                .header("authorization", &auth)
+                .header("x-request-id", "access-1"),
+        )
+        .await;
+    assert_eq!(providers.status, 200);
+    let unauthenticated = http.get("/v1/providers").await;
+    assert_eq!(unauthenticated.status, 401);
     let key = unique("access-key");
     let body = json!({"provider": "tm", "target": {"order": "1269434"},
                       "amount": {"value": "1.00", "currency": "EUR"}});
     for rid in ["create-1", "create-2"] {
         let created = http
-            .post(url("/v1/refunds"))
-            .header("authorization", &auth)
-            .header("idempotency-key", &key)
-            .header("x-request-id", rid)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+            .post(
+                "/v1/refunds",
+                &body,
+                &[
+                    ("authorization", &auth),
+                    ("idempotency-key", &key),
+                    ("x-request-id", rid),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
     }
     let listed = http
-        .get(url(&format!(
-            "/v1/refunds?provider=tm&order={QUERY_SECRET}"
-        )))
-        .header("authorization", &auth)
-        .header("x-request-id", "list-1")
-        .send()
-        .await
-        .unwrap();
-    assert!(listed.status().as_u16() < 500);
+        .send(
+            http.http()
+                .get(http.url(&format!("/v1/refunds?provider=tm&order={QUERY_SECRET}")))
+                .header("authorization", &auth)
+                .header("x-request-id", "list-1"),
+        )
+        .await;
+    assert!(listed.status < 500);
     let lines = gateway.terminate_logged();
 
     let parsed: Vec<Value> = lines
@@ -79,6 +80,8 @@ async fn json_access_lines_name_each_request_and_no_secret() {
     let access: Vec<&Value> = parsed
         .iter()
         .filter(|v| v["target"] == "refund_gateway::access")
+        // The checked client's fetch of the document it checks answers against.
+        .filter(|v| v["route"] != "/openapi.json")
         .collect();
     assert_eq!(access.len(), 5, "one access line per request: {lines:#?}");
     let by_id = |rid: &str| -> &Value {

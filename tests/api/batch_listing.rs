@@ -22,14 +22,10 @@ pub fn two_clients(rate: u32) -> String {
 }
 
 async fn get(gw: &TestGateway, path: &str, key: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .get(gw.url(path))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    let r = gw
+        .send(gw.request(reqwest::Method::GET, path).bearer_auth(key))
+        .await;
+    (r.status, r.body)
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -73,13 +69,16 @@ async fn listed_by_cursor_and_status(database: &str) {
     )
     .await;
     let beta_id = beta.body["id"].as_str().unwrap().to_string();
-    let canceled = reqwest::Client::new()
-        .post(gw.url(&format!("/v1/refund-batches/{}/cancel", acme[0])))
-        .bearer_auth(ACME)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(canceled.status(), 200);
+    let canceled = gw
+        .send(
+            gw.request(
+                reqwest::Method::POST,
+                &format!("/v1/refund-batches/{}/cancel", acme[0]),
+            )
+            .bearer_auth(ACME),
+        )
+        .await;
+    assert_eq!(canceled.status, 200, "{}", canceled.text);
 
     let (status, first) = get(&gw, "/v1/refund-batches?limit=2", ACME).await;
     assert_eq!(status, 200, "{first}");
@@ -118,8 +117,8 @@ async fn listed_by_cursor_and_status(database: &str) {
             "{path}: {body}"
         );
     }
-    let anonymous = reqwest::get(gw.url("/v1/refund-batches")).await.unwrap();
-    assert_eq!(anonymous.status(), 401);
+    let anonymous = gw.get("/v1/refund-batches").await;
+    assert_eq!(anonymous.status, 401);
 }
 
 #[tokio::test]

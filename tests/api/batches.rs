@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::process::{write_config, GatewayProcess, VendorSandbox};
+use crate::support::process::{write_config, CheckedClient, GatewayProcess, VendorSandbox};
 use crate::support::{secret_file, with_storage, TestGateway};
 
 const SANDBOX_KEY: &str = "fourvenues-sandbox-key";
@@ -44,29 +44,29 @@ fn refunds_per_ticket(vendors: &[&VendorSandbox]) -> HashMap<String, usize> {
 }
 
 /// Submits a batch to a gateway process and returns its id.
-async fn submit_batch(base: &str, key: &str, items: &[Value]) -> String {
-    let created: Value = reqwest::Client::new()
-        .post(format!("{base}/v1/refund-batches"))
-        .header("idempotency-key", key)
-        .json(&json!({"items": items}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["id"].as_str().expect("batch accepted").to_string()
+async fn submit_batch(gateway: &CheckedClient, key: &str, items: &[Value]) -> String {
+    let created = gateway
+        .post(
+            "/v1/refund-batches",
+            &json!({"items": items}),
+            &[("idempotency-key", key)],
+        )
+        .await;
+    created.body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("batch accepted: {}", created.text))
+        .to_string()
 }
 
-async fn get_json(url: &str) -> Value {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
+async fn get_json(gateway: &CheckedClient, path: &str) -> Value {
+    gateway.get(path).await.body
 }
 
 /// Polls a batch until nothing is left to do or settle.
-async fn until_settled(base: &str, id: &str, limit: Duration) -> Value {
+async fn until_settled(gateway: &CheckedClient, id: &str, limit: Duration) -> Value {
     let started = Instant::now();
     loop {
-        let report = get_json(&format!("{base}/v1/refund-batches/{id}")).await;
+        let report = get_json(gateway, &format!("/v1/refund-batches/{id}")).await;
         let counts = &report["counts"];
         let busy = ["queued", "in_flight", "pending", "unknown"]
             .iter()
@@ -109,7 +109,12 @@ async fn worked_paced_and_reported(database: &str) {
     );
     assert_eq!(replay.body["id"], id.as_str());
 
-    let report = until_settled(&gw.url(""), &id, Duration::from_secs(20)).await;
+    let report = until_settled(
+        &CheckedClient::of(&gw.url("")).await,
+        &id,
+        Duration::from_secs(20),
+    )
+    .await;
     assert_eq!(report["status"], "done", "{report}");
     assert_eq!(report["counts"]["succeeded"], 30, "{report}");
     assert_eq!(report["refunded"]["EUR"], "300.00", "{report}");
@@ -219,7 +224,12 @@ async fn a_canceled_batch_starts_no_new_item() {
         .await;
     assert_eq!(canceled.status, 200, "{}", canceled.text);
     assert_eq!(canceled.body["status"], "canceled");
-    let report = until_settled(&gw.url(""), &id, Duration::from_secs(10)).await;
+    let report = until_settled(
+        &CheckedClient::of(&gw.url("")).await,
+        &id,
+        Duration::from_secs(10),
+    )
+    .await;
     let done = report["counts"]["succeeded"].as_u64().unwrap_or(0);
     let canceled_items = report["counts"]["canceled"].as_u64().unwrap_or(0);
     assert!(done >= 1 && canceled_items >= 30, "{report}");
@@ -265,7 +275,7 @@ async fn killed_and_resumed(database: &str) {
         })
         .collect();
     let first = GatewayProcess::spawn(&config);
-    let id = submit_batch(&first.base_url, "crash-batch", &items).await;
+    let id = submit_batch(&first.client().await, "crash-batch", &items).await;
     // Kill it about halfway through.
     let started = Instant::now();
     loop {
@@ -283,14 +293,15 @@ async fn killed_and_resumed(database: &str) {
     let at_kill = refunds_per_ticket(&[&a, &b]).len();
     assert!(at_kill < 1000, "killed too late to prove anything");
 
-    let second = GatewayProcess::spawn(&config);
-    let report = until_settled(&second.base_url, &id, Duration::from_secs(90)).await;
+    let process = GatewayProcess::spawn(&config);
+    let second = process.client().await;
+    let report = until_settled(&second, &id, Duration::from_secs(90)).await;
     let vendor_side = refunds_per_ticket(&[&a, &b]);
     if vendor_side.len() != 1000 {
-        let failed = get_json(&format!(
-            "{}/v1/refunds?batch={id}&status=failed&limit=5",
-            second.base_url
-        ))
+        let failed = get_json(
+            &second,
+            &format!("/v1/refunds?batch={id}&status=failed&limit=5"),
+        )
         .await;
         panic!(
             "{} targets refunded (killed at {at_kill}); report {report}; failed: {failed}",
@@ -331,8 +342,8 @@ async fn two_gateways_on_one_postgres_never_work_an_item_twice() {
         GatewayProcess::spawn(&config),
     );
     let items: Vec<Value> = (0..300).map(|i| item("fv", &format!("bulk-{i}"))).collect();
-    let id = submit_batch(&one.base_url, "shared-batch", &items).await;
-    let report = until_settled(&two.base_url, &id, Duration::from_secs(60)).await;
+    let id = submit_batch(&one.client().await, "shared-batch", &items).await;
+    let report = until_settled(&two.client().await, &id, Duration::from_secs(60)).await;
     assert_eq!(report["counts"]["succeeded"], 300, "{report}");
     let vendor_side = refunds_per_ticket(&[&vendor]);
     assert_eq!(vendor_side.len(), 300);
@@ -349,7 +360,12 @@ async fn a_vendor_native_event_wide_refund_is_one_item() {
     let created = gw.post("/v1/refund-batches", json!({"items": items})).await;
     assert_eq!(created.status, 202, "{}", created.text);
     let id = created.body["id"].as_str().unwrap().to_string();
-    let report = until_settled(&gw.url(""), &id, Duration::from_secs(10)).await;
+    let report = until_settled(
+        &CheckedClient::of(&gw.url("")).await,
+        &id,
+        Duration::from_secs(10),
+    )
+    .await;
     assert_eq!(report["counts"]["partially_succeeded"], 1, "{report}");
     let page = gw.get(&format!("/v1/refund-batches/{id}/items")).await;
     let refund = gw
@@ -379,7 +395,7 @@ async fn a_graceful_stop_finishes_items_in_flight_and_leaves_the_rest_queued() {
     );
     let first = GatewayProcess::spawn(&config);
     let items: Vec<Value> = (0..40).map(|i| item("fv", &format!("bulk-{i}"))).collect();
-    let id = submit_batch(&first.base_url, "graceful-batch", &items).await;
+    let id = submit_batch(&first.client().await, "graceful-batch", &items).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     first.terminate();
     let at_stop = refunds_per_ticket(&[&vendor]).len();
@@ -405,15 +421,16 @@ async fn a_graceful_stop_finishes_items_in_flight_and_leaves_the_rest_queued() {
         );
     }
 
-    let second = GatewayProcess::spawn(&config);
-    let unknown = get_json(&format!("{}/v1/refunds?status=unknown", second.base_url)).await;
+    let process = GatewayProcess::spawn(&config);
+    let second = process.client().await;
+    let unknown = get_json(&second, "/v1/refunds?status=unknown").await;
     assert_eq!(
         unknown["data"].as_array().map(Vec::len),
         Some(0),
         "a graceful stop leaves nothing unknown: {unknown}"
     );
-    let report = until_settled(&second.base_url, &id, Duration::from_secs(20)).await;
-    let failed = get_json(&format!("{}/v1/refunds?status=failed", second.base_url)).await;
+    let report = until_settled(&second, &id, Duration::from_secs(20)).await;
+    let failed = get_json(&second, "/v1/refunds?status=failed").await;
     assert_eq!(report["counts"]["succeeded"], 40, "{report} {failed}");
     let vendor_side = refunds_per_ticket(&[&vendor]);
     assert_eq!(vendor_side.len(), 40);

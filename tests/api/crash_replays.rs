@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::process::{write_config, GatewayProcess};
-use crate::support::{secret_file, temp_database, ReplayVendor};
+use crate::support::process::{write_config, CheckedClient, GatewayProcess};
+use crate::support::{secret_file, temp_database, ApiResponse, ReplayVendor};
 
 const TICKET: &str = "5f8d0f8b9d2b3b0017b6d8a0";
 
@@ -22,14 +22,14 @@ fn config(vendor: &ReplayVendor, database: &str, extra: &str) -> String {
     )
 }
 
-async fn create(base: &str, key: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{base}/v1/refunds"))
-        .header("idempotency-key", key)
-        .json(&json!({"provider": "fv", "target": {"tickets": [TICKET]}, "amount": {"value": "10", "currency": "EUR"}}))
-        .send()
+async fn create(gateway: &CheckedClient, key: &str) -> ApiResponse {
+    gateway
+        .post(
+            "/v1/refunds",
+            &json!({"provider": "fv", "target": {"tickets": [TICKET]}, "amount": {"value": "10", "currency": "EUR"}}),
+            &[("idempotency-key", key)],
+        )
         .await
-        .expect("the gateway answers")
 }
 
 /// Polls until `done` holds, for at most `limit`.
@@ -55,8 +55,8 @@ async fn a_key_held_by_a_killed_gateway_is_released_at_restart() {
         &config(&vendor, &database, "settle_window = \"1h\""),
     );
     let first = GatewayProcess::spawn(&path);
-    let base = first.base_url.clone();
-    let pending = tokio::spawn(async move { create(&base, "crash-key-1").await });
+    let client = first.client().await;
+    let pending = tokio::spawn(async move { create(&client, "crash-key-1").await });
     eventually(Duration::from_secs(5), || {
         vendor.received().iter().any(|r| r.method == "PUT")
     })
@@ -65,10 +65,10 @@ async fn a_key_held_by_a_killed_gateway_is_released_at_restart() {
     let _ = pending.await;
 
     let second = GatewayProcess::spawn(&path);
+    let client = second.client().await;
     let started = Instant::now();
-    let replay = create(&second.base_url, "crash-key-1").await;
-    let status = replay.status().as_u16();
-    let body: Value = replay.json().await.unwrap();
+    let replay = create(&client, "crash-key-1").await;
+    let (status, body) = (replay.status, replay.body);
     assert_eq!(status, 202, "the refund may have been applied: {body}");
     assert_eq!(body["status"], "unknown", "{body}");
     assert_eq!(body["status_reason"]["code"], "interrupted", "{body}");
@@ -102,10 +102,10 @@ async fn a_refund_that_never_left_is_not_answered_201() {
         ),
     );
     let first = GatewayProcess::spawn(&path);
-    let applied = create(&first.base_url, "crash-unsent-1").await;
-    assert_eq!(applied.status(), 201);
-    let base = first.base_url.clone();
-    let waiting = tokio::spawn(async move { create(&base, "crash-unsent-2").await });
+    let client = first.client().await;
+    let applied = create(&client, "crash-unsent-1").await;
+    assert_eq!(applied.status, 201);
+    let waiting = tokio::spawn(async move { create(&client, "crash-unsent-2").await });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let sent_before = vendor.received().len();
     first.kill();
@@ -114,10 +114,10 @@ async fn a_refund_that_never_left_is_not_answered_201() {
     // The restarted gateway marks the dead process's intent unknown, the reconciler finds
     // no such refund at the vendor: not applied.
     let second = GatewayProcess::spawn(&path);
-    let listing = format!("{}/v1/refunds?status=failed", second.base_url);
+    let client = second.client().await;
     let started = Instant::now();
     loop {
-        let page: Value = reqwest::get(&listing).await.unwrap().json().await.unwrap();
+        let page: Value = client.get("/v1/refunds?status=failed").await.body;
         if page["data"].as_array().is_some_and(|d| !d.is_empty()) {
             assert_eq!(
                 page["data"][0]["status_reason"]["code"], "not_applied",
@@ -128,9 +128,8 @@ async fn a_refund_that_never_left_is_not_answered_201() {
         assert!(started.elapsed() < Duration::from_secs(10), "{page}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let replay = create(&second.base_url, "crash-unsent-2").await;
-    let status = replay.status().as_u16();
-    let body: Value = replay.json().await.unwrap();
+    let replay = create(&client, "crash-unsent-2").await;
+    let (status, body) = (replay.status, replay.body);
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("refund_not_applied")),

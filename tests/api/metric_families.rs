@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::support::process::{write_config, GatewayProcess};
-use crate::support::{repo_path, temp_database, unique};
+use crate::support::{repo_path, unique};
 
 /// (name, labels as `k="v"` pairs sorted, value) of every sample.
 fn samples(text: &str) -> Vec<(String, String, f64)> {
@@ -45,8 +45,16 @@ fn ticket(ticket: &str) -> Value {
            "amount": {"value": "10", "currency": "EUR"}, "reason": "event cancelled"})
 }
 
+/// On each ledger backend (SQLite, and PostgreSQL when the test server is configured): the
+/// ledger operations are timed the same way on both.
 #[tokio::test]
 async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
+    for database in crate::support::ledger_databases().await {
+        walk_through(&database).await;
+    }
+}
+
+async fn walk_through(database: &str) {
     let sandbox = "kind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";
     let config = write_config(
         "metric-families",
@@ -56,49 +64,42 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
              [providers.fv]\nkind = \"fourvenues\"\nsandbox = true\n\
              [providers.tm]\n{sandbox}\
              [providers.slow]\n{sandbox}rate_limit = {{ per_second = 0.5, burst = 1, max_wait = \"10ms\" }}\n",
-            temp_database()
+            database
         ),
     );
     let gateway = GatewayProcess::spawn(&config);
-    let http = reqwest::Client::new();
-    let url = |path: &str| format!("{}{path}", gateway.base_url);
+    let http = gateway.client().await;
 
     // A create, and its key reused with another body: a conflict.
     let key = unique("families");
     let post = |body: Value, key: &str| {
-        http.post(url("/v1/refunds"))
-            .header("idempotency-key", key)
-            .json(&body)
-            .send()
+        let http = http.clone();
+        let key = key.to_string();
+        async move {
+            http.post("/v1/refunds", &body, &[("idempotency-key", &key)])
+                .await
+                .status
+        }
     };
-    assert_eq!(post(refund("1.00"), &key).await.unwrap().status(), 201);
-    assert_eq!(post(refund("2.00"), &key).await.unwrap().status(), 422);
+    assert_eq!(post(refund("1.00"), &key).await, 201);
+    assert_eq!(post(refund("2.00"), &key).await, 422);
 
     // A batch of two, worked to the end.
-    let batch: Value = http
-        .post(url("/v1/refund-batches"))
-        .header("idempotency-key", unique("families-batch"))
-        .json(&json!({"items": [ticket("families-1"), ticket("families-2")]}))
-        .send()
+    let batch = http
+        .post(
+            "/v1/refund-batches",
+            &json!({"items": [ticket("families-1"), ticket("families-2")]}),
+            &[("idempotency-key", &unique("families-batch"))],
+        )
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .body;
     let id = batch["id"]
         .as_str()
         .unwrap_or_else(|| panic!("batch accepted: {batch}"))
         .to_string();
     let started = Instant::now();
     loop {
-        let report: Value = http
-            .get(url(&format!("/v1/refund-batches/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let report = http.get(&format!("/v1/refund-batches/{id}")).await.body;
         if report["status"] == "done" {
             break;
         }
@@ -109,12 +110,14 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
     // Two live lookups at once on `slow` (one call per 2 s, 10 ms of patience): one is
     // refused by its outbound limit.
     let lookup = || {
-        http.get(url("/v1/refunds?provider=slow&order=1269434"))
-            .header("cache-control", "no-cache")
-            .send()
+        http.send(
+            http.http()
+                .get(http.url("/v1/refunds?provider=slow&order=1269434"))
+                .header("cache-control", "no-cache"),
+        )
     };
     let (a, b) = tokio::join!(lookup(), lookup());
-    let statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    let statuses = [a.status, b.status];
     assert!(
         statuses.contains(&200) && statuses.iter().any(|s| *s >= 429),
         "{statuses:?}"
@@ -123,14 +126,7 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
     // Past the client's burst: 429s.
     let mut limited = 0;
     for _ in 0..60 {
-        if http
-            .get(url("/v1/providers"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 429
-        {
+        if http.get("/v1/providers").await.status == 429 {
             limited += 1;
         }
     }
@@ -138,9 +134,9 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
     // The reconciler's passes (every 100 ms), and the client's budget back for the scrape.
     tokio::time::sleep(Duration::from_millis(600)).await;
 
-    let scraped = http.get(url("/metrics")).send().await.unwrap();
-    assert_eq!(scraped.status(), 200);
-    let text = scraped.text().await.unwrap();
+    let scraped = http.get("/metrics").await;
+    assert_eq!(scraped.status, 200);
+    let text = scraped.text;
     let all = samples(&text);
     let v = |name: &str, labels: &str| value(&all, name, labels);
     let settled = "refund_gateway_refunds_settled_total";
@@ -206,14 +202,41 @@ async fn every_family_after_a_walk_through_and_the_dashboard_uses_them() {
         ),
         0.0
     );
-    for op in ["settle", "heartbeat", "unknown_open"] {
+    // Every ledger operation is timed under its own label, from the fixed set.
+    let timed: BTreeSet<&str> = all
+        .iter()
+        .filter(|(n, _, _)| n == "refund_gateway_ledger_query_duration_seconds_count")
+        .filter_map(|(_, labels, _)| labels.strip_prefix("op=\"")?.strip_suffix('"'))
+        .collect();
+    let known: Vec<&str> = refund_gateway::storage::observe::LedgerOp::ALL
+        .iter()
+        .map(|op| op.as_str())
+        .collect();
+    assert!(
+        timed.iter().all(|op| known.contains(op)),
+        "{timed:?} outside {known:?}"
+    );
+    for op in [
+        "settle",
+        "heartbeat",
+        "unknown_open",
+        "register_gateway",
+        "claim_key",
+        "insert_intent",
+        "finish_key",
+        "insert_batch",
+        "get_batch",
+        "claim_item",
+        "due_unknowns",
+    ] {
+        assert!(timed.contains(op), "{op} not among {timed:?}");
         let labels = format!("op=\"{op}\"");
         assert!(
             v(
                 "refund_gateway_ledger_query_duration_seconds_count",
                 &labels
             ) >= 1.0,
-            "{op}"
+            "{op} not among {timed:?}"
         );
     }
     assert!(

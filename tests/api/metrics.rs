@@ -62,66 +62,40 @@ async fn metrics_count_a_walk_through() {
         ),
     );
     let gateway = GatewayProcess::spawn(&config);
-    let http = reqwest::Client::new();
-    let url = |path: &str| format!("{}{path}", gateway.base_url);
+    let http = gateway.client().await;
 
-    assert_eq!(
-        http.get(url("/v1/providers"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        http.get(url("/nowhere/rfg_x"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(http.get("/v1/providers").await.status, 200);
+    assert_eq!(http.get("/nowhere/rfg_x").await.status, 404);
     let key = unique("metrics-key");
     let body = json!({"provider": "tm", "target": {"order": "1269434"},
                       "amount": {"value": "1.00", "currency": "EUR"}});
     let mut id = String::new();
     for _ in 0..2 {
         let created = http
-            .post(url("/v1/refunds"))
-            .header("idempotency-key", &key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
-        id = created.json::<serde_json::Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+            .post("/v1/refunds", &body, &[("idempotency-key", &key)])
+            .await;
+        assert_eq!(created.status, 201);
+        id = created.body["id"].as_str().unwrap().to_string();
     }
-    let got = http
-        .get(url(&format!("/v1/refunds/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.status(), 200);
+    let got = http.get(&format!("/v1/refunds/{id}")).await;
+    assert_eq!(got.status, 200);
     let list = "/v1/refunds?provider=tm&order=1269434";
     for no_cache in [false, false, true] {
-        let mut request = http.get(url(list));
+        let mut request = http.http().get(http.url(list));
         if no_cache {
             request = request.header("cache-control", "no-cache");
         }
-        let listed = request.send().await.unwrap();
-        assert_eq!(listed.status(), 200, "{}", listed.text().await.unwrap());
+        let listed = http.send(request).await;
+        assert_eq!(listed.status, 200, "{}", listed.text);
     }
 
-    let scraped = http.get(url("/metrics")).send().await.unwrap();
-    assert_eq!(scraped.status(), 200);
-    assert!(scraped.headers()["content-type"]
-        .to_str()
+    let scraped = http.get("/metrics").await;
+    assert_eq!(scraped.status, 200);
+    assert!(scraped
+        .header("content-type")
         .unwrap()
         .starts_with("text/plain"));
-    let text = scraped.text().await.unwrap();
+    let text = scraped.text;
     let samples = parse(&text);
     let requests = "refund_gateway_http_requests_total";
     let expect = [
@@ -309,8 +283,9 @@ async fn failing_vendors_open_the_circuit_and_the_limit_refuses() {
             assert!(r.status >= 500, "{}", r.text);
         }
     }
-    let url = gw.url("/metrics");
-    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let scraped = gw.get("/metrics").await;
+    assert_eq!(scraped.status, 200);
+    let text = scraped.text;
     let samples = parse(&text);
     let expect = [
         (

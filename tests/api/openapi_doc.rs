@@ -79,33 +79,91 @@ async fn operations_are_named_summarised_and_secured() {
 }
 
 /// The check every `TestGateway` answer goes through refuses what the document does not
-/// promise: a status an operation does not list, and a header its response does not list.
+/// promise: a status an operation does not list, a header its response does not list, and a
+/// problem code its response's `code` enum does not list.
 #[test]
 fn the_answer_check_refuses_undocumented_statuses_and_headers() {
     use crate::support::contract_check::undocumented;
     use reqwest::header::{HeaderMap, HeaderValue};
+    use serde_json::{json, Value::Null};
     let doc = serde_json::to_value(refund_gateway::api::openapi::document(true, None)).unwrap();
     let mut headers = HeaderMap::new();
     headers.insert("x-request-id", HeaderValue::from_static("r1"));
-    assert_eq!(undocumented(&doc, "GET", "/healthz", 200, &headers), None);
-    assert!(
-        undocumented(&doc, "GET", "/healthz", 418, &headers).is_some_and(|why| why.contains("418"))
+    assert_eq!(
+        undocumented(&doc, "GET", "/healthz", 200, &headers, &Null),
+        None
     );
+    assert!(undocumented(&doc, "GET", "/healthz", 418, &headers, &Null)
+        .is_some_and(|why| why.contains("418")));
     // Probes are never rate limited, so no RateLimit header is documented on them.
     headers.insert("ratelimit", HeaderValue::from_static("\"client\";r=1;t=1"));
-    assert!(undocumented(&doc, "GET", "/healthz", 200, &headers)
+    assert!(undocumented(&doc, "GET", "/healthz", 200, &headers, &Null)
         .is_some_and(|why| why.contains("ratelimit")));
     assert_eq!(
-        undocumented(&doc, "GET", "/v1/refunds/rfg_x?x=1", 200, &headers),
+        undocumented(&doc, "GET", "/v1/refunds/rfg_x?x=1", 200, &headers, &Null),
         None,
         "templates match ids, queries are ignored"
     );
     // Paths and methods no operation serves are the router's 404 and 405.
-    assert_eq!(undocumented(&doc, "GET", "/nowhere", 404, &headers), None);
     assert_eq!(
-        undocumented(&doc, "DELETE", "/v1/refunds", 405, &headers),
+        undocumented(&doc, "GET", "/nowhere", 404, &headers, &Null),
         None
     );
+    assert_eq!(
+        undocumented(&doc, "DELETE", "/v1/refunds", 405, &headers, &Null),
+        None
+    );
+    let mut problem = HeaderMap::new();
+    problem.insert(
+        "content-type",
+        HeaderValue::from_static("application/problem+json"),
+    );
+    let path = "/v1/refunds/rfg_x";
+    let found = json!({"code": "not_found"});
+    assert_eq!(undocumented(&doc, "GET", path, 404, &problem, &found), None);
+    let wrong = json!({"code": "rate_limited"});
+    assert!(undocumented(&doc, "GET", path, 404, &problem, &wrong)
+        .is_some_and(|why| why.contains("rate_limited")));
+    let invented = json!({"code": "no_such_code"});
+    assert!(undocumented(&doc, "GET", path, 404, &problem, &invented).is_some());
+}
+
+/// Each problem response's `code` enum is exactly the codes the server renders with that
+/// status: the same list for every operation documenting it.
+#[test]
+fn problem_responses_list_the_codes_of_their_status() {
+    use refund_gateway::api::problem::ProblemCode;
+    let doc = serde_json::to_value(refund_gateway::api::openapi::document(true, None)).unwrap();
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let Some(schema) = response["content"].get("application/problem+json") else {
+                    continue;
+                };
+                let listed: Vec<&str> = schema["schema"]["allOf"][1]["properties"]["code"]["enum"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{method} {path} {status}: no code enum"))
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect();
+                let expected = match status.strip_suffix("XX") {
+                    Some(class) => ProblemCode::for_class(class.parse().unwrap()),
+                    None => ProblemCode::for_status(status.parse().unwrap()),
+                };
+                assert_eq!(listed, expected, "{method} {path} {status}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 50, "{seen} problem responses");
+    let all: Vec<&str> = doc["components"]["schemas"]["ProblemCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(all.len(), ProblemCode::ALL.len());
 }
 
 /// A catalogue of bad requests to every operation, each answered with a status its

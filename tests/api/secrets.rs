@@ -53,22 +53,22 @@ async fn no_secret_in_logs_errors_or_bodies() {
     let base = line.trim().rsplit(' ').next().unwrap().to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{line}");
 
-    let client = reqwest::Client::new();
+    let client = crate::support::process::CheckedClient::of(&base).await;
+    let http = client.http();
     let mut bodies = Vec::new();
     let create = json!({"provider": "tm", "target": {"order": "1269434", "payments": ["125"]}, "amount": {"value": "20.00", "currency": "EUR"}});
     for request in [
-        client
-            .post(format!("{base}/v1/refunds"))
+        http.post(format!("{base}/v1/refunds"))
             .header("idempotency-key", "secrets-1")
             .json(&create),
-        client.get(format!("{base}/v1/refunds?provider=tm&order=1269434")),
-        client.get(format!(
+        http.get(format!("{base}/v1/refunds?provider=tm&order=1269434")),
+        http.get(format!(
             "{base}/v1/refunds?provider=fv&ticket=5f8d0f8b9d2b3b0017b6d8a0"
         )),
-        client.get(format!("{base}/v1/providers")),
+        http.get(format!("{base}/v1/providers")),
     ] {
-        let r = request.send().await.unwrap();
-        bodies.push(format!("{} {}", r.status(), r.text().await.unwrap()));
+        let r = client.send(request).await;
+        bodies.push(format!("{} {}", r.status, r.text));
     }
     assert!(bodies[0].starts_with("201"), "{}", bodies[0]);
     assert!(

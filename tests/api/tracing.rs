@@ -138,19 +138,18 @@ async fn spans_are_exported_over_otlp_in_the_clients_trace() {
         ),
     );
     let gateway = GatewayProcess::spawn(&config);
-    let r = reqwest::Client::new()
-        .get(format!(
-            "{}/v1/refunds?provider=tm&order=1269434",
-            gateway.base_url
-        ))
-        .header(
-            "traceparent",
-            format!("00-{CLIENT_TRACE}-{CLIENT_PARENT}-01"),
+    let http = gateway.client().await;
+    let r = http
+        .send(
+            http.http()
+                .get(http.url("/v1/refunds?provider=tm&order=1269434"))
+                .header(
+                    "traceparent",
+                    format!("00-{CLIENT_TRACE}-{CLIENT_PARENT}-01"),
+                ),
         )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     // A graceful stop exports what the batch processor still holds.
     tokio::task::spawn_blocking(move || gateway.terminate())
         .await
@@ -165,9 +164,10 @@ async fn spans_are_exported_over_otlp_in_the_clients_trace() {
         .flat_map(|s| s.spans.clone())
         .collect();
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    // (The checked client's fetch of the document is a request of its own trace.)
     let request = spans
         .iter()
-        .find(|s| s.name == "request")
+        .find(|s| s.name == "request" && hex(&s.trace_id) == CLIENT_TRACE)
         .unwrap_or_else(|| panic!("a request span: {spans:?}"));
     assert_eq!(hex(&request.trace_id), CLIENT_TRACE);
     assert_eq!(hex(&request.parent_span_id), CLIENT_PARENT);
@@ -188,4 +188,79 @@ async fn spans_are_exported_over_otlp_in_the_clients_trace() {
     assert!(attribute("instance").contains("\"tm\""), "{call:?}");
     assert!(attribute("path").contains("/demo/orders/{id}"), "{call:?}");
     assert!(attribute("status").contains("200"), "{call:?}");
+}
+
+/// A call that waits its turn under the outbound limit: the wait is an `outbound_wait` span
+/// and the `vendor_call` span starts only when it ends, so the call's span times the vendor
+/// alone (as `refund_gateway_vendor_call_duration_seconds` does).
+#[tokio::test]
+async fn the_wait_for_an_outbound_turn_is_a_span_apart_from_the_vendor_call() {
+    let (endpoint, exported) = otlp_receiver().await;
+    let config = write_config(
+        "otlp-wait",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"{}\"\n\
+             [tracing]\notlp_endpoint = \"{endpoint}\"\n\
+             [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n\
+             rate_limit = {{ per_second = 2, burst = 1, max_wait = \"10s\" }}\n",
+            temp_database()
+        ),
+    );
+    let gateway = GatewayProcess::spawn(&config);
+    let http = gateway.client().await;
+    for _ in 0..2 {
+        let r = http
+            .send(
+                http.http()
+                    .get(http.url("/v1/refunds?provider=tm&order=1269434"))
+                    .header("cache-control", "no-cache")
+                    .header(
+                        "traceparent",
+                        format!("00-{CLIENT_TRACE}-{CLIENT_PARENT}-01"),
+                    ),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    tokio::task::spawn_blocking(move || gateway.terminate())
+        .await
+        .unwrap();
+
+    let spans: Vec<_> = exported
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| s.spans.clone())
+        .collect();
+    let named = |name: &str| -> Vec<_> { spans.iter().filter(|s| s.name == name).collect() };
+    let (waits, calls) = (named("outbound_wait"), named("vendor_call"));
+    assert_eq!((waits.len(), calls.len()), (2, 2), "{spans:?}");
+    let ms = |nanos: u64| nanos as f64 / 1e6;
+    // Each request's wait and call are siblings under its request span.
+    let mut pairs = Vec::new();
+    for call in &calls {
+        let wait = waits
+            .iter()
+            .find(|w| w.parent_span_id == call.parent_span_id)
+            .unwrap_or_else(|| panic!("a wait beside {call:?}"));
+        assert!(
+            call.start_time_unix_nano >= wait.end_time_unix_nano,
+            "the call starts after its wait: {wait:?} {call:?}"
+        );
+        pairs.push((
+            ms(wait.end_time_unix_nano - wait.start_time_unix_nano),
+            ms(call.end_time_unix_nano - call.start_time_unix_nano),
+        ));
+    }
+    // Two lookups at one call per half second (or slower: lookups get a share of it): the
+    // second waited, and its call's span does not hold that wait (the sandbox answers in
+    // far less than a turn of the pace).
+    let (waited, called) = pairs
+        .into_iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap();
+    assert!(waited >= 300.0, "the second call waited {waited} ms");
+    assert!(called < waited, "call {called} ms, wait {waited} ms");
 }

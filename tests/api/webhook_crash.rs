@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::process::{write_config, GatewayProcess};
+use crate::support::process::{write_config, CheckedClient, GatewayProcess};
 use crate::support::{postgres_database, secret_file, temp_database, unique};
 use crate::webhook_receiver::{assert_signed_and_in_order, Receiver, SECRET};
 
@@ -22,30 +22,25 @@ fn config(database: &str, hook: &str) -> String {
     )
 }
 
-async fn create(base: &str) -> Value {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/v1/refunds"))
-        .header("idempotency-key", unique("crash-hook"))
-        .json(&json!({"provider": "tm", "target": {"order": "1269434"}, "amount": {"value": "1.00", "currency": "EUR"}}))
-        .send()
-        .await
-        .expect("the gateway answers");
-    assert_eq!(r.status().as_u16(), 201);
-    r.json().await.unwrap()
+async fn create(gateway: &CheckedClient) -> Value {
+    let r = gateway
+        .post(
+            "/v1/refunds",
+            &json!({"provider": "tm", "target": {"order": "1269434"}, "amount": {"value": "1.00", "currency": "EUR"}}),
+            &[("idempotency-key", &unique("crash-hook"))],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body
 }
 
-async fn get(base: &str, path: &str) -> Value {
-    reqwest::get(format!("{base}{path}"))
-        .await
-        .expect("the gateway answers")
-        .json()
-        .await
-        .unwrap()
+async fn get(gateway: &CheckedClient, path: &str) -> Value {
+    gateway.get(path).await.body
 }
 
 /// Every event id of the ledger (one page is enough here).
-async fn event_ids(base: &str) -> Vec<String> {
-    get(base, "/v1/events?limit=100").await["data"]
+async fn event_ids(gateway: &CheckedClient) -> Vec<String> {
+    get(gateway, "/v1/events?limit=100").await["data"]
         .as_array()
         .unwrap()
         .iter()
@@ -68,14 +63,15 @@ async fn deliveries_pending_at_a_sigkill_are_delivered_after_restart() {
     receiver.answer(200, Duration::from_millis(1500));
     let path = write_config("webhook-crash", &config(&temp_database(), &receiver.url()));
     let first = GatewayProcess::spawn(&path);
+    let first_http = first.client().await;
     for _ in 0..4 {
-        create(&first.base_url).await;
+        create(&first_http).await;
     }
-    let events = event_ids(&first.base_url).await;
+    let events = event_ids(&first_http).await;
     assert_eq!(events.len(), 8);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pending = get(
-        &first.base_url,
+        &first_http,
         "/v1/webhook-deliveries?state=pending&limit=100",
     )
     .await;
@@ -106,7 +102,7 @@ async fn deliveries_pending_at_a_sigkill_are_delivered_after_restart() {
     // delivery per refund is in flight at a time).
     assert!(repeated <= 4, "{counts:?}");
     let delivered = get(
-        &second.base_url,
+        &second.client().await,
         "/v1/webhook-deliveries?state=delivered&limit=100",
     )
     .await;
@@ -128,11 +124,11 @@ async fn two_gateways_on_one_postgresql_deliver_each_event_once() {
     let path = write_config("webhook-pair", &config(&database, &receiver.url()));
     let a = GatewayProcess::spawn(&path);
     let b = GatewayProcess::spawn(&path);
+    let (a_http, b_http) = (a.client().await, b.client().await);
     for i in 0..10 {
-        let base = if i % 2 == 0 { &a.base_url } else { &b.base_url };
-        create(base).await;
+        create(if i % 2 == 0 { &a_http } else { &b_http }).await;
     }
-    let events = event_ids(&a.base_url).await;
+    let events = event_ids(&a_http).await;
     assert_eq!(events.len(), 20);
     let got = receiver
         .until(Duration::from_secs(20), |r| {

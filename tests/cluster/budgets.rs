@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::process::{write_config, GatewayProcess, VendorSandbox};
+use crate::support::process::{write_config, CheckedClient, GatewayProcess, VendorSandbox};
 use crate::support::redis_server::{self, RedisServer};
 use crate::support::secret_file;
 
@@ -67,14 +67,15 @@ impl Cluster {
         Cluster { vendors, gateways }
     }
 
-    fn base(&self) -> String {
+    /// The checked client of the last gateway still running.
+    async fn client(&self) -> CheckedClient {
         self.gateways
             .iter()
             .flatten()
             .last()
             .expect("a gateway runs")
-            .base_url
-            .clone()
+            .client()
+            .await
     }
 
     async fn submit(&self) -> String {
@@ -85,17 +86,19 @@ impl Cluster {
                        "amount": {"value": "10", "currency": "EUR"}, "reason": "event cancelled"})
             })
             .collect();
-        let created: Value = reqwest::Client::new()
-            .post(format!("{}/v1/refund-batches", self.base()))
-            .header("idempotency-key", "cluster-batch")
-            .json(&json!({ "items": items }))
-            .send()
+        let created = self
+            .client()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        created["id"].as_str().expect("batch accepted").to_string()
+            .post(
+                "/v1/refund-batches",
+                &json!({ "items": items }),
+                &[("idempotency-key", "cluster-batch")],
+            )
+            .await;
+        created.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("batch accepted: {}", created.text))
+            .to_string()
     }
 
     /// Targets refunded so far, as the vendors saw them.
@@ -133,8 +136,8 @@ impl Cluster {
     async fn settled(&self, id: &str) -> Value {
         let started = Instant::now();
         loop {
-            let url = format!("{}/v1/refund-batches/{id}", self.base());
-            let report: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+            let path = format!("/v1/refund-batches/{id}");
+            let report: Value = self.client().await.get(&path).await.body;
             let busy = ["queued", "in_flight", "pending", "unknown"]
                 .iter()
                 .any(|k| report["counts"][*k].as_u64().unwrap_or(0) > 0);

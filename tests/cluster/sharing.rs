@@ -269,14 +269,19 @@ async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
         ),
     );
     let gw = GatewayProcess::spawn_logged(&config, "warn");
-    let http = reqwest::Client::new();
+    let http = gw.client().await;
     let create = |ticket: String| {
-        http.post(format!("{}/v1/refunds", gw.base_url))
-            .header("idempotency-key", ticket.clone())
-            .json(&json!({"provider": "fv", "target": {"tickets": [ticket]}, "amount": {"value": "10", "currency": "EUR"}}))
-            .send()
+        let http = http.clone();
+        async move {
+            http.post(
+                "/v1/refunds",
+                &json!({"provider": "fv", "target": {"tickets": [ticket]}, "amount": {"value": "10", "currency": "EUR"}}),
+                &[("idempotency-key", &ticket)],
+            )
+            .await
+        }
     };
-    assert_eq!(create("bulk-slow-0".into()).await.unwrap().status(), 201);
+    assert_eq!(create("bulk-slow-0".into()).await.status, 201);
     // Redis stops answering for 3 s; creates go on, on this gateway's share.
     let url = redis.url();
     let sleeper = std::thread::spawn(move || {
@@ -285,8 +290,8 @@ async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
     redis_server::wait_until_asleep(&redis.url());
     for i in 1..=4 {
         let started = std::time::Instant::now();
-        let r = create(format!("bulk-slow-{i}")).await.unwrap();
-        assert_eq!(r.status(), 201);
+        let r = create(format!("bulk-slow-{i}")).await;
+        assert_eq!(r.status, 201, "{}", r.text);
         assert!(
             started.elapsed() < Duration::from_secs(1),
             "a create waited {:?} for a slow Redis",
@@ -296,15 +301,8 @@ async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
     sleeper.join().unwrap();
     // Redis answers again: the next calls are shared again.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(create("bulk-slow-9".into()).await.unwrap().status(), 201);
-    let metrics = http
-        .get(format!("{}/metrics", gw.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(create("bulk-slow-9".into()).await.status, 201);
+    let metrics = http.get("/metrics").await.text;
     assert!(
         metrics.contains("refund_gateway_coordination_fallbacks_total{limit=\"outbound\"}"),
         "{metrics}"

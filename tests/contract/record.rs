@@ -43,28 +43,28 @@ fn config(dir: &Path, vendor: &str) -> Config {
 
 /// A create, then a live lookup of the same order; the answers without what differs per
 /// run (ledger ids, times).
+/// (Through the client that checks each answer against the gateway's served document.)
 async fn walk(base: &str) -> (Value, Value) {
-    let client = reqwest::Client::new();
+    let client = crate::support::process::CheckedClient::of(base).await;
+    let key = unique("record-walk");
     let created = client
-        .post(format!("{base}/v1/refunds"))
-        .header("idempotency-key", unique("record-walk"))
-        .json(&json!({"provider": "tm", "target": {"order": "1269434"}, "amount": {"value": "1.00", "currency": "EUR"}}))
-        .send()
-        .await
-        .unwrap();
-    let status = created.status().as_u16();
-    let created: Value = created.json().await.unwrap();
-    assert_eq!(status, 201, "{created:#}");
+        .post(
+            "/v1/refunds",
+            &json!({"provider": "tm", "target": {"order": "1269434"}, "amount": {"value": "1.00", "currency": "EUR"}}),
+            &[("idempotency-key", &key)],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
     let listed = client
-        .get(format!("{base}/v1/refunds?provider=tm&order=1269434"))
-        .header("cache-control", "no-cache")
-        .send()
-        .await
-        .unwrap();
-    let status = listed.status().as_u16();
-    let listed: Value = listed.json().await.unwrap();
-    assert_eq!(status, 200, "{listed:#}");
-    (stable(created), stable(listed))
+        .send(
+            client
+                .http()
+                .get(client.url("/v1/refunds?provider=tm&order=1269434"))
+                .header("cache-control", "no-cache"),
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{:#}", listed.body);
+    (stable(created.body), stable(listed.body))
 }
 
 fn stable(value: Value) -> Value {

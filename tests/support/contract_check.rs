@@ -1,6 +1,7 @@
 //! Every answer the test helper receives is checked against the gateway's own served
 //! OpenAPI document: its status must be documented for that method and route template, and
-//! each of the API's own response headers it carries must be documented on that response.
+//! each of the API's own response headers it carries must be documented on that response,
+//! and a problem+json answer's `code` must be one of the codes its response documents.
 //! So every test that goes through `TestGateway` proves the document complete for what it
 //! exercised, and a route that answers an undocumented status fails the test that saw it.
 
@@ -54,6 +55,7 @@ pub fn undocumented(
     path: &str,
     status: u16,
     headers: &reqwest::header::HeaderMap,
+    body: &Value,
 ) -> Option<String> {
     let path = path.split('?').next().unwrap_or(path);
     // A path no route serves (404) or a method none answers (405) has no operation.
@@ -86,5 +88,62 @@ pub fn undocumented(
             "{method} {template} {status} sent the undocumented header(s) {missing:?}"
         ));
     }
+    let is_problem = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        let code = body["code"].as_str().unwrap_or_default();
+        let Some(schema) = response["content"]["application/problem+json"].get("schema") else {
+            return Some(format!(
+                "{method} {template} {status} answered problem+json, which that response does not document"
+            ));
+        };
+        let mut enums = Vec::new();
+        code_enums(doc, schema, &mut enums, 0);
+        if enums.is_empty() {
+            return Some(format!(
+                "{method} {template} {status}: its problem schema documents no `code` enum"
+            ));
+        }
+        if let Some(listed) = enums.iter().find(|e| !e.iter().any(|c| c == code)) {
+            return Some(format!(
+                "{method} {template} {status} answered the problem code `{code}`, which its response does not list (it lists {listed:?})"
+            ));
+        }
+    }
     None
+}
+
+/// Every enum the schema (through `$ref`s and `allOf`) puts on a problem's `code`: a code
+/// must be in each of them.
+fn code_enums(doc: &Value, schema: &Value, enums: &mut Vec<Vec<String>>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let target = &doc["components"]["schemas"][name];
+        if let Some(values) = target["enum"].as_array() {
+            enums.push(strings(values));
+        }
+        code_enums(doc, target, enums, depth + 1);
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        code_enums(doc, part, enums, depth + 1);
+    }
+    let code = &schema["properties"]["code"];
+    if let Some(values) = code["enum"].as_array() {
+        enums.push(strings(values));
+    }
+    if code.get("$ref").is_some() {
+        code_enums(doc, code, enums, depth + 1);
+    }
+}
+
+fn strings(values: &[Value]) -> Vec<String> {
+    values
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect()
 }

@@ -80,7 +80,7 @@ pub struct TestGateway {
     openapi: serde_json::Value,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiResponse {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
@@ -204,6 +204,19 @@ impl TestGateway {
             .await
     }
 
+    /// A request to build (bearer keys, bodies of any type) for `send`.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// Sends a request built with `request`, checking the answer like every other here.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> ApiResponse {
+        let request = request.build().expect("a valid request");
+        let method = request.method().to_string();
+        let response = self.client.execute(request).await.expect("gateway answers");
+        self.read(&method, response).await
+    }
+
     /// The gateway's ledger, for tests that take its database away.
     pub fn storage(&self) -> &refund_gateway::storage::Storage {
         self.server.storage()
@@ -223,6 +236,7 @@ impl TestGateway {
             &path,
             answer.status,
             &answer.headers,
+            &answer.body,
         ) {
             panic!("{why}\n{}", answer.text);
         }
@@ -230,7 +244,8 @@ impl TestGateway {
     }
 }
 
-async fn read(response: reqwest::Response) -> ApiResponse {
+/// Reads an answer whole (its body as JSON when it is JSON).
+pub(crate) async fn read(response: reqwest::Response) -> ApiResponse {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body reads");

@@ -1,6 +1,7 @@
-//! The gateway as a real process (crash tests, several gateways on one database), and a
-//! vendor sandbox served from the test process with a request log that survives the
-//! gateway.
+//! The gateway as a real process (crash tests, several gateways on one database), a client
+//! for it whose every answer is checked against that process's served OpenAPI document (as
+//! `TestGateway` checks its own), and a vendor sandbox served from the test process with a
+//! request log that survives the gateway.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -13,12 +14,16 @@ use refund_gateway::config::Config;
 use refund_gateway::loopback::LoopbackServer;
 use refund_gateway::sandbox_host::{serve_observed, Observer};
 
+use super::{contract_check, ApiResponse};
+
 /// A gateway child process; killed when dropped.
 pub struct GatewayProcess {
     child: Child,
     pub base_url: String,
     /// Its stderr lines, when spawned with `spawn_logged`.
     stderr: Option<CapturedStderr>,
+    /// Its checked client, made at the first `client()`.
+    checked: tokio::sync::OnceCell<CheckedClient>,
 }
 
 /// A child's stderr lines, and the thread that reads them.
@@ -109,7 +114,18 @@ impl GatewayProcess {
             child,
             base_url,
             stderr: None,
+            checked: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// A client for this gateway checking every answer against the OpenAPI document this
+    /// process serves (fetched at the first call, once). It outlives the process, for
+    /// requests that a killed gateway leaves unanswered.
+    pub async fn client(&self) -> CheckedClient {
+        self.checked
+            .get_or_init(|| CheckedClient::of(&self.base_url))
+            .await
+            .clone()
     }
 
     /// SIGTERM, then waits for the process to stop by itself.
@@ -137,6 +153,90 @@ impl Drop for GatewayProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A gateway's HTTP client whose answers must be what its document promises: a status its
+/// operation documents, only documented headers, and a documented problem `code`.
+#[derive(Clone)]
+pub struct CheckedClient {
+    http: reqwest::Client,
+    pub base_url: String,
+    openapi: Arc<serde_json::Value>,
+}
+
+impl CheckedClient {
+    /// The client of the gateway serving at `base_url`, with the document it serves.
+    pub async fn of(base_url: &str) -> CheckedClient {
+        let http = reqwest::Client::new();
+        let openapi = http
+            .get(format!("{base_url}/openapi.json"))
+            .send()
+            .await
+            .expect("gateway answers")
+            .json()
+            .await
+            .expect("the OpenAPI document is JSON");
+        CheckedClient {
+            http,
+            base_url: base_url.to_string(),
+            openapi: Arc::new(openapi),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The underlying client, to build a request for `send`.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub async fn get(&self, path: &str) -> ApiResponse {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    /// A JSON POST.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> ApiResponse {
+        let mut request = self.http.post(self.url(path)).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
+    /// Sends a request built from `http()`; panics if the gateway does not answer, or
+    /// answers what its document does not promise.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> ApiResponse {
+        self.try_send(request).await.expect("gateway answers")
+    }
+
+    /// As `send`, for a request the gateway may not answer (a gateway being killed).
+    pub async fn try_send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<ApiResponse, reqwest::Error> {
+        let request = request.build()?;
+        let method = request.method().to_string();
+        let path = request.url().path().to_string();
+        let answer = super::read(self.http.execute(request).await?).await;
+        if let Some(why) = contract_check::undocumented(
+            &self.openapi,
+            &method,
+            &path,
+            answer.status,
+            &answer.headers,
+            &answer.body,
+        ) {
+            panic!("{why}\n{}", answer.text);
+        }
+        Ok(answer)
     }
 }
 

@@ -60,7 +60,11 @@ fn complete(method: &str, path: &str, op: &mut Operation) {
         );
     }
     if limited {
-        problem(op, 429, "Too many requests: the client's limit (`rate_limited`), or the provider instance's outbound limit (`provider_rate_limited`)");
+        problem(
+            op,
+            429,
+            "Too many requests from this client (`rate_limited`)",
+        );
     }
     if v1 {
         problem(
@@ -119,28 +123,24 @@ fn complete(method: &str, path: &str, op: &mut Operation) {
         );
     }
     if is(VENDOR) {
-        problem(
-            op,
-            404,
-            "The vendor knows no such target (`target_not_found`)",
-        );
+        problem(op, 404, "The vendor knows no such target (`not_found`)");
         problem(
             op,
             409,
-            "The vendor refuses the refund in its current state (`refund_conflict` and others)",
+            "The vendor refuses the refund in its current state (`nothing_refundable`, `refund_partially_applied`)",
         );
         problem(
             op,
             422,
-            "The vendor refuses the request's content (`refund_rejected` and others)",
+            "The vendor refuses the request's content (`provider_rejected` and others)",
         );
         problem(
             op,
             501,
-            "The provider instance cannot do this (`not_supported`)",
+            "The provider instance cannot do this (`unsupported_operation`)",
         );
-        problem(op, 502, "The vendor answered something the gateway cannot read or rely on (`provider_error`, `provider_bad_response`)");
-        problem(op, 503, "The vendor is unavailable, or its circuit is open (`provider_unavailable`, `circuit_open`)");
+        problem(op, 502, "The vendor refused our credentials, failed, or answered something the gateway cannot read (`provider_unauthorized`, `provider_unavailable`, `provider_bad_response`)");
+        problem(op, 503, "The vendor, or the outbound limit for it, asks to slow down, or its circuit is open (`provider_rate_limited`, `provider_unavailable`)");
     }
     if path == "/v1/refunds/{id}/resolve" || path == "/v1/refund-batches/{id}/cancel" {
         problem(
@@ -149,6 +149,8 @@ fn complete(method: &str, path: &str, op: &mut Operation) {
             "The resource is already final (`refund_final` and others)",
         );
     }
+
+    super::codes::narrow(op);
 
     // Headers: each on the responses that can carry it.
     for (status, response) in op.responses.responses.iter_mut() {

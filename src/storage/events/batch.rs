@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use super::{outbox, write, EventType, NewEvent, OutboxConfig};
+use crate::storage::observe::LedgerOp;
 use crate::storage::{now_ms, Storage, StorageError};
 
 /// A batch as its events carry it: its status and how many items are in each state.
@@ -93,6 +94,7 @@ impl Storage {
     /// `batch.completed`). The mark moves by
     /// compare-and-set, so two gateways finishing items at once tell it once.
     pub async fn note_batch_progress(&self, batch_id: &str) -> Result<(), StorageError> {
+        let _timed = LedgerOp::NoteBatchProgress.timed();
         let outbox = outbox(self);
         // Read first, then write in a transaction that starts with the compare-and-set,
         // so SQLite takes its write lock before any read of the transaction.

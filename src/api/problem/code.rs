@@ -1,0 +1,265 @@
+//! Every problem `code` the gateway can answer, and the HTTP statuses each can come with.
+//! The renderer (`render.rs`) takes its codes, and the status of every single-status code,
+//! from here; the OpenAPI document takes each problem response's `code` enum from here
+//! (`for_status`). So the document cannot list a code the server never sends, nor miss one
+//! it does.
+
+use refund_provider::ErrorKind;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A problem's stable, machine-readable `code`. Published codes never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemCode {
+    // The client's input.
+    ValidationFailed,
+    MalformedJson,
+    MalformedBody,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    TooManyItems,
+    UnknownProvider,
+    NotFound,
+    MethodNotAllowed,
+    // The edge: time, rate, identity.
+    GatewayTimeout,
+    RateLimited,
+    Unauthorized,
+    ProviderForbidden,
+    // Idempotency keys.
+    IdempotencyKeyMissing,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    IdempotencyKeyInFlight,
+    // The ledger and the refund's state.
+    NotReady,
+    StorageUnavailable,
+    RefundFinal,
+    RefundNotApplied,
+    // What the vendor said (one per `ErrorKind`, except the kinds above: `validation_failed`, `not_found`).
+    AmountNotRepresentable,
+    CurrencyNotSupported,
+    AmountExceedsRefundable,
+    AmountInvalid,
+    NothingRefundable,
+    RefundPartiallyApplied,
+    UnsupportedOperation,
+    ProviderRejected,
+    ProviderUnauthorized,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    ProviderTimeout,
+    ProviderBadResponse,
+}
+
+use ProblemCode::*;
+
+impl ProblemCode {
+    /// Every code, for the document and the tests.
+    pub const ALL: [ProblemCode; 34] = [
+        ValidationFailed,
+        MalformedJson,
+        MalformedBody,
+        UnsupportedMediaType,
+        PayloadTooLarge,
+        TooManyItems,
+        UnknownProvider,
+        NotFound,
+        MethodNotAllowed,
+        GatewayTimeout,
+        RateLimited,
+        Unauthorized,
+        ProviderForbidden,
+        IdempotencyKeyMissing,
+        IdempotencyKeyInvalid,
+        IdempotencyKeyReused,
+        IdempotencyKeyInFlight,
+        NotReady,
+        StorageUnavailable,
+        RefundFinal,
+        RefundNotApplied,
+        AmountNotRepresentable,
+        CurrencyNotSupported,
+        AmountExceedsRefundable,
+        AmountInvalid,
+        NothingRefundable,
+        RefundPartiallyApplied,
+        UnsupportedOperation,
+        ProviderRejected,
+        ProviderUnauthorized,
+        ProviderRateLimited,
+        ProviderUnavailable,
+        ProviderTimeout,
+        ProviderBadResponse,
+    ];
+
+    /// The HTTP statuses a problem with this code is answered with. A code with several is
+    /// told which by the renderer (a query parameter or a body field at fault; a circuit
+    /// that says when to come back or a vendor that does not).
+    pub const fn statuses(self) -> &'static [u16] {
+        match self {
+            ValidationFailed | UnknownProvider => &[400, 422],
+            MalformedJson
+            | MalformedBody
+            | IdempotencyKeyMissing
+            | IdempotencyKeyInvalid
+            | AmountInvalid => &[400],
+            Unauthorized => &[401],
+            ProviderForbidden => &[403],
+            NotFound => &[404],
+            MethodNotAllowed => &[405],
+            IdempotencyKeyInFlight
+            | RefundFinal
+            | RefundNotApplied
+            | NothingRefundable
+            | RefundPartiallyApplied => &[409],
+            PayloadTooLarge | TooManyItems => &[413],
+            UnsupportedMediaType => &[415],
+            IdempotencyKeyReused
+            | AmountNotRepresentable
+            | CurrencyNotSupported
+            | AmountExceedsRefundable
+            | ProviderRejected => &[422],
+            RateLimited => &[429],
+            UnsupportedOperation => &[501],
+            ProviderUnauthorized | ProviderBadResponse => &[502],
+            ProviderUnavailable => &[502, 503],
+            NotReady | StorageUnavailable | ProviderRateLimited => &[503],
+            GatewayTimeout | ProviderTimeout => &[504],
+        }
+    }
+
+    /// The code's text, as the body carries it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidationFailed => "validation_failed",
+            MalformedJson => "malformed_json",
+            MalformedBody => "malformed_body",
+            UnsupportedMediaType => "unsupported_media_type",
+            PayloadTooLarge => "payload_too_large",
+            TooManyItems => "too_many_items",
+            UnknownProvider => "unknown_provider",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            GatewayTimeout => "gateway_timeout",
+            RateLimited => "rate_limited",
+            Unauthorized => "unauthorized",
+            ProviderForbidden => "provider_forbidden",
+            IdempotencyKeyMissing => "idempotency_key_missing",
+            IdempotencyKeyInvalid => "idempotency_key_invalid",
+            IdempotencyKeyReused => "idempotency_key_reused",
+            IdempotencyKeyInFlight => "idempotency_key_in_flight",
+            NotReady => "not_ready",
+            StorageUnavailable => "storage_unavailable",
+            RefundFinal => "refund_final",
+            RefundNotApplied => "refund_not_applied",
+            AmountNotRepresentable => "amount_not_representable",
+            CurrencyNotSupported => "currency_not_supported",
+            AmountExceedsRefundable => "amount_exceeds_refundable",
+            AmountInvalid => "amount_invalid",
+            NothingRefundable => "nothing_refundable",
+            RefundPartiallyApplied => "refund_partially_applied",
+            UnsupportedOperation => "unsupported_operation",
+            ProviderRejected => "provider_rejected",
+            ProviderUnauthorized => "provider_unauthorized",
+            ProviderRateLimited => "provider_rate_limited",
+            ProviderUnavailable => "provider_unavailable",
+            ProviderTimeout => "provider_timeout",
+            ProviderBadResponse => "provider_bad_response",
+        }
+    }
+
+    /// The code of a provider error kind (`ErrorKind::code` names the same text: a test
+    /// holds the two together).
+    pub fn of_kind(kind: ErrorKind) -> ProblemCode {
+        match kind {
+            ErrorKind::InvalidRequest => ValidationFailed,
+            ErrorKind::AmountNotRepresentable => AmountNotRepresentable,
+            ErrorKind::CurrencyNotSupported => CurrencyNotSupported,
+            ErrorKind::AmountExceedsRefundable => AmountExceedsRefundable,
+            ErrorKind::AmountInvalid => AmountInvalid,
+            ErrorKind::NothingRefundable => NothingRefundable,
+            ErrorKind::PartiallyApplied => RefundPartiallyApplied,
+            ErrorKind::Unsupported => UnsupportedOperation,
+            ErrorKind::NotFound => NotFound,
+            ErrorKind::Rejected => ProviderRejected,
+            ErrorKind::Unauthorized => ProviderUnauthorized,
+            ErrorKind::RateLimited => ProviderRateLimited,
+            ErrorKind::Unavailable => ProviderUnavailable,
+            ErrorKind::Timeout => ProviderTimeout,
+            ErrorKind::BadResponse => ProviderBadResponse,
+        }
+    }
+
+    /// The status of a problem with this code; `choice` decides for a code with several
+    /// statuses, and must be one of them.
+    pub fn status(self, choice: Option<u16>) -> u16 {
+        match (self.statuses(), choice) {
+            ([only], _) => *only,
+            (several, Some(chosen)) if several.contains(&chosen) => chosen,
+            (several, _) => {
+                debug_assert!(false, "{self:?} needs one of {several:?}, got {choice:?}");
+                several[0]
+            }
+        }
+    }
+
+    /// The codes a problem answered with `status` can carry (the document's enum for it).
+    pub fn for_status(status: u16) -> Vec<&'static str> {
+        Self::matching(|s| s == status)
+    }
+
+    /// The codes a problem answered with any status of a class (`4` for `4XX`) can carry.
+    pub fn for_class(class: u16) -> Vec<&'static str> {
+        Self::matching(|s| s / 100 == class)
+    }
+
+    fn matching(status: impl Fn(u16) -> bool) -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|c| c.statuses().iter().any(|s| status(*s)))
+            .map(|c| c.as_str())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_serializes_as_its_text_and_all_lists_each_once() {
+        for code in ProblemCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::from(code.as_str())
+            );
+            assert_eq!(ProblemCode::ALL.iter().filter(|c| **c == code).count(), 1);
+        }
+    }
+
+    #[test]
+    fn each_provider_kind_has_the_code_the_provider_crate_names() {
+        let kinds = [
+            ErrorKind::InvalidRequest,
+            ErrorKind::AmountNotRepresentable,
+            ErrorKind::CurrencyNotSupported,
+            ErrorKind::AmountExceedsRefundable,
+            ErrorKind::AmountInvalid,
+            ErrorKind::NothingRefundable,
+            ErrorKind::PartiallyApplied,
+            ErrorKind::Unsupported,
+            ErrorKind::NotFound,
+            ErrorKind::Rejected,
+            ErrorKind::Unauthorized,
+            ErrorKind::RateLimited,
+            ErrorKind::Unavailable,
+            ErrorKind::Timeout,
+            ErrorKind::BadResponse,
+        ];
+        for kind in kinds {
+            assert_eq!(ProblemCode::of_kind(kind).as_str(), kind.code());
+        }
+    }
+}
