@@ -34,14 +34,17 @@ const PROBES: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
 
 impl Modify for EdgeResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut problem_statuses = std::collections::BTreeSet::new();
         for (path, item) in openapi.paths.paths.iter_mut() {
             let operations = [("get", item.get.as_mut()), ("post", item.post.as_mut())];
             for (method, operation) in operations {
                 if let Some(operation) = operation {
                     complete(method, path, operation);
+                    super::codes::narrow(operation, &mut problem_statuses);
                 }
             }
         }
+        super::codes::add_components(openapi, &problem_statuses);
     }
 }
 
@@ -149,8 +152,6 @@ fn complete(method: &str, path: &str, op: &mut Operation) {
             "The resource is already final (`refund_final` and others)",
         );
     }
-
-    super::codes::narrow(op);
 
     // Headers: each on the responses that can carry it.
     for (status, response) in op.responses.responses.iter_mut() {
