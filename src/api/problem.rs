@@ -145,7 +145,7 @@ impl ApiError {
     pub fn to_parts(&self) -> (StatusCode, Vec<u8>) {
         let problem = self.problem();
         if problem.status >= 500 {
-            tracing::warn!(code = problem.code.as_str(), status = problem.status, detail = %problem.detail, "request failed");
+            tracing::warn!(code = %problem.code.as_str(), status = problem.status, detail = %problem.detail, "request failed");
         }
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
