@@ -33,11 +33,15 @@ const PAUSE_WAIT_WITHOUT_LIMIT: Duration = Duration::from_secs(2);
 /// holds at most one reservation per budget (only the head of its line asks), so this only
 /// bounds how long a reserved turn can be lost if its caller gives up.
 const RESERVE_AHEAD: Duration = Duration::from_millis(500);
-/// The shared pace runs this much below the configured rate. Turns are reserved back to back
-/// in Redis time, but each leaves from a different process: one that leaves late while the
-/// next leaves on time puts two turns closer together at the vendor than the pace. 5 % of
-/// headroom absorbs a late turn without the vendor ever seeing more than its limit.
-const SHARED_HEADROOM: f64 = 0.95;
+/// A shared turn taken later than this share of the pace's interval is given up, and a new
+/// turn is reserved. Turns are granted exactly one interval apart in Redis time, so a
+/// vendor counting any one-second window `[t, t + 1 s)` sees at most `limit + burst - 1`
+/// calls sent on time: one interval of slack for calls leaving late. A gateway woken late
+/// (a descheduled process) spends at most half of it; the other half is for the instants
+/// between taking the turn and the request's write. Never under `MIN_LATE_TURN`, the
+/// timer's own resolution, or every turn of a fast pace would be given up.
+const LATE_TURN_SHARE: f64 = 0.5;
+const MIN_LATE_TURN: Duration = Duration::from_millis(2);
 /// With `on_unavailable = "refuse"`, how often a waiting call asks Redis again.
 const REFUSED_RETRY: Duration = Duration::from_millis(100);
 
@@ -330,21 +334,30 @@ impl Shared {
         } else {
             Budget::Instance(&self.instance)
         };
-        let shared_rate = Rate {
-            per_second: rate.per_second * SHARED_HEADROOM,
-            burst: rate.burst,
-        };
+        let late_limit =
+            Duration::from_secs_f64(LATE_TURN_SHARE / rate.per_second).max(MIN_LATE_TURN);
         loop {
-            match self
-                .coordination
-                .reserve(budget, shared_rate, RESERVE_AHEAD)
-                .await
-            {
-                Decision::Allowed { after, .. } => {
+            match self.coordination.reserve(budget, rate, RESERVE_AHEAD).await {
+                Decision::Allowed { at, .. } => {
                     self.falling_back.store(false, Ordering::SeqCst);
-                    if !after.is_zero() {
-                        // (A zero sleep still waits for the timer's next tick: ~1 ms.)
-                        tokio::time::sleep(after).await;
+                    let at = Instant::from_std(at);
+                    if at > Instant::now() {
+                        tokio::time::sleep_until(at).await;
+                    }
+                    let late = Instant::now().saturating_duration_since(at);
+                    if !lookup && late > late_limit {
+                        // Sent now, this call would arrive bunched with the next turn
+                        // (another gateway's, on time): the turn is lost, not the limit.
+                        metrics::counter!(
+                            "refund_gateway_coordination_late_turns_total",
+                            "instance" => self.instance.clone(),
+                        )
+                        .increment(1);
+                        tracing::debug!(
+                            late_ms = late.as_millis() as u64,
+                            "shared turn taken too late; reserving another"
+                        );
+                        continue;
                     }
                     return;
                 }

@@ -174,7 +174,9 @@ impl VendorSandbox {
                 path: request.path.clone(),
                 query: request.query.clone(),
                 status: response.status,
-                at: Instant::now(),
+                // When the request reached the vendor (the kernel's stamp), not when this
+                // process got round to answering it.
+                at: refund_gateway::loopback::arrival().unwrap_or_else(Instant::now),
             });
         });
         let server = serve_observed(SocketAddr::from(([127, 0, 0, 1], 0)), sandbox, observer)
