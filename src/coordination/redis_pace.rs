@@ -13,7 +13,8 @@ use super::{Coordination, Decision, Rate};
 /// KEYS[1]: the budget's TAT (µs, Redis time); KEYS[2]: its pause key.
 /// ARGV[1]: emission interval (µs); ARGV[2]: burst tolerance (µs); ARGV[3]: how far ahead
 /// a turn may be reserved (µs; 0: now or never).
-/// Returns {allowed 0/1, the instant (Redis µs) of the turn or of the retry, remaining, now
+/// Returns {allowed 0/1, the instant (Redis µs) of the turn or of the retry (when the turn
+/// comes within reach of ARGV[3]), remaining, now
 /// (Redis µs)}. Reserving keeps turns back to back in Redis time: a caller that woke late to
 /// retry would otherwise lose the slot it waited for, and the pace would run below its rate.
 /// The turn is an instant, not a wait, so the caller goes at that instant in Redis time
@@ -35,7 +36,7 @@ if not tat or tat < now then
 end
 local wait = tat - tolerance - now
 if wait > tonumber(ARGV[3]) then
-  return {0, now + math.ceil(wait), 0, now}
+  return {0, now + math.ceil(wait - tonumber(ARGV[3])), 0, now}
 end
 if wait < 0 then
   wait = 0

@@ -29,9 +29,10 @@ use crate::coordination::{Coordination, Decision, Rate};
 const DEFAULT_VENDOR_PAUSE: Duration = Duration::from_secs(1);
 /// Waiting for a pause is bounded by this when no rate limit (and so no max_wait) is set.
 const PAUSE_WAIT_WITHOUT_LIMIT: Duration = Duration::from_secs(2);
-/// How far ahead the head of the line reserves its turn in the shared pace. Each gateway
-/// holds at most one reservation per budget (only the head of its line asks), so this only
-/// bounds how long a reserved turn can be lost if its caller gives up.
+/// How far ahead a caller may reserve its turn in the shared pace. The line is held only
+/// while asking, so a gateway keeps several turns reserved (in its line's order), and a
+/// gateway slow to ask again leaves no gap in the pace; this bounds how many turns can be
+/// lost when their callers give up.
 const RESERVE_AHEAD: Duration = Duration::from_millis(500);
 /// A shared turn taken later than this share of the pace's interval is given up, and a new
 /// turn is reserved. Turns are granted exactly one interval apart in Redis time, so a
@@ -240,10 +241,12 @@ impl OutboundLimit {
                     None => pace.local.lookups.until_ready().await,
                 }
             }
-            let _line = pace.line.lock().await;
             match shared {
-                Some(shared) => shared.turn(false, pace.rate()).await,
-                None => pace.local.limiter.until_ready().await,
+                Some(shared) => shared.turn_in_line(&pace.line, pace.rate()).await,
+                None => {
+                    let _line = pace.line.lock().await;
+                    pace.local.limiter.until_ready().await
+                }
             }
         };
         tokio::time::timeout_at(deadline, turn)
@@ -329,6 +332,16 @@ impl Shared {
     /// says when; while it cannot, this gateway's share of the pace decides, or nothing
     /// goes (`refuse`) and the caller's `max_wait` ends the wait.
     async fn turn(&self, lookup: bool, rate: Rate) {
+        self.take_turn(lookup, None, rate).await
+    }
+
+    /// `turn` for the whole pace, in this gateway's fair line: held while asking Redis (and
+    /// while waiting to ask again), released once a turn is reserved.
+    async fn turn_in_line(&self, line: &tokio::sync::Mutex<()>, rate: Rate) {
+        self.take_turn(false, Some(line), rate).await
+    }
+
+    async fn take_turn(&self, lookup: bool, line: Option<&tokio::sync::Mutex<()>>, rate: Rate) {
         let budget = if lookup {
             Budget::Lookups(&self.instance)
         } else {
@@ -336,9 +349,17 @@ impl Shared {
         };
         let late_limit =
             Duration::from_secs_f64(LATE_TURN_SHARE / rate.per_second).max(MIN_LATE_TURN);
+        let mut in_line = None;
         loop {
+            if in_line.is_none() {
+                if let Some(line) = line {
+                    in_line = Some(line.lock().await);
+                }
+            }
             match self.coordination.reserve(budget, rate, RESERVE_AHEAD).await {
                 Decision::Allowed { at, .. } => {
+                    // Reserved: the next in line may ask for the turn after this one.
+                    in_line = None;
                     self.falling_back.store(false, Ordering::SeqCst);
                     let at = Instant::from_std(at);
                     if at > Instant::now() {
