@@ -39,7 +39,8 @@ const RESERVE_AHEAD: Duration = Duration::from_millis(500);
 /// vendor counting any one-second window `[t, t + 1 s)` sees at most `limit + burst - 1`
 /// calls sent on time: one interval of slack for calls leaving late. A gateway woken late
 /// (a descheduled process) spends at most half of it; the other half is for the instants
-/// between taking the turn and the request's write. Never under `MIN_LATE_TURN`, the
+/// between taking the turn and the request's write. Only a turn that left the budget
+/// empty is given up (with room left, no window is full). Never under `MIN_LATE_TURN`, the
 /// timer's own resolution, or every turn of a fast pace would be given up.
 const LATE_TURN_SHARE: f64 = 0.5;
 const MIN_LATE_TURN: Duration = Duration::from_millis(2);
@@ -357,7 +358,7 @@ impl Shared {
                 }
             }
             match self.coordination.reserve(budget, rate, RESERVE_AHEAD).await {
-                Decision::Allowed { at, .. } => {
+                Decision::Allowed { at, remaining } => {
                     // Reserved: the next in line may ask for the turn after this one.
                     in_line = None;
                     self.falling_back.store(false, Ordering::SeqCst);
@@ -366,9 +367,11 @@ impl Shared {
                         tokio::time::sleep_until(at).await;
                     }
                     let late = Instant::now().saturating_duration_since(at);
-                    if !lookup && late > late_limit {
+                    if !lookup && remaining == 0 && late > late_limit {
                         // Sent now, this call would arrive bunched with the next turn
                         // (another gateway's, on time): the turn is lost, not the limit.
+                        // Only a turn that emptied the budget (the pace is saturated) can
+                        // bunch into a full window; with room left, a late call goes.
                         metrics::counter!(
                             "refund_gateway_coordination_late_turns_total",
                             "instance" => self.instance.clone(),
