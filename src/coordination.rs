@@ -154,13 +154,31 @@ impl Coordination {
         let result = match answer {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("Redis at {} answers no: {e}", self.described_url)),
-            Err(_) => Err(format!(
-                "Redis at {} did not answer within {PROBE_TIMEOUT:?}",
-                self.described_url
-            )),
+            Err(_) => Err(match self.why_not_connected().await {
+                Some(e) => format!("Redis at {} answers no: {e}", self.described_url),
+                None => format!(
+                    "Redis at {} did not answer within {PROBE_TIMEOUT:?}",
+                    self.described_url
+                ),
+            }),
         };
         self.record(result.is_ok());
         result
+    }
+
+    /// Why a fresh connection fails, if it fails at once: the shared connection retries
+    /// with backoff, so a probe through it can time out before saying why (a certificate
+    /// that does not verify, a refused port).
+    async fn why_not_connected(&self) -> Option<String> {
+        let attempt = tokio::time::timeout(
+            PROBE_TIMEOUT,
+            self.client.get_multiplexed_async_connection(),
+        )
+        .await;
+        match attempt {
+            Ok(Err(e)) => Some(e.to_string()),
+            _ => None,
+        }
     }
 
     /// While Redis is down, whether this call should skip it (another probed lately).

@@ -14,9 +14,9 @@ use super::{Coordination, Decision, Rate};
 /// ARGV[1]: emission interval (µs); ARGV[2]: burst tolerance (µs); ARGV[3]: how far ahead
 /// a turn may be reserved (µs; 0: now or never).
 /// Returns {allowed 0/1, the instant (Redis µs) of the turn or of the retry (when the turn
-/// comes within reach of ARGV[3]), remaining, now
-/// (Redis µs)}. Reserving keeps turns back to back in Redis time: a caller that woke late to
-/// retry would otherwise lose the slot it waited for, and the pace would run below its rate.
+/// comes within reach of ARGV[3]), remaining, now (Redis µs)}. Reserving keeps turns back
+/// to back in Redis time: a caller that woke late to retry would otherwise lose the slot it
+/// waited for, and the pace would run below its rate.
 /// The turn is an instant, not a wait, so the caller goes at that instant in Redis time
 /// (`clock`), not that long after the answer happened to reach it.
 static TAKE: LazyLock<Script> = LazyLock::new(|| {
