@@ -9,10 +9,15 @@ set -euo pipefail
 PORT=${REDIS_PORT_FOR_TESTS:-63799}
 DIR=${REDIS_DIR_FOR_TESTS:-/tmp/refund-gateway-redis}
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "installing Redis from the OS packages" >&2
+# openssl: the TLS tests (tests/cluster/tls.rs) make their CA and server certificate with it
+# and start their own TLS-only redis-server (Debian's is built with TLS).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} from the OS packages" >&2
   export DEBIAN_FRONTEND=noninteractive
-  (apt-get update -qq && apt-get install -y -qq redis-server) >&2
+  (apt-get update -qq && apt-get install -y -qq "${missing[@]}") >&2
 fi
 
 if ! redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1; then

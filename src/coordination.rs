@@ -8,6 +8,7 @@
 //! caller is told `Unavailable` and falls back (never unlimited): each gateway keeps to
 //! `limit / expected_gateways`, or refuses, as configured. Nothing here knows HTTP.
 
+mod clock;
 pub mod invalidation;
 pub mod redis_pace;
 
@@ -38,6 +39,8 @@ pub struct Coordination {
     /// Where the URL came from, for messages (never the URL's secret parts).
     described_url: String,
     health: Health,
+    /// Redis' clock as local instants, for reserved turns.
+    clock: clock::RedisClock,
 }
 
 /// Whether Redis answered lately, so a change is logged once, not per call.
@@ -67,8 +70,8 @@ impl Rate {
 /// Redis' answer to one acquire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// Go `after` from now (zero unless a turn was reserved); `remaining` more may go at once.
-    Allowed { remaining: u32, after: Duration },
+    /// Go at `at` (now, unless a turn was reserved ahead); `remaining` more may go at once.
+    Allowed { remaining: u32, at: Instant },
     /// Not before this long from now (the pace, or a vendor's pause).
     RetryAfter(Duration),
     /// Redis did not answer in time: the caller falls back.
@@ -80,8 +83,20 @@ impl Coordination {
     /// (in fallback) even while Redis is down. The error names no secret.
     pub fn connect(config: &CoordinationConfig) -> Result<Coordination, String> {
         let url = config.resolve_url()?;
-        let client = redis::Client::open(url.expose_secret().trim())
-            .map_err(|e| format!("not a usable Redis URL: {}", e.kind_label()))?;
+        let url = url.expose_secret().trim();
+        // `rediss://` is TLS with the system's roots, or only `ca_file`'s: a certificate
+        // that does not verify fails the connection (the redis crate never downgrades).
+        let client = match config.trusted_roots(url)? {
+            Some(root_cert) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                },
+            ),
+            None => redis::Client::open(url),
+        }
+        .map_err(|e| format!("not a usable Redis URL: {}", e.kind_label()))?;
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.acquire_timeout.max(PROBE_TIMEOUT)))
             .set_response_timeout(Some(config.acquire_timeout.max(PROBE_TIMEOUT)))
@@ -101,6 +116,7 @@ impl Coordination {
                 available: AtomicBool::new(true),
                 next_probe: Mutex::new(None),
             },
+            clock: clock::RedisClock::new(),
         })
     }
 
@@ -138,13 +154,31 @@ impl Coordination {
         let result = match answer {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("Redis at {} answers no: {e}", self.described_url)),
-            Err(_) => Err(format!(
-                "Redis at {} did not answer within {PROBE_TIMEOUT:?}",
-                self.described_url
-            )),
+            Err(_) => Err(match self.why_not_connected().await {
+                Some(e) => format!("Redis at {} answers no: {e}", self.described_url),
+                None => format!(
+                    "Redis at {} did not answer within {PROBE_TIMEOUT:?}",
+                    self.described_url
+                ),
+            }),
         };
         self.record(result.is_ok());
         result
+    }
+
+    /// Why a fresh connection fails, if it fails at once: the shared connection retries
+    /// with backoff, so a probe through it can time out before saying why (a certificate
+    /// that does not verify, a refused port).
+    async fn why_not_connected(&self) -> Option<String> {
+        let attempt = tokio::time::timeout(
+            PROBE_TIMEOUT,
+            self.client.get_multiplexed_async_connection(),
+        )
+        .await;
+        match attempt {
+            Ok(Err(e)) => Some(e.to_string()),
+            _ => None,
+        }
     }
 
     /// While Redis is down, whether this call should skip it (another probed lately).

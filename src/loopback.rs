@@ -2,6 +2,11 @@
 //! replay vendor). Built on hyper directly rather than the API router because a stand-in
 //! must be able to misbehave: answering `None` drops the connection without a response,
 //! which is how a vendor's connection reset is reproduced.
+//!
+//! Each request carries the instant it reached this server (`arrival`): the kernel's
+//! receive timestamp of its first bytes, taken when the sender's write put them on the
+//! loopback, so a vendor's request log measures the senders, not how soon this (test)
+//! process was scheduled to read them.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,6 +20,10 @@ use hyper_util::rt::TokioIo;
 use refund_provider::{SandboxRequest, VendorResponse};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+mod arrival;
+pub use arrival::arrival;
+use arrival::StampedStream;
 
 pub type Answer = Pin<Box<dyn Future<Output = Option<VendorResponse>> + Send>>;
 
@@ -39,9 +48,12 @@ impl LoopbackServer {
                 };
                 let handler = handler.clone();
                 tokio::spawn(async move {
+                    let stream = StampedStream::new(stream);
+                    let arrivals = stream.arrivals();
                     let service = service_fn(move |req| {
                         let handler = handler.clone();
-                        async move { answer(handler, req).await }
+                        let arrived = arrivals.current();
+                        async move { arrival::scope(arrived, answer(handler, req)).await }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)

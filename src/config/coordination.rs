@@ -4,12 +4,17 @@
 //! ```toml
 //! [coordination]
 //! redis = { url = { env = "REDIS_URL" } }   # or url = "redis://127.0.0.1:6379" (no password)
+//! # TLS: url = "rediss://redis.internal:6380", trusting the system's roots, or only
+//! # ca_file's (PEM) when given. A certificate that does not verify is an error, never a
+//! # plaintext connection.
+//! # redis = { url = "rediss://redis.internal:6380", ca_file = "/etc/refund-gateway/redis-ca.pem" }
 //! on_unavailable = "local_share"            # or "refuse"
 //! expected_gateways = 3
 //! acquire_timeout = "100ms"
 //! ```
 
 use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use refund_provider::SecretRef;
@@ -42,6 +47,10 @@ pub struct CoordinationConfig {
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     pub url: RedisUrl,
+    /// The CA certificate(s) (PEM) a `rediss://` server's certificate must chain to,
+    /// instead of the system's roots: a private Redis' own CA.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The Redis URL, written in config only when it holds no password; a URL with
@@ -89,6 +98,14 @@ impl CoordinationConfig {
                 ));
             }
         }
+        if let (RedisUrl::Inline(url), Some(_)) = (&self.redis.url, &self.redis.ca_file) {
+            if !is_tls(url) {
+                return Err((
+                    "coordination.redis.ca_file",
+                    "a CA file is for TLS: the URL must start with rediss://".into(),
+                ));
+            }
+        }
         if self.acquire_timeout.is_zero() || self.acquire_timeout > Duration::from_secs(5) {
             return Err((
                 "coordination.acquire_timeout",
@@ -114,8 +131,39 @@ impl CoordinationConfig {
         Ok(url)
     }
 
-    /// The URL for messages: a referenced one by its reference, never its text.
+    /// The CA certificates `ca_file` names (PEM), checked for the `rediss://` URL `url`;
+    /// none: the system's roots (or no TLS). The error names the file, never the URL.
+    pub fn trusted_roots(&self, url: &str) -> Result<Option<Vec<u8>>, String> {
+        let Some(path) = &self.redis.ca_file else {
+            return Ok(None);
+        };
+        if !is_tls(url) {
+            return Err(
+                "ca_file is for TLS, but the Redis URL does not start with rediss://".into(),
+            );
+        }
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(format!(
+                "the CA file {} holds no PEM certificate",
+                path.display()
+            ));
+        }
+        Ok(Some(pem))
+    }
+
+    /// The URL for messages: a referenced one by its reference, never its text; with the
+    /// CA it trusts, if one is configured.
     pub fn describe_url(&self) -> String {
+        let url = self.describe_url_only();
+        match &self.redis.ca_file {
+            Some(ca) => format!("{url} (TLS, trusting {})", ca.display()),
+            None => url,
+        }
+    }
+
+    fn describe_url_only(&self) -> String {
         match &self.redis.url {
             RedisUrl::Inline(url) => url.clone(),
             RedisUrl::Reference(SecretRef::Env(var)) => format!("the URL in ${var}"),
@@ -124,6 +172,10 @@ impl CoordinationConfig {
             }
         }
     }
+}
+
+fn is_tls(url: &str) -> bool {
+    url.trim().starts_with("rediss://")
 }
 
 /// `redis://`, `rediss://` (TLS) or `unix://`; the message never repeats the URL.

@@ -4,7 +4,7 @@
 //! second key with a millisecond expiry, consulted by the same script.
 
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::Script;
 
@@ -13,9 +13,12 @@ use super::{Coordination, Decision, Rate};
 /// KEYS[1]: the budget's TAT (µs, Redis time); KEYS[2]: its pause key.
 /// ARGV[1]: emission interval (µs); ARGV[2]: burst tolerance (µs); ARGV[3]: how far ahead
 /// a turn may be reserved (µs; 0: now or never).
-/// Returns {allowed 0/1, wait (µs: before retrying, or before the reserved turn), remaining}.
-/// Reserving keeps turns back to back in Redis time: a caller that woke late to retry
-/// would otherwise lose the slot it waited for, and the pace would run below its rate.
+/// Returns {allowed 0/1, the instant (Redis µs) of the turn or of the retry (when the turn
+/// comes within reach of ARGV[3]), remaining, now (Redis µs)}. Reserving keeps turns back
+/// to back in Redis time: a caller that woke late to retry would otherwise lose the slot it
+/// waited for, and the pace would run below its rate.
+/// The turn is an instant, not a wait, so the caller goes at that instant in Redis time
+/// (`clock`), not that long after the answer happened to reach it.
 static TAKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -23,7 +26,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then
-  return {0, paused * 1000, 0}
+  return {0, now + paused * 1000, 0, now}
 end
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
@@ -33,7 +36,7 @@ if not tat or tat < now then
 end
 local wait = tat - tolerance - now
 if wait > tonumber(ARGV[3]) then
-  return {0, math.ceil(wait), 0}
+  return {0, now + math.ceil(wait - tonumber(ARGV[3])), 0, now}
 end
 if wait < 0 then
   wait = 0
@@ -44,7 +47,7 @@ local remaining = math.floor((tolerance + interval - (new_tat - now)) / interval
 if remaining < 0 then
   remaining = 0
 end
-return {1, math.ceil(wait), remaining}
+return {1, now + math.ceil(wait), remaining, now}
 "#,
     )
 });
@@ -88,8 +91,8 @@ impl Coordination {
         self.reserve(budget, rate, Duration::ZERO).await
     }
 
-    /// `take`, but a turn up to `ahead` from now is reserved (`Allowed` with `after`): the
-    /// caller waits that long, then goes.
+    /// `take`, but a turn up to `ahead` from now is reserved (`Allowed` with its instant):
+    /// the caller waits until then, then goes.
     pub async fn reserve(&self, budget: Budget<'_>, rate: Rate, ahead: Duration) -> Decision {
         if self.skip_redis() {
             return Decision::Unavailable;
@@ -104,21 +107,25 @@ impl Coordination {
             .arg(interval.round().max(1.0) as u64)
             .arg(tolerance.round() as u64)
             .arg(ahead.as_micros() as u64);
+        let sent = Instant::now();
         let answer = tokio::time::timeout(
             self.acquire_timeout,
-            invocation.invoke_async::<(u8, u64, u64)>(&mut conn),
+            invocation.invoke_async::<(u8, u64, u64, u64)>(&mut conn),
         )
         .await;
         match answer {
-            Ok(Ok((allowed, wait_us, remaining))) => {
+            Ok(Ok((allowed, at_us, remaining, now_us))) => {
                 self.record(true);
+                self.clock.observe(sent, Instant::now(), now_us);
+                let at = self.clock.local(at_us);
                 if allowed == 1 {
                     Decision::Allowed {
                         remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
-                        after: Duration::from_micros(wait_us),
+                        at,
                     }
                 } else {
-                    Decision::RetryAfter(Duration::from_micros(wait_us.max(1)))
+                    let wait = at.saturating_duration_since(Instant::now());
+                    Decision::RetryAfter(wait.max(Duration::from_micros(1)))
                 }
             }
             Ok(Err(e)) => {

@@ -29,15 +29,21 @@ use crate::coordination::{Coordination, Decision, Rate};
 const DEFAULT_VENDOR_PAUSE: Duration = Duration::from_secs(1);
 /// Waiting for a pause is bounded by this when no rate limit (and so no max_wait) is set.
 const PAUSE_WAIT_WITHOUT_LIMIT: Duration = Duration::from_secs(2);
-/// How far ahead the head of the line reserves its turn in the shared pace. Each gateway
-/// holds at most one reservation per budget (only the head of its line asks), so this only
-/// bounds how long a reserved turn can be lost if its caller gives up.
+/// How far ahead a caller may reserve its turn in the shared pace. The line is held only
+/// while asking, so a gateway keeps several turns reserved (in its line's order), and a
+/// gateway slow to ask again leaves no gap in the pace; this bounds how many turns can be
+/// lost when their callers give up.
 const RESERVE_AHEAD: Duration = Duration::from_millis(500);
-/// The shared pace runs this much below the configured rate. Turns are reserved back to back
-/// in Redis time, but each leaves from a different process: one that leaves late while the
-/// next leaves on time puts two turns closer together at the vendor than the pace. 5 % of
-/// headroom absorbs a late turn without the vendor ever seeing more than its limit.
-const SHARED_HEADROOM: f64 = 0.95;
+/// A shared turn taken later than this share of the pace's interval is given up, and a new
+/// turn is reserved. Turns are granted exactly one interval apart in Redis time, so a
+/// vendor counting any one-second window `[t, t + 1 s)` sees at most `limit + burst - 1`
+/// calls sent on time: one interval of slack for calls leaving late. A gateway woken late
+/// (a descheduled process) spends at most half of it; the other half is for the instants
+/// between taking the turn and the request's write. Only a turn that left the budget
+/// empty is given up (with room left, no window is full). Never under `MIN_LATE_TURN`, the
+/// timer's own resolution, or every turn of a fast pace would be given up.
+const LATE_TURN_SHARE: f64 = 0.5;
+const MIN_LATE_TURN: Duration = Duration::from_millis(2);
 /// With `on_unavailable = "refuse"`, how often a waiting call asks Redis again.
 const REFUSED_RETRY: Duration = Duration::from_millis(100);
 
@@ -236,10 +242,12 @@ impl OutboundLimit {
                     None => pace.local.lookups.until_ready().await,
                 }
             }
-            let _line = pace.line.lock().await;
             match shared {
-                Some(shared) => shared.turn(false, pace.rate()).await,
-                None => pace.local.limiter.until_ready().await,
+                Some(shared) => shared.turn_in_line(&pace.line, pace.rate()).await,
+                None => {
+                    let _line = pace.line.lock().await;
+                    pace.local.limiter.until_ready().await
+                }
             }
         };
         tokio::time::timeout_at(deadline, turn)
@@ -325,26 +333,55 @@ impl Shared {
     /// says when; while it cannot, this gateway's share of the pace decides, or nothing
     /// goes (`refuse`) and the caller's `max_wait` ends the wait.
     async fn turn(&self, lookup: bool, rate: Rate) {
+        self.take_turn(lookup, None, rate).await
+    }
+
+    /// `turn` for the whole pace, in this gateway's fair line: held while asking Redis (and
+    /// while waiting to ask again), released once a turn is reserved.
+    async fn turn_in_line(&self, line: &tokio::sync::Mutex<()>, rate: Rate) {
+        self.take_turn(false, Some(line), rate).await
+    }
+
+    async fn take_turn(&self, lookup: bool, line: Option<&tokio::sync::Mutex<()>>, rate: Rate) {
         let budget = if lookup {
             Budget::Lookups(&self.instance)
         } else {
             Budget::Instance(&self.instance)
         };
-        let shared_rate = Rate {
-            per_second: rate.per_second * SHARED_HEADROOM,
-            burst: rate.burst,
-        };
+        let late_limit =
+            Duration::from_secs_f64(LATE_TURN_SHARE / rate.per_second).max(MIN_LATE_TURN);
+        let mut in_line = None;
         loop {
-            match self
-                .coordination
-                .reserve(budget, shared_rate, RESERVE_AHEAD)
-                .await
-            {
-                Decision::Allowed { after, .. } => {
+            if in_line.is_none() {
+                if let Some(line) = line {
+                    in_line = Some(line.lock().await);
+                }
+            }
+            match self.coordination.reserve(budget, rate, RESERVE_AHEAD).await {
+                Decision::Allowed { at, remaining } => {
+                    // Reserved: the next in line may ask for the turn after this one.
+                    in_line = None;
                     self.falling_back.store(false, Ordering::SeqCst);
-                    if !after.is_zero() {
-                        // (A zero sleep still waits for the timer's next tick: ~1 ms.)
-                        tokio::time::sleep(after).await;
+                    let at = Instant::from_std(at);
+                    if at > Instant::now() {
+                        tokio::time::sleep_until(at).await;
+                    }
+                    let late = Instant::now().saturating_duration_since(at);
+                    if !lookup && remaining == 0 && late > late_limit {
+                        // Sent now, this call would arrive bunched with the next turn
+                        // (another gateway's, on time): the turn is lost, not the limit.
+                        // Only a turn that emptied the budget (the pace is saturated) can
+                        // bunch into a full window; with room left, a late call goes.
+                        metrics::counter!(
+                            "refund_gateway_coordination_late_turns_total",
+                            "instance" => self.instance.clone(),
+                        )
+                        .increment(1);
+                        tracing::debug!(
+                            late_ms = late.as_millis() as u64,
+                            "shared turn taken too late; reserving another"
+                        );
+                        continue;
                     }
                     return;
                 }

@@ -16,15 +16,9 @@ const PER_SECOND: usize = 20;
 const BURST: usize = 1;
 const ITEMS: usize = 600;
 const GATEWAYS: usize = 3;
-/// Requests a vendor may see in one second beyond `limit + burst` because a call allowed
-/// on time left its gateway late (a process descheduled on a loaded machine) and the next
-/// left on time. One in a second while Redis holds the pace; one per gateway when each
-/// paces itself (fallback). The budget itself is exact (see the run time and the fallback
-/// rate); this is the clock of the measurement, not extra calls.
-const SEND_JITTER: usize = 1;
-
-// The vendors' logs are written by this test process: its runtime has threads of its own so
-// that a request is logged when it arrives, not when a single busy thread gets to it.
+// The vendors' logs are written by this test process, but each request is logged at the
+// instant it reached the vendor: the kernel's receive stamp, set when the gateway's write
+// put it on the loopback (`loopback::arrival`), not when this process got round to it.
 
 fn instance(name: &str, vendor: &VendorSandbox) -> String {
     format!(
@@ -163,6 +157,27 @@ impl Cluster {
         assert_eq!(report["counts"]["succeeded"], ITEMS, "{report}");
     }
 
+    /// Shared turns the live gateways gave up because they woke too late to take them
+    /// (`refund_gateway_coordination_late_turns_total`): budget left unused, shown with
+    /// the run time it costs.
+    async fn late_turns(&self) -> u64 {
+        let mut total = 0;
+        for gateway in self.gateways.iter().flatten() {
+            let text = reqwest::get(format!("{}/metrics", gateway.base_url))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            total += text
+                .lines()
+                .filter(|l| l.starts_with("refund_gateway_coordination_late_turns_total"))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>() as u64;
+        }
+        total
+    }
+
     /// Every request each vendor got (any method: lookups spend the budget too).
     fn times(&self) -> Vec<Vec<Instant>> {
         self.vendors
@@ -189,7 +204,12 @@ fn postgres_admin() -> String {
         .to_string()
 }
 
-/// The most requests in any one-second window starting at a request at or after `from`.
+/// The most requests in any one-second window `[t, t + 1 s)` with `t` at or after `from`.
+/// Such a window holding the most requests starts at one of them, so those are the windows
+/// counted. A vendor counting per clock second counts some of these windows; a GCRA of
+/// `limit` per second and `burst` keeps every such window to `limit + burst - 1` calls sent on
+/// time (a closed window `[t, t + 1 s]` can hold one more: both ends of a one-second span),
+/// so `limit + burst` is met as long as no call leaves more than one interval late.
 fn busiest_second(times: &[Instant], from: Option<Instant>) -> usize {
     let mut times = times.to_vec();
     times.sort();
@@ -223,19 +243,33 @@ async fn three_gateways_keep_to_one_budget_per_vendor_account() {
     for (vendor, times) in times.iter().enumerate() {
         let busiest = busiest_second(times, None);
         assert!(
-            busiest <= PER_SECOND + BURST + SEND_JITTER,
+            busiest <= PER_SECOND + BURST,
             "vendor {vendor}: {busiest} requests within one second"
         );
     }
-    // As fast as the budget allows, no slower: the vendors' calls at 2 x 20 per second,
-    // within 10 %. (A Fourvenues refund is two calls, a ticket read and the refund: 600
-    // items are about 1200 calls, 30 s.)
+    // As fast as the budget allows, no slower: each vendor account's budget is 20 calls per
+    // second, every call counted (reads too), so the run takes (vendor calls) / (2 x 20) s,
+    // within 10 %. A Fourvenues refund is two calls, a ticket read and the refund: 600 items
+    // are 1200 calls, 30 s, not 600 / 40 = 15 s (that would be 40 calls per second each).
     let took = span(&times).as_secs_f64();
     let calls: usize = times.iter().map(Vec::len).sum();
     assert!(calls >= ITEMS, "{calls} vendor calls");
     let expected = calls as f64 / (2 * PER_SECOND) as f64;
     let busiest: Vec<usize> = times.iter().map(|t| busiest_second(t, None)).collect();
-    eprintln!("three gateways: {calls} vendor calls in {took:.2} s (budget: {expected:.2} s), busiest seconds {busiest:?}");
+    let late = cluster.late_turns().await;
+    // The same requests by the instant this process logged them, for comparison: that clock
+    // includes this process' own waits for a core, and bunches requests that arrived apart.
+    let logged: Vec<usize> = cluster
+        .vendors
+        .iter()
+        .map(|v| {
+            busiest_second(
+                &v.log().iter().map(|l| l.logged_at).collect::<Vec<_>>(),
+                None,
+            )
+        })
+        .collect();
+    eprintln!("three gateways: {calls} vendor calls in {took:.2} s (budget: {expected:.2} s), busiest seconds {busiest:?} (by when they were logged: {logged:?}), late turns given up {late}");
     assert!(
         (took - expected).abs() <= expected * 0.1,
         "the run took {took:.2} s, expected {expected} s"
@@ -255,12 +289,14 @@ async fn a_gateway_killed_midway_leaves_the_budget_and_the_batch_whole() {
     for (vendor, times) in times.iter().enumerate() {
         let busiest = busiest_second(times, None);
         assert!(
-            busiest <= PER_SECOND + BURST + SEND_JITTER,
+            busiest <= PER_SECOND + BURST,
             "vendor {vendor}: {busiest} requests within one second"
         );
     }
     let took = span(&times).as_secs_f64();
     let calls: usize = times.iter().map(Vec::len).sum();
+    let busiest: Vec<usize> = times.iter().map(|t| busiest_second(t, None)).collect();
+    eprintln!("a gateway killed: {calls} vendor calls in {took:.2} s, busiest seconds {busiest:?}");
     let fastest = (calls - 2 * BURST) as f64 / (2 * PER_SECOND) as f64;
     assert!(
         took >= fastest,
@@ -275,15 +311,17 @@ async fn with_redis_stopped_midway_each_gateway_keeps_to_its_share() {
     let cluster = Cluster::start(&redis.url()).await;
     let id = cluster.submit().await;
     cluster.wait_for_refunds(ITEMS / 3).await;
-    redis.stop();
+    // Every call before this instant was allowed by Redis (taken before the kill begins: a
+    // call after it may already be on a gateway's fallback share).
     let stopped = Instant::now();
+    redis.stop();
     let report = cluster.settled(&id).await;
     cluster.assert_each_once(&report);
     for (vendor, times) in cluster.times().iter().enumerate() {
         let before: Vec<Instant> = times.iter().copied().filter(|t| *t < stopped).collect();
         let shared = busiest_second(&before, None);
         assert!(
-            shared <= PER_SECOND + BURST + SEND_JITTER,
+            shared <= PER_SECOND + BURST,
             "vendor {vendor}: {shared} requests within one second while Redis ran"
         );
         // Each of the three keeps to 20/3 per second: at most 7 in a second each, once the
@@ -291,8 +329,11 @@ async fn with_redis_stopped_midway_each_gateway_keeps_to_its_share() {
         let settled = stopped + Duration::from_secs(1);
         let alone = busiest_second(times, Some(settled));
         assert!(
-            alone <= PER_SECOND + BURST + GATEWAYS * SEND_JITTER,
+            alone <= PER_SECOND + BURST,
             "vendor {vendor}: {alone} requests within one second without Redis"
+        );
+        eprintln!(
+            "Redis stopped, vendor {vendor}: busiest second {shared} with Redis, {alone} without"
         );
         let after: Vec<&Instant> = times.iter().filter(|t| **t >= settled).collect();
         assert!(

@@ -7,6 +7,7 @@ mod support;
 
 mod budgets;
 mod sharing;
+mod tls;
 
 /// One test at a time: these measure pacing at the vendors, and nine gateways plus other
 /// tests at once on a small machine would measure its scheduling instead.

@@ -248,7 +248,11 @@ pub struct Logged {
     /// The query string, where there was one (iVvy names its action there).
     pub query: Option<String>,
     pub status: u16,
+    /// When the request reached the vendor (the kernel's receive stamp).
     pub at: Instant,
+    /// When this process got round to logging it: later than `at` by however long this
+    /// process waited for a core (compared in `tests/cluster/budgets.rs`).
+    pub logged_at: Instant,
 }
 
 /// A vendor's sandbox served from the test process: it outlives gateway processes.
@@ -274,7 +278,10 @@ impl VendorSandbox {
                 path: request.path.clone(),
                 query: request.query.clone(),
                 status: response.status,
-                at: Instant::now(),
+                // When the request reached the vendor (the kernel's stamp), not when this
+                // process got round to answering it.
+                at: refund_gateway::loopback::arrival().unwrap_or_else(Instant::now),
+                logged_at: Instant::now(),
             });
         });
         let server = serve_observed(SocketAddr::from(([127, 0, 0, 1], 0)), sandbox, observer)

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
+    /// Serving TLS only (`start_tls`): the URL is `rediss://`.
+    tls: bool,
 }
 
 impl RedisServer {
@@ -20,8 +22,32 @@ impl RedisServer {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut server = RedisServer { child: None, port };
+        let mut server = RedisServer {
+            child: None,
+            port,
+            tls: false,
+        };
         server.restart(&[]);
+        server
+    }
+
+    /// A server speaking TLS only (no plaintext port), with the certificate and key of
+    /// `certs` (`TestCertificates`); clients are not asked for certificates.
+    pub fn start_tls(certs: &TestCertificates) -> RedisServer {
+        let mut server = RedisServer::start();
+        server.stop();
+        server.tls = true;
+        let (cert, key) = (certs.server_cert(), certs.server_key());
+        server.restart(&[
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &certs.ca(),
+            "--tls-auth-clients",
+            "no",
+        ]);
         server
     }
 
@@ -35,9 +61,16 @@ impl RedisServer {
 
     /// (Re)starts the server on its port, empty.
     pub fn restart(&mut self, args: &[&str]) {
+        let port = self.port.to_string();
+        let ports: [&str; 4] = if self.tls {
+            ["--port", "0", "--tls-port", &port]
+        } else {
+            ["--port", &port, "--tls-port", "0"]
+        };
         let port = self.port;
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(ports)
             .args(["--save", "", "--appendonly", "no"])
             .args(args)
             .stdout(Stdio::null())
@@ -56,7 +89,8 @@ impl RedisServer {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// SIGKILL: Redis is gone, as in a crash.
@@ -124,5 +158,105 @@ pub fn wait_until_asleep(url: &str) {
             "Redis never went to sleep"
         );
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A CA and a server certificate it signed for 127.0.0.1 (and one more, unrelated CA), made
+/// with the `openssl` command (`.ci/redis.sh` installs it) in a directory of their own.
+pub struct TestCertificates {
+    dir: std::path::PathBuf,
+}
+
+impl Drop for TestCertificates {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl TestCertificates {
+    pub fn generate() -> TestCertificates {
+        let dir = std::env::temp_dir().join(super::unique("refund-gateway-tls"));
+        std::fs::create_dir_all(&dir).expect("a directory for the certificates");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl runs (bash .ci/redis.sh installs it)");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for ca in ["ca", "other-ca"] {
+            let (key, crt, subject) = (
+                format!("{ca}.key"),
+                format!("{ca}.crt"),
+                format!("/CN=refund-gateway test {ca}"),
+            );
+            let mut args = vec!["req", "-x509", "-days", "2", "-subj", &subject];
+            args.extend(ec);
+            args.extend(["-keyout", &key, "-out", &crt]);
+            args.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+            args.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+            openssl(&args);
+        }
+        let mut request = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
+        request.extend(ec);
+        request.extend(["-keyout", "server.key", "-out", "server.csr"]);
+        openssl(&request);
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.crt",
+        ]);
+        TestCertificates { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+
+    /// The CA that signed the server's certificate (PEM file).
+    pub fn ca(&self) -> String {
+        self.path("ca.crt")
+    }
+
+    /// A CA that signed nothing the server has.
+    pub fn other_ca(&self) -> String {
+        self.path("other-ca.crt")
+    }
+
+    pub fn server_cert(&self) -> String {
+        self.path("server.crt")
+    }
+
+    pub fn server_key(&self) -> String {
+        self.path("server.key")
     }
 }
