@@ -37,12 +37,26 @@ impl Redactor {
 
     /// The fixture's text; the last net: no configured secret leaves, whatever path it took.
     pub fn text(&self, exchange: &Exchange) -> std::io::Result<String> {
-        let mut text = serde_json::to_string_pretty(exchange).map_err(std::io::Error::other)?;
+        let mut text =
+            self.clean(&serde_json::to_string_pretty(exchange).map_err(std::io::Error::other)?);
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// `text` without the instance's secrets.
+    pub fn clean(&self, text: &str) -> String {
+        let mut text = text.to_string();
         for secret in &self.secrets {
             text = text.replace(secret.expose_secret(), REDACTED);
         }
-        text.push('\n');
-        Ok(text)
+        text
+    }
+
+    /// A canonical answer as a recorded case keeps it: what differs per run (times, the
+    /// ledger's ids) and what the fixtures do not keep (credentials, personal data) matched
+    /// by `{{any}}`, as in a recorded request body.
+    pub fn answer(&self, body: Value) -> Value {
+        self.request_body(body)
     }
 
     /// The request as a fixture expects it.

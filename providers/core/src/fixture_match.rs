@@ -120,7 +120,7 @@ pub fn diff_request(expected: &ExpectedRequest, received: &RequestParts<'_>) -> 
         match serde_json::from_slice::<Value>(received.body) {
             Ok(actual) => {
                 let mut lines = Vec::new();
-                body_differences(expected_body, &actual, String::new(), &mut lines);
+                body_differences(expected_body, &actual, String::new(), &mut lines, false);
                 if !lines.is_empty() {
                     diffs.push(format!("body:\n{}", lines.join("\n")));
                 }
@@ -136,7 +136,21 @@ pub fn diff_request(expected: &ExpectedRequest, received: &RequestParts<'_>) -> 
 
 /// One line per JSON pointer where `actual` differs from `expected` (`{{any}}` matches
 /// anything, numbers compare by value, objects may not have extra keys).
-fn body_differences(expected: &Value, actual: &Value, at: String, out: &mut Vec<String>) {
+/// Here keys `actual` adds are allowed: a canonical answer that gained a field still keeps
+/// every recorded one (used to compare the gateway's answers with recorded ones).
+pub fn json_differences(expected: &Value, actual: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    body_differences(expected, actual, String::new(), &mut out, true);
+    out
+}
+
+fn body_differences(
+    expected: &Value,
+    actual: &Value,
+    at: String,
+    out: &mut Vec<String>,
+    extra_keys: bool,
+) {
     let here = |at: &str| {
         if at.is_empty() {
             "/".to_string()
@@ -150,17 +164,17 @@ fn body_differences(expected: &Value, actual: &Value, at: String, out: &mut Vec<
             for (k, v) in e {
                 let pointer = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
                 match a.get(k) {
-                    Some(av) => body_differences(v, av, pointer, out),
+                    Some(av) => body_differences(v, av, pointer, out, extra_keys),
                     None => out.push(format!("  {pointer}: expected {v}, missing")),
                 }
             }
-            for (k, v) in a.iter().filter(|(k, _)| !e.contains_key(*k)) {
+            for (k, v) in a.iter().filter(|(k, _)| !extra_keys && !e.contains_key(*k)) {
                 out.push(format!("  {at}/{k}: not expected, got {v}"));
             }
         }
         (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
             for (i, (x, y)) in e.iter().zip(a).enumerate() {
-                body_differences(x, y, format!("{at}/{i}"), out);
+                body_differences(x, y, format!("{at}/{i}"), out, extra_keys);
             }
         }
         (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => {}

@@ -1,0 +1,157 @@
+//! `refund-gateway record` output is a folder the shared contract suite runs on as it is:
+//! a walk-through against each vendor's built-in sandbox (standing in for the user's live
+//! account) is recorded, then the suite replays its recorded calls and plays the shared
+//! faults from them; a recorded vendor answer changed afterwards makes the suite fail,
+//! naming the recorded case and the canonical field that differs.
+
+use std::path::{Path, PathBuf};
+
+use refund_gateway::app::Server;
+use refund_gateway::config::Config;
+use refund_gateway::record::Recorder;
+use refund_provider::contract::recorded::load_cases;
+use refund_provider::contract::Phase;
+use serde_json::Value;
+
+use crate::record::{sandbox_config_text, stubbur_login, walk_vendor, walks, Walk};
+use crate::shared::{run_suite, VendorReport};
+use crate::support::unique;
+
+/// Records `walk` against its sandbox into a fresh folder; answers the folder and what the
+/// gateway answered.
+async fn record(walk: &Walk) -> (PathBuf, Vec<(u16, Value)>) {
+    let out = std::env::temp_dir().join(unique(&format!("record-suite-{}", walk.kind)));
+    let keys = match walk.kind {
+        "stubbur" => {
+            let login = out.join("login");
+            std::fs::create_dir_all(&login).unwrap();
+            format!("sandbox = true\n{}", stubbur_login(&login))
+        }
+        _ => "sandbox = true".to_string(),
+    };
+    let config = Config::from_toml_str(&sandbox_config_text(walk, &keys)).unwrap();
+    let server =
+        Server::start_recording(config, Some(Recorder::new(out.join("recorded")).unwrap()))
+            .await
+            .expect("gateway starts");
+    let live = walk_vendor(&server, walk).await;
+    server.shutdown().await;
+    (out, live)
+}
+
+fn one_report(reports: Vec<VendorReport>) -> VendorReport {
+    assert_eq!(reports.len(), 1, "one instance recorded");
+    reports.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn every_sandbox_recording_passes_the_shared_suite_as_recorded() {
+    for walk in walks() {
+        let kind = walk.kind;
+        let (out, live) = record(&walk).await;
+        let recorded = out.join("recorded");
+        let report = one_report(run_suite(&recorded).await);
+        let failures = report.failures();
+        assert!(
+            failures.is_empty(),
+            "{kind}: {}\n\n{}",
+            failures.join("\n\n"),
+            report.summary()
+        );
+        assert_eq!(report.recorded, live.len(), "{kind}: {}", report.summary());
+        // The faults of each phase the walk went through are played from it.
+        let phases = [
+            (Phase::Create, walk_creates(&walk)),
+            (Phase::Lookup, walk_looks_up(&walk)),
+        ];
+        for (phase, walked) in phases {
+            let ran = report.counts.get(&phase).copied().unwrap_or(0);
+            if walked {
+                let cases = phase.cases().len();
+                assert!(
+                    ran + report.not_applicable.len() + report.not_recorded.len() >= cases
+                        && ran >= cases - 2,
+                    "{kind}: {} of {cases} {} faults played: {}",
+                    ran,
+                    phase.name(),
+                    report.summary()
+                );
+            }
+        }
+        // Quotes were not walked: their faults are reported as not recorded, never passed.
+        if !report.not_recorded.is_empty() {
+            assert!(
+                report.summary().contains("not recorded: "),
+                "{}",
+                report.summary()
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+fn walk_creates(walk: &Walk) -> bool {
+    walk.create_body().is_some()
+}
+
+fn walk_looks_up(walk: &Walk) -> bool {
+    walk.lookup_query().is_some()
+}
+
+/// A recorded vendor answer whose amount is changed afterwards (a gateway that read it
+/// differently would give the same difference): the suite fails, naming the recorded case
+/// and the canonical field.
+#[tokio::test]
+async fn a_changed_recorded_answer_fails_naming_the_case_and_field() {
+    let walk = walks()
+        .into_iter()
+        .find(|w| w.kind == "ticketmatic")
+        .unwrap();
+    let (out, _) = record(&walk).await;
+    let folder = out.join("recorded").join("v");
+    let cases = load_cases(&folder.join("cases")).unwrap();
+    let (name, lookup) = cases
+        .iter()
+        .find(|(_, c)| c.request.phase() == Phase::Lookup)
+        .expect("a recorded lookup");
+    let read = lookup.fixtures.last().unwrap();
+    change_amounts(&folder.join(format!("{read}.json")));
+
+    let report = one_report(run_suite(&folder).await);
+    let failures = report.failures();
+    let failure = failures
+        .iter()
+        .find(|f| f.contains(&format!("recorded.{name}")))
+        .unwrap_or_else(|| panic!("no failure of {name}: {failures:#?}"));
+    assert!(
+        failure.contains("differs from the recorded one") && failure.contains("amount"),
+        "{failure}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Adds 1 to every `amount` number of a fixture's recorded answer.
+fn change_amounts(path: &Path) {
+    fn walk(value: &mut Value, changed: &mut usize) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    match v {
+                        Value::Number(n) if k.to_ascii_lowercase().contains("amount") => {
+                            *v = Value::from(n.as_f64().unwrap_or(0.0) + 1.0);
+                            *changed += 1;
+                        }
+                        _ => walk(v, changed),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, changed)),
+            _ => {}
+        }
+    }
+    let mut fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut changed = 0;
+    walk(&mut fixture["response"]["body"], &mut changed);
+    assert!(changed > 0, "no amount in {}", path.display());
+    std::fs::write(path, serde_json::to_string_pretty(&fixture).unwrap()).unwrap();
+}
