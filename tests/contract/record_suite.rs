@@ -83,6 +83,17 @@ async fn every_sandbox_recording_passes_the_shared_suite_as_recorded() {
         let kind = walk.kind;
         let (out, live) = record(&walk).await;
         let recorded = out.join("recorded");
+        // Nothing written (fixtures, cases, manifest) holds a credential of the sandbox.
+        for file in files_under(&recorded) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for secret in walk.secrets {
+                assert!(
+                    !text.contains(secret),
+                    "{kind}: {secret} in {}",
+                    file.display()
+                );
+            }
+        }
         let report = one_report(run_suite(&recorded).await);
         let failures = report.failures();
         assert!(
@@ -122,6 +133,20 @@ async fn every_sandbox_recording_passes_the_shared_suite_as_recorded() {
         }
         let _ = std::fs::remove_dir_all(&out);
     }
+}
+
+/// Every file under `dir`, at any depth.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
 
 fn walk_creates(walk: &Walk) -> bool {
