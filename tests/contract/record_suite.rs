@@ -216,3 +216,28 @@ fn change_amounts(path: &Path) {
     assert!(changed > 0, "no amount in {}", path.display());
     std::fs::write(path, serde_json::to_string_pretty(&fixture).unwrap()).unwrap();
 }
+
+/// A recorded folder whose recordings hold no canonical call the suite can replay (here:
+/// none at all) fails, rather than passing with nothing run.
+#[tokio::test]
+async fn a_recorded_folder_without_usable_recordings_fails() {
+    let folder = std::env::temp_dir()
+        .join(unique("record-suite-empty"))
+        .join("v");
+    std::fs::create_dir_all(folder.join("cases")).unwrap();
+    std::fs::write(
+        folder.join("contract.toml"),
+        "[instance]\nkind = \"fourvenues\"\napi_key = { secret = \"recorded-api-key-0123456789\" }\n\n[recorded]\ncases = \"cases\"\n",
+    )
+    .unwrap();
+    let report = one_report(run_suite(&folder).await);
+    let failures = report.failures();
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("no usable recorded case")),
+        "{failures:#?}"
+    );
+    assert!(report.ran.is_empty(), "{}", report.summary());
+    let _ = std::fs::remove_dir_all(folder.parent().unwrap());
+}

@@ -260,3 +260,6 @@ fn fault_response(
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests;
