@@ -138,6 +138,10 @@ async fn record_case(State(log): State<Arc<CaseLog>>, request: Request, next: Ne
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
     };
+    // The answer is read below as JSON: not compressed (the router compresses large
+    // answers for clients that accept it).
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::ACCEPT_ENCODING);
     let _turn = log.turn.lock().await;
     *lock(&log.current) = Some((instance.clone(), Vec::new()));
     let response = next

@@ -39,6 +39,8 @@ async fn record(walk: &Walk) -> (PathBuf, Vec<(u16, Value)>) {
         body["provider"] = json!("v");
         let r = reqwest::Client::new()
             .post(format!("http://{}/v1/refund-quotes", server.addr()))
+            // Recorded as an uncompressed answer, whatever the client accepts.
+            .header("accept-encoding", "gzip")
             .json(&body)
             .send()
             .await
