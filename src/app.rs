@@ -223,6 +223,10 @@ impl Server {
         }
         let router = api::router(state, clients, client_limiter);
         let router = api::conventions::apply(router, &config.server.cors_origins);
+        let router = match &record {
+            Some(recorder) => recorder.record_cases(router),
+            None => router,
+        };
         let limits = api::serve::Limits {
             header_read_timeout: config.server.header_read_timeout,
             idle_timeout: config.server.idle_timeout,

@@ -256,15 +256,9 @@ async fn replay(
 ) -> ExitCode {
     let mut files = Vec::new();
     for path in paths {
-        match std::fs::read_dir(&path) {
-            Ok(entries) => {
-                let mut found: Vec<PathBuf> = entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                    .collect();
-                found.sort();
-                files.extend(found);
-            }
+        // A folder: its fixtures and those of the instance folders `record` writes.
+        match crate::record::recorded_files(&path) {
+            Ok(found) => files.extend(found),
             Err(_) => files.push(path),
         }
     }

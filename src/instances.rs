@@ -222,7 +222,7 @@ pub async fn build_all_recording(
                 Arc::new(RecordingTransport::new(
                     Arc::new(http),
                     recorder,
-                    spec.name.clone(),
+                    spec,
                     prepared.kind,
                     base_url.clone(),
                     crate::record::Redactor::new(

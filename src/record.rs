@@ -1,8 +1,13 @@
 //! Recording vendor traffic as fixtures (`refund-gateway record --out DIR`): a `Transport`
 //! layer around each instance's HTTP transport writes every answered vendor exchange as a
 //! fixture in the format of `fixtures/README.md`, named
-//! `<instance>-<NNN>-<method>-<status>.json`, so the recordings can be replayed with
-//! `refund-gateway replay --once DIR`.
+//! `<instance>/<instance>-<NNN>-<method>-<status>.json`, so the recordings can be replayed
+//! with `refund-gateway replay --once DIR`.
+//!
+//! Each instance folder is also ready for the shared contract suite
+//! (`CONTRACT_FIXTURES=DIR cargo test --test contract shared`): a manifest (`manifest.rs`:
+//! the instance with placeholder credentials) and, per canonical call served while
+//! recording, a recorded case (`cases.rs`: the call, its fixtures in order, the answer).
 //!
 //! Redaction happens before anything touches disk:
 //! - every configured secret value of the instance (`scrub::configured_secrets`), wherever it
@@ -30,8 +35,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use refund_provider::contract::recorded::MANIFEST;
 use refund_provider::fixture::{Exchange, Fault, RecordedResponse};
 use refund_provider::{InstanceName, Transport, TransportError, VendorRequest, VendorResponse};
+
+use crate::config::InstanceSpec;
 
 /// Where recordings go; one per `record` run, shared by every instance.
 #[derive(Debug, Clone)]
@@ -42,6 +50,8 @@ pub struct Recorder {
     /// Personal-data pointers of the config (`[fixtures] personal_data`), redacted besides
     /// each vendor's own.
     pub personal_data: Vec<String>,
+    /// The canonical calls being recorded, with the fixtures each caused.
+    pub cases: Arc<CaseLog>,
 }
 
 impl Recorder {
@@ -53,6 +63,7 @@ impl Recorder {
             out,
             instances: Vec::new(),
             personal_data: Vec::new(),
+            cases: Arc::default(),
         })
     }
 
@@ -65,6 +76,11 @@ impl Recorder {
     pub fn records(&self, instance: &str) -> bool {
         self.instances.is_empty() || self.instances.iter().any(|i| i == instance)
     }
+
+    /// `router`, recording the canonical calls it serves as cases (`cases.rs`).
+    pub fn record_cases(&self, router: axum::Router) -> axum::Router {
+        cases::layer(router, self.cases.clone())
+    }
 }
 
 /// The recording layer of one instance.
@@ -74,27 +90,40 @@ pub struct RecordingTransport {
     pub kind: &'static str,
     /// The instance's vendor base URL: fixture paths are relative to its path.
     pub base_url: String,
+    /// The instance's folder of the output.
     pub out: PathBuf,
-    pub redactor: Redactor,
+    pub redactor: Arc<Redactor>,
     pub count: AtomicUsize,
+    cases: Arc<CaseLog>,
 }
 
 impl RecordingTransport {
+    /// Also writes the instance folder's manifest (`manifest.rs`).
     pub fn new(
         inner: Arc<dyn Transport>,
         recorder: &Recorder,
-        instance: InstanceName,
+        spec: &InstanceSpec,
         kind: &'static str,
         base_url: String,
         redactor: Redactor,
     ) -> RecordingTransport {
+        let instance = spec.name.clone();
+        let out = recorder.out.join(instance.as_str());
+        if let Err(e) = manifest::write(&out, spec, kind) {
+            tracing::error!(%instance, error = %e, "cannot write the recording's manifest");
+        }
+        let redactor = Arc::new(redactor);
+        recorder
+            .cases
+            .register(instance.as_str(), out.clone(), redactor.clone());
         RecordingTransport {
             inner,
             kind,
             base_url,
-            out: recorder.out.clone(),
+            count: AtomicUsize::new(last_number(&out, instance.as_str())),
+            out,
             redactor,
-            count: AtomicUsize::new(last_number(&recorder.out, instance.as_str())),
+            cases: recorder.cases.clone(),
             instance,
         }
     }
@@ -135,8 +164,12 @@ impl RecordingTransport {
             self.instance,
             request.method.as_str().to_ascii_lowercase(),
         );
-        let path = self.out.join(name);
+        std::fs::create_dir_all(&self.out)?;
+        let path = self.out.join(&name);
         std::fs::write(&path, text)?;
+        if let Some(stem) = name.strip_suffix(".json") {
+            self.cases.note(self.instance.as_str(), stem);
+        }
         Ok(Some(path))
     }
 }
@@ -222,17 +255,30 @@ fn last_number(dir: &Path, instance: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Every `*.json` file of `dir`, sorted (recordings replay in the order they were made).
+/// Every `*.json` file of `dir` and of its instance folders (those holding a
+/// `contract.toml`, as `record` writes them), sorted: recordings replay in the order they
+/// were made.
 pub fn recorded_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
+    let mut files = Vec::new();
+    for path in std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_some_and(|x| x == "json") && path.is_file() {
+            files.push(path);
+        } else if path.join(MANIFEST).is_file() {
+            files.extend(
+                std::fs::read_dir(&path)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file()),
+            );
+        }
+    }
     files.sort();
     Ok(files)
 }
 
+mod cases;
+mod manifest;
 mod redact;
+pub use cases::CaseLog;
 use redact::*;
 mod redactor;
 pub use redactor::Redactor;

@@ -179,11 +179,14 @@ async fn respond(
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         state.received.push(received.clone());
         let entities = &state.entities;
+        let entity = |s: &refund_provider::fixture::EntityState| {
+            s.entity_for(&received.path, &received.query, &received.body)
+        };
         let allowed = |exchange: &Exchange| {
             exchange
                 .state
                 .as_ref()
-                .is_none_or(|s| s.allows(entities.get(&s.entity).map(String::as_str)))
+                .is_none_or(|s| s.allows(entities.get(&entity(s)).map(String::as_str)))
         };
         let found = state.fixtures.iter().position(|(_, exchange, used)| {
             (reuse == Reuse::Always || !used)
@@ -194,8 +197,9 @@ async fn respond(
             Some(i) => {
                 state.fixtures[i].2 = true;
                 if let Some(s) = state.fixtures[i].1.state.clone() {
-                    if let Some(next) = s.becomes {
-                        state.entities.insert(s.entity, next);
+                    if let Some(next) = s.becomes.clone() {
+                        let entity = s.entity_for(&received.path, &received.query, &received.body);
+                        state.entities.insert(entity, next);
                     }
                 }
                 Ok(state.fixtures[i].1.response.clone())
@@ -219,10 +223,10 @@ async fn respond(
                     })
                     .filter_map(|(name, e, _)| {
                         let s = e.state.as_ref()?;
+                        let entity = entity(s);
                         Some(format!(
-                            "{name}: entity `{}` is `{}`, the fixture requires `{}`",
-                            s.entity,
-                            entities.get(&s.entity).map_or(STARTED, String::as_str),
+                            "{name}: entity `{entity}` is `{}`, the fixture requires `{}`",
+                            entities.get(&entity).map_or(STARTED, String::as_str),
                             s.requires.as_deref().unwrap_or_default()
                         ))
                     })

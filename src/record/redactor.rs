@@ -37,12 +37,40 @@ impl Redactor {
 
     /// The fixture's text; the last net: no configured secret leaves, whatever path it took.
     pub fn text(&self, exchange: &Exchange) -> std::io::Result<String> {
-        let mut text = serde_json::to_string_pretty(exchange).map_err(std::io::Error::other)?;
+        let mut text =
+            self.clean(&serde_json::to_string_pretty(exchange).map_err(std::io::Error::other)?);
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// `text` without the instance's secrets.
+    pub fn clean(&self, text: &str) -> String {
+        let mut text = text.to_string();
         for secret in &self.secrets {
             text = text.replace(secret.expose_secret(), REDACTED);
         }
-        text.push('\n');
-        Ok(text)
+        text
+    }
+
+    /// A canonical answer as a recorded case keeps it: what differs per run (times, the
+    /// ledger's ids) and what the fixtures do not keep (credentials, personal data) matched
+    /// by `{{any}}`, as in a recorded request body.
+    /// A value naming one of the ledger's ids is `{{any}}` as a whole: a fresh gateway
+    /// without that ledger may name the same refund by its vendor id (`rf_...`).
+    pub fn answer(&self, body: Value) -> Value {
+        fn whole(value: Value) -> Value {
+            match value {
+                Value::String(s) if s.contains(refund_provider::fixture_match::REFUND_ID) => {
+                    Value::String(ANY.to_string())
+                }
+                Value::Object(map) => {
+                    Value::Object(map.into_iter().map(|(k, v)| (k, whole(v))).collect())
+                }
+                Value::Array(items) => Value::Array(items.into_iter().map(whole).collect()),
+                other => other,
+            }
+        }
+        whole(self.request_body(body))
     }
 
     /// The request as a fixture expects it.
@@ -156,7 +184,8 @@ impl Redactor {
             .any(|s| text.contains(s.expose_secret()))
     }
 
-    /// Credential-named fields, secrets and times become `{{any}}`: replay checks the rest.
+    /// Credential-named fields, secrets and times become `{{any}}`, the gateway's own refund
+    /// ids `{{refund_id}}`: replay checks the rest.
     fn request_body(&self, value: Value) -> Value {
         match value {
             Value::Object(map) => Value::Object(
@@ -176,11 +205,16 @@ impl Redactor {
             Value::Array(items) => {
                 Value::Array(items.into_iter().map(|v| self.request_body(v)).collect())
             }
-            Value::String(s)
-                if self.holds_secret(&s) || TIME.is_match(&s) || GATEWAY_ID.is_match(&s) =>
-            {
+            Value::String(s) if self.holds_secret(&s) || TIME.is_match(&s) => {
                 Value::String(ANY.to_string())
             }
+            // The gateway's own ids are matched whatever they are, and `fixtures verify`
+            // sends a fresh one.
+            Value::String(s) if GATEWAY_ID.is_match(&s) => Value::String(
+                GATEWAY_ID
+                    .replace_all(&s, refund_provider::fixture_match::REFUND_ID)
+                    .into_owned(),
+            ),
             other => other,
         }
     }

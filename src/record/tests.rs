@@ -169,3 +169,37 @@ fn configured_pointers_are_redacted_too() {
         serde_json::json!({"data": {"qr_code": "REDACTED", "seat": {"row": "REDACTED"}}})
     );
 }
+
+/// A gateway refund id inside a request string is kept as `{{refund_id}}`: the rest of the
+/// string is still checked, any id matches, and `fixtures verify` can send a fresh one.
+#[test]
+fn gateway_refund_ids_become_refund_id_placeholders() {
+    use refund_provider::fixture_match::{json_differences, refund_ids_match};
+    let id = "rfg_01m8sk0000000000000000000a";
+    let mut request = VendorRequest::new(http::Method::POST, "http://v/api/refund");
+    request.body = Some(bytes::Bytes::from(
+        serde_json::json!({"notes": format!("refund {id}: date moved"), "ref": id}).to_string(),
+    ));
+    let body = Redactor::new(Vec::new(), &[])
+        .request("http://v", &request)
+        .body
+        .unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"notes": "refund {{refund_id}}: date moved", "ref": "{{refund_id}}"})
+    );
+    let other = "rfg_01m8sk1111111111111111111b";
+    assert!(refund_ids_match(
+        "refund {{refund_id}}: date moved",
+        &format!("refund {other}: date moved")
+    ));
+    assert!(!refund_ids_match(
+        "refund {{refund_id}}: date moved",
+        &format!("refund {other}: other")
+    ));
+    assert!(json_differences(
+        &body,
+        &serde_json::json!({"notes": format!("refund {other}: date moved"), "ref": other})
+    )
+    .is_empty());
+}

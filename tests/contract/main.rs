@@ -8,6 +8,7 @@ mod fourvenues;
 mod ivvy;
 mod paylogic;
 mod record;
+mod record_suite;
 mod replay_diff;
 mod replay_state;
 mod shared;

@@ -149,6 +149,16 @@ pub(crate) struct Walk {
     pub(crate) secrets: &'static [&'static str],
 }
 
+impl Walk {
+    pub(crate) fn create_body(&self) -> Option<&Value> {
+        self.create.as_ref()
+    }
+
+    pub(crate) fn lookup_query(&self) -> Option<&'static str> {
+        self.lookup
+    }
+}
+
 pub(crate) fn walks() -> Vec<Walk> {
     vec![
         Walk {

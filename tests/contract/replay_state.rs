@@ -163,3 +163,69 @@ async fn a_fixture_waiting_for_another_state_is_named() {
     replay.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An entity taken from each request (`{{path.N}}`, `{{body:/pointer}}`): one refund
+/// fixture (any order, `{{any}}`) moves the state of the order its request names, and the
+/// reads of that order change while another order's do not.
+#[tokio::test]
+async fn the_entity_is_taken_from_the_request() {
+    use refund_gateway::replay::{ReplayServer, Reuse};
+    let exchange =
+        |v: Value| -> refund_provider::fixture::Exchange { serde_json::from_value(v).unwrap() };
+    let read = |order: &str, requires: &str, refunded: bool| {
+        exchange(json!({
+            "description": "read", "source": "test",
+            "state": {"entity": "order {{path.1}}", "requires": requires},
+            "request": {"method": "GET", "path": format!("/orders/{order}")},
+            "response": {"status": 200, "body": {"refunded": refunded}}
+        }))
+    };
+    let fixtures = vec![
+        (
+            "refund".to_string(),
+            exchange(json!({
+                "description": "refund of any order", "source": "test",
+                "state": {"entity": "order {{body:/order}}", "becomes": "refunded"},
+                "request": {"method": "POST", "path": "/refunds", "body": {"order": "{{any}}"}},
+                "response": {"status": 200, "body": {"ok": true}}
+            })),
+        ),
+        ("1-before".to_string(), read("1", "started", false)),
+        ("1-after".to_string(), read("1", "refunded", true)),
+        ("2-before".to_string(), read("2", "started", false)),
+        ("2-after".to_string(), read("2", "refunded", true)),
+    ];
+    let server = ReplayServer::start("127.0.0.1:0".parse().unwrap(), fixtures, Reuse::Always)
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let refunded = |order: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/orders/{order}", server.base_url());
+        async move {
+            let body: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            body["refunded"].as_bool().unwrap()
+        }
+    };
+    assert!(!refunded("1").await);
+    assert!(!refunded("2").await);
+    let r = client
+        .post(format!("{}/refunds", server.base_url()))
+        .json(&json!({"order": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(refunded("1").await, "order 1 was refunded");
+    assert!(!refunded("2").await, "order 2 was not");
+    let state: Value = client
+        .get(format!("{}/__replay/state", server.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(state.to_string().contains("order 1"), "{state}");
+    assert!(!state.to_string().contains("order 2"), "{state}");
+}

@@ -11,25 +11,38 @@
 //! `create`; lookups need `get` or `list`; quotes need `quote` and reads, and answer the
 //! read faults as lookups do); every case of a phase that applies must be in
 //! the manifest, with fixtures or marked `not_applicable` with a reason. The expected
-//! canonical answers below are the same for every vendor, and strict.
+//! canonical answers (`expected.rs`) are the same for every vendor, and strict.
+//!
+//! A folder written by `refund-gateway record` (its manifest has `[recorded]`) runs the
+//! same way from the user's own recordings (`recorded.rs`): each recorded canonical call is
+//! replayed and must get the answer it got, and the shared faults are played from the
+//! recorded calls.
 //!
 //! `CONTRACT_FIXTURES=<dir>` runs the suite on another directory: a folder of vendor
-//! folders, or one vendor folder.
+//! folders, or one vendor folder; `run_suite` runs it on a path from a test.
 
-use std::collections::BTreeMap;
+mod expected;
+mod instance;
+mod recorded;
+mod report;
+
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Format, Toml};
 use figment::Figment;
+use refund_gateway::replay::{ReplayServer, Reuse};
 use refund_provider::contract::{
     CallPattern, CanonicalRequest, Case, Manifest, Phase, PlannedCase, TIMEOUT_CASE_LIMIT,
 };
 use refund_provider::fixture::Exchange;
-use refund_provider::{Capabilities, InstanceName, RefundId, VendorRef};
-use serde_json::{json, Value};
+use refund_provider::{RefundId, VendorRef};
+use serde_json::json;
 
-use crate::support::{repo_path, secret_file, ApiResponse, ReplayVendor, TestGateway};
+use crate::support::{repo_path, ApiResponse, TestGateway};
+use expected::check_answer;
+use instance::Instance;
+pub(crate) use report::VendorReport;
 
 const MANIFEST: &str = "contract.toml";
 /// The instance timeout of every case but the timeout cases: long enough that a slow
@@ -41,7 +54,22 @@ async fn shared_contract_suite_runs_for_every_vendor_folder() {
     let root = std::env::var_os("CONTRACT_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_path("fixtures"));
-    let folders = vendor_folders(&root);
+    let reports = run_suite(&root).await;
+    let summary: Vec<String> = reports.iter().map(VendorReport::summary).collect();
+    let failures: Vec<String> = reports.iter().flat_map(VendorReport::failures).collect();
+    assert!(
+        failures.is_empty(),
+        "shared contract suite: {} failure(s)\n\n{}\n\nwhat ran:\n{}",
+        failures.len(),
+        failures.join("\n\n"),
+        summary.join("\n")
+    );
+}
+
+/// Runs the suite on `root` (a folder of vendor folders, or one vendor folder) and prints
+/// each vendor's summary line.
+pub(crate) async fn run_suite(root: &Path) -> Vec<VendorReport> {
+    let folders = vendor_folders(root);
     assert!(
         !folders.is_empty(),
         "no vendor folders under {}",
@@ -57,37 +85,15 @@ async fn shared_contract_suite_runs_for_every_vendor_folder() {
         .collect();
     let mut reports = Vec::new();
     for (name, run) in runs {
-        reports.push(run.await.unwrap_or_else(|e| VendorReport {
+        let report = run.await.unwrap_or_else(|e| VendorReport {
             vendor: name,
             problems: vec![format!("the suite itself failed: {}", panic_text(e))],
             ..VendorReport::default()
-        }));
+        });
+        eprintln!("{}", report.summary());
+        reports.push(report);
     }
-    let mut summary = Vec::new();
-    let mut failures = Vec::new();
-    for report in &reports {
-        let line = report.summary();
-        eprintln!("{line}");
-        summary.push(line);
-        failures.extend(
-            report
-                .problems
-                .iter()
-                .map(|p| format!("{}: {p}", report.vendor)),
-        );
-        for (label, outcome) in &report.ran {
-            if let Err(why) = outcome {
-                failures.push(format!("{} {label}: {why}", report.vendor));
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "shared contract suite: {} failure(s)\n\n{}\n\nwhat ran:\n{}",
-        failures.len(),
-        failures.join("\n\n"),
-        summary.join("\n")
-    );
+    reports
 }
 
 /// Each folder of `root` that holds fixtures (or `root` itself, if it is one).
@@ -109,62 +115,6 @@ fn folder_name(folder: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-#[derive(Default)]
-struct VendorReport {
-    vendor: String,
-    /// `phase.case [fixtures]` and whether the gateway answered as the contract says.
-    ran: Vec<(String, Result<(), String>)>,
-    counts: BTreeMap<Phase, usize>,
-    not_applicable: Vec<String>,
-    /// Problems of the manifest or the folder, which stop the vendor's run.
-    problems: Vec<String>,
-}
-
-impl VendorReport {
-    fn summary(&self) -> String {
-        let count = |p: Phase| self.counts.get(&p).copied().unwrap_or(0);
-        let failed = self.ran.iter().filter(|(_, r)| r.is_err()).count();
-        let mut line = format!(
-            "shared contract suite: {} ran {} cases (create: {}, lookup: {}, quote: {})",
-            self.vendor,
-            self.ran.len(),
-            count(Phase::Create),
-            count(Phase::Lookup),
-            count(Phase::Quote)
-        );
-        if failed > 0 {
-            line.push_str(&format!(", {failed} FAILED"));
-        }
-        if !self.problems.is_empty() {
-            line.push_str(", manifest or folder INVALID");
-        }
-        if !self.not_applicable.is_empty() {
-            line.push_str(&format!(
-                "; not applicable: {}",
-                self.not_applicable.join("; ")
-            ));
-        }
-        for phase in Phase::ALL {
-            let cases: Vec<String> = self
-                .ran
-                .iter()
-                .filter(|(label, _)| label.starts_with(&format!("{}.", phase.name())))
-                .map(|(label, outcome)| {
-                    let name = label.split([' ', '.']).nth(1).unwrap_or(label);
-                    match outcome {
-                        Ok(()) => name.to_string(),
-                        Err(_) => format!("{name} (FAILED)"),
-                    }
-                })
-                .collect();
-            if !cases.is_empty() {
-                line.push_str(&format!("\n    {}: {}", phase.name(), cases.join(", ")));
-            }
-        }
-        line
-    }
 }
 
 async fn run_vendor(folder: PathBuf) -> VendorReport {
@@ -198,6 +148,10 @@ async fn run_vendor(folder: PathBuf) -> VendorReport {
         }
     };
     let capabilities = instance.capabilities().await;
+    if manifest.recorded.is_some() {
+        recorded::run(&folder, &manifest, &instance, &capabilities, &mut report).await;
+        return report;
+    }
     let plan = match manifest.plan(&capabilities) {
         Ok(plan) => plan,
         Err(errors) => {
@@ -216,9 +170,14 @@ async fn run_vendor(folder: PathBuf) -> VendorReport {
         .collect();
     for planned in &plan.cases {
         let label = format!("{} [{}]", planned.label(), planned.fixtures.join(", "));
-        let outcome = match Instance::new(&report.vendor, &planned.instance) {
-            Ok(instance) => run_case(&instance, &folder, planned, manifest.create_call()).await,
-            Err(e) => Err(e),
+        let outcome = match (
+            Instance::new(&report.vendor, &planned.instance),
+            load_fixtures(&folder, &planned.fixtures),
+        ) {
+            (Ok(instance), Ok(fixtures)) => {
+                run_case(&instance, planned, fixtures, manifest.create_call()).await
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
         };
         *report.counts.entry(planned.phase).or_default() += 1;
         report.ran.push((label, outcome));
@@ -226,179 +185,47 @@ async fn run_vendor(folder: PathBuf) -> VendorReport {
     report
 }
 
-/// The provider instance a manifest describes, as gateway config.
-struct Instance {
-    name: InstanceName,
-    /// `key = value` lines of `[providers.<name>]`, secrets already in files.
-    settings: String,
-    /// The (fake) secret values, which no answer may show.
-    secrets: Vec<String>,
-}
-
-impl Instance {
-    fn new(folder: &str, table: &serde_json::Map<String, Value>) -> Result<Instance, String> {
-        let name = InstanceName::new(folder)
-            .map_err(|e| format!("the folder name is the instance name: {e}"))?;
-        let mut settings = String::new();
-        let mut secrets = Vec::new();
-        for (key, value) in table {
-            if ["base_url", "timeout", "connect_timeout", "sandbox"].contains(&key.as_str()) {
-                return Err(format!(
-                    "[instance] must not set `{key}`: the suite sets it for each case"
-                ));
-            }
-            settings.push_str(&format!(
-                "{} = {}\n",
-                toml_key(key),
-                toml_value(&with_secret_files(value, &mut secrets))?
-            ));
-        }
-        Ok(Instance {
-            name,
-            settings,
-            secrets,
+/// The fixtures `names` of `folder`, loaded in order.
+fn load_fixtures(folder: &Path, names: &[String]) -> Result<Vec<(String, Exchange)>, String> {
+    names
+        .iter()
+        .map(|name| {
+            let path = folder.join(format!("{name}.json"));
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let exchange = serde_json::from_str::<Exchange>(&text)
+                .map_err(|e| format!("{} is malformed: {e}", path.display()))?;
+            Ok((name.clone(), exchange))
         })
-    }
-
-    fn config(&self, base_url: &str, timeout: &str) -> String {
-        format!(
-            "[providers.{name}]\n{settings}base_url = \"{base_url}\"\ntimeout = \"{timeout}\"\n\
-             connect_timeout = \"1s\"\n\n\
-             # Unknown outcomes stay as answered: no background lookup during the case.\n\
-             [reconcile]\ninterval = \"1h\"\n",
-            name = self.name,
-            settings = self.settings,
-        )
-    }
-
-    /// What the provider can do, as the gateway reports it.
-    async fn capabilities(&self) -> Capabilities {
-        let vendor = ReplayVendor::start(&[]).await;
-        let gw = TestGateway::start(&self.config(&vendor.base_url(), USUAL_TIMEOUT)).await;
-        let r = gw.get("/v1/providers").await;
-        gw.shutdown().await;
-        let caps = &r.body["data"][0]["capabilities"];
-        let flag = |k: &str| caps[k].as_bool().unwrap_or(false);
-        Capabilities {
-            create: flag("create"),
-            get: flag("get"),
-            list: flag("list"),
-            quote: flag("quote"),
-            ..Capabilities::none()
-        }
-    }
+        .collect()
 }
 
-/// `{ secret = "<value>" }` becomes `{ file = "<a file holding value>" }`; the values are
-/// kept in `secrets`.
-fn with_secret_files(value: &Value, secrets: &mut Vec<String>) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 && map.get("secret").is_some_and(Value::is_string) => {
-            let secret = map["secret"].as_str().unwrap_or_default();
-            secrets.push(secret.to_string());
-            json!({ "file": secret_file(secret) })
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), with_secret_files(v, secrets)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| with_secret_files(v, secrets))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+/// A replay vendor serving `fixtures`, each once.
+async fn replay_vendor(fixtures: Vec<(String, Exchange)>) -> ReplayServer {
+    ReplayServer::start("127.0.0.1:0".parse().unwrap(), fixtures, Reuse::Once)
+        .await
+        .expect("replay vendor starts")
 }
 
-fn toml_key(key: &str) -> String {
-    serde_json::to_string(key).unwrap_or_default()
-}
-
-/// A JSON value as a TOML value (tables inline).
-fn toml_value(value: &Value) -> Result<String, String> {
-    Ok(match value {
-        Value::Null => return Err("[instance] cannot hold a null value".into()),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
-        Value::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(toml_value)
-                .collect::<Result<Vec<_>, _>>()?
-                .join(", ")
-        ),
-        Value::Object(map) => format!(
-            "{{ {} }}",
-            map.iter()
-                .map(|(k, v)| Ok(format!("{} = {}", toml_key(k), toml_value(v)?)))
-                .collect::<Result<Vec<_>, String>>()?
-                .join(", ")
-        ),
-    })
-}
-
+/// Runs one fault case against `fixtures` (the last shows the fault).
 async fn run_case(
     instance: &Instance,
-    folder: &Path,
     planned: &PlannedCase,
+    fixtures: Vec<(String, Exchange)>,
     create_call: Option<&CallPattern>,
 ) -> Result<(), String> {
-    let paths: Vec<String> = planned
-        .fixtures
-        .iter()
-        .map(|f| folder.join(format!("{f}.json")).display().to_string())
-        .collect();
-    let mut exchanges = Vec::new();
-    for path in &paths {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        exchanges.push(
-            serde_json::from_str::<Exchange>(&text)
-                .map_err(|e| format!("{path} is malformed: {e}"))?,
-        );
-    }
+    let exchanges: Vec<Exchange> = fixtures.iter().map(|(_, e)| e.clone()).collect();
     let creates_expected = planned.check_fixtures(&exchanges, create_call)?;
     let fault = exchanges.last().ok_or("no fixtures")?;
 
-    let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let vendor = ReplayVendor::start(&path_refs).await;
+    let vendor = replay_vendor(fixtures).await;
     let timeout = if planned.case == Case::Timeout {
         format!("{}ms", TIMEOUT_CASE_LIMIT.as_millis())
     } else {
         USUAL_TIMEOUT.to_string()
     };
     let gw = TestGateway::start(&instance.config(&vendor.base_url(), &timeout)).await;
-    let response = match &planned.request {
-        CanonicalRequest::Create(body) => {
-            let mut body = body.clone();
-            body["provider"] = json!(instance.name.as_str());
-            gw.post("/v1/refunds", body).await
-        }
-        CanonicalRequest::Get(vendor_ref) => {
-            let id = RefundId::for_vendor(&instance.name, &VendorRef::new(vendor_ref.as_str()));
-            gw.get(&format!("/v1/refunds/{id}")).await
-        }
-        CanonicalRequest::List(params) => {
-            let query = {
-                let mut query = url::form_urlencoded::Serializer::new(String::new());
-                query.append_pair("provider", instance.name.as_str());
-                for (k, v) in params {
-                    query.append_pair(k, v);
-                }
-                query.finish()
-            };
-            gw.get(&format!("/v1/refunds?{query}")).await
-        }
-        CanonicalRequest::Quote(body) => {
-            let mut body = body.clone();
-            body["provider"] = json!(instance.name.as_str());
-            gw.post_with("/v1/refund-quotes", body, &[]).await
-        }
-    };
+    let response = send(&gw, instance, &planned.request).await;
 
     let mut wrong = check_answer(planned, fault, &response);
     for secret in &instance.secrets {
@@ -435,189 +262,34 @@ async fn run_case(
     }
 }
 
-/// What the canonical API must answer for a case.
-enum Expected {
-    /// A problem+json answer with this status and code.
-    Problem { status: u16, code: &'static str },
-    /// The vendor stated an error of its own (HTTP 200 with an error body): a 4xx problem
-    /// whose code depends on what it said, but never `provider_bad_response` (its words
-    /// were read, not taken for garbage).
-    VendorError,
-    /// A create the vendor may have applied: 202, the refund in status `unknown`.
-    Unknown { code: &'static str },
-}
-
-fn expected(planned: &PlannedCase) -> Expected {
-    use Expected::{Problem, Unknown};
-    let create = planned.phase == Phase::Create;
-    match planned.case {
-        Case::Unauthorized | Case::Forbidden => Problem {
-            status: 502,
-            code: "provider_unauthorized",
-        },
-        Case::NotFound => Problem {
-            status: 404,
-            code: "not_found",
-        },
-        Case::RateLimited => Problem {
-            status: 503,
-            code: "provider_rate_limited",
-        },
-        Case::Html5xx if create => Unknown {
-            code: "provider_unavailable",
-        },
-        Case::Html5xx => Problem {
-            status: 502,
-            code: "provider_unavailable",
-        },
-        Case::TruncatedJson if create => Unknown {
-            code: "provider_bad_response",
-        },
-        Case::TruncatedJson => Problem {
-            status: 502,
-            code: "provider_bad_response",
-        },
-        Case::ConnectionReset | Case::ResetBeforeCreate => Problem {
-            status: 502,
-            code: "provider_unavailable",
-        },
-        Case::ResetAfterCreate => Unknown {
-            code: "provider_unavailable",
-        },
-        Case::ErrorBody200 => Expected::VendorError,
-        Case::Timeout if create => Unknown {
-            code: "provider_timeout",
-        },
-        Case::Timeout => Problem {
-            status: 504,
-            code: "provider_timeout",
-        },
-    }
-}
-
-/// Every way the answer differs from the contract; empty when it keeps it.
-fn check_answer(planned: &PlannedCase, fault: &Exchange, r: &ApiResponse) -> Vec<String> {
-    let mut wrong = Vec::new();
-    let mut want = |ok: bool, what: String| {
-        if !ok {
-            wrong.push(what);
+/// Sends a canonical request for `instance` to the gateway.
+async fn send(gw: &TestGateway, instance: &Instance, request: &CanonicalRequest) -> ApiResponse {
+    match request {
+        CanonicalRequest::Create(body) => {
+            let mut body = body.clone();
+            body["provider"] = json!(instance.name.as_str());
+            gw.post("/v1/refunds", body).await
         }
-    };
-    // The vendor's HTTP status is kept whenever the vendor answered.
-    let vendor_status = match planned.case {
-        Case::ConnectionReset
-        | Case::ResetBeforeCreate
-        | Case::ResetAfterCreate
-        | Case::Timeout => None,
-        _ => Some(fault.response.status),
-    };
-    let (status_field, message_field) = match expected(planned) {
-        expectation @ (Expected::Problem { .. } | Expected::VendorError) => {
-            let (ok, wanted) = match expectation {
-                Expected::Problem { status, code } => (
-                    r.status == status && r.code() == code,
-                    format!("{status} {code}"),
-                ),
-                _ => (
-                    (400..500).contains(&r.status)
-                        && !r.code().is_empty()
-                        && r.code() != "provider_bad_response",
-                    "a 4xx problem with the vendor's own error (not provider_bad_response)".into(),
-                ),
+        CanonicalRequest::Get(vendor_ref) => {
+            let id = RefundId::for_vendor(&instance.name, &VendorRef::new(vendor_ref.as_str()));
+            gw.get(&format!("/v1/refunds/{id}")).await
+        }
+        CanonicalRequest::List(params) => {
+            let query = {
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                query.append_pair("provider", instance.name.as_str());
+                for (k, v) in params {
+                    query.append_pair(k, v);
+                }
+                query.finish()
             };
-            want(ok, format!("expected {wanted}, got {}", outline(r)));
-            want(
-                r.header("content-type") == Some("application/problem+json"),
-                format!(
-                    "expected content-type application/problem+json, got {:?}",
-                    r.header("content-type")
-                ),
-            );
-            if planned.phase == Phase::Create {
-                want(
-                    r.body["outcome"] == "not_applied",
-                    format!(
-                        "expected outcome not_applied (the vendor cannot have applied it), got {}",
-                        r.body["outcome"]
-                    ),
-                );
-            }
-            if planned.case == Case::RateLimited {
-                let recorded = fault
-                    .response
-                    .headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                    .map(|(_, v)| v.trim().to_string());
-                want(
-                    r.header("retry-after").map(str::to_string) == recorded,
-                    format!(
-                        "expected Retry-After {recorded:?} as the vendor sent, got {:?}",
-                        r.header("retry-after")
-                    ),
-                );
-                want(
-                    recorded.as_deref().and_then(|s| s.parse::<u64>().ok())
-                        == r.body["retry_after"].as_u64(),
-                    format!(
-                        "expected retry_after {recorded:?} in the body, got {}",
-                        r.body["retry_after"]
-                    ),
-                );
-            }
-            (&r.body["vendor_status"], &r.body["vendor_message"])
+            gw.get(&format!("/v1/refunds?{query}")).await
         }
-        Expected::Unknown { code } => {
-            want(
-                r.status == 202 && r.body["status"] == "unknown",
-                format!(
-                    "expected 202 with the refund in status unknown (the vendor may have \
-                     applied it), got {}",
-                    outline(r)
-                ),
-            );
-            want(
-                r.body["id"]
-                    .as_str()
-                    .is_some_and(|id| id.starts_with("rfg_")),
-                format!("expected the ledger's rfg_ id, got {}", r.body["id"]),
-            );
-            want(
-                r.body["status_reason"]["code"] == code,
-                format!(
-                    "expected status_reason.code {code}, got {}",
-                    r.body["status_reason"]["code"]
-                ),
-            );
-            (
-                &r.body["status_reason"]["vendor_status"],
-                &r.body["status_reason"]["vendor_message"],
-            )
+        CanonicalRequest::Quote(body) => {
+            let mut body = body.clone();
+            body["provider"] = json!(instance.name.as_str());
+            gw.post_with("/v1/refund-quotes", body, &[]).await
         }
-    };
-    want(
-        status_field.as_u64() == vendor_status.map(u64::from),
-        format!(
-            "expected vendor_status {}, got {status_field}",
-            vendor_status.map_or("absent (the vendor never answered)".into(), |s| s
-                .to_string())
-        ),
-    );
-    if vendor_status.is_some() {
-        want(
-            message_field.as_str().is_some_and(|m| !m.trim().is_empty()),
-            format!("expected the vendor's words in vendor_message, got {message_field}"),
-        );
-    }
-    wrong
-}
-
-/// The status and code of a problem, or the status and refund status of a refund.
-fn outline(r: &ApiResponse) -> String {
-    if r.code().is_empty() {
-        format!("{} with refund status {}", r.status, r.body["status"])
-    } else {
-        format!("{} {}", r.status, r.code())
     }
 }
 

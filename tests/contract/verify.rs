@@ -133,10 +133,12 @@ async fn fresh_recordings_of_every_sandbox_verify_clean() {
         }
 
         // Writes too, in recording order: the sandbox goes through the same states. A write
-        // whose body holds a value the recording did not keep (iVvy's notes carry the
-        // gateway's refund id) cannot be sent as recorded, and says so.
+        // whose body holds a value the recording did not keep (`{{any}}`) cannot be sent as
+        // recorded, and says so; one holding the gateway's refund id (iVvy's notes:
+        // `{{refund_id}}`) is sent with a fresh id.
         let run = verify(&config, &out, &["--allow-writes"]);
         assert_eq!(run.code, 0, "{kind}:\n{}{}", run.stdout, run.stderr);
+        let mut fresh_ids = 0;
         for (file, exchange) in fixtures(&out) {
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             let kept = !serde_json::to_string(&exchange.request.body)
@@ -145,6 +147,19 @@ async fn fresh_recordings_of_every_sandbox_verify_clean() {
                 || exchange.request.path == "/auth/credentials";
             let want = if kept { "ok" } else { "skipped" };
             assert_eq!(run.verdict(&name), want, "{kind}: {name}\n{}", run.stdout);
+            if serde_json::to_string(&exchange.request.body)
+                .unwrap()
+                .contains("{{refund_id}}")
+            {
+                fresh_ids += 1;
+            }
+        }
+        if kind == "ivvy" {
+            assert!(
+                fresh_ids > 0,
+                "iVvy's notes carry the refund id\n{}",
+                run.stdout
+            );
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -32,7 +32,8 @@ pub struct Exchange {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntityState {
-    /// What the state belongs to, named as the fixtures name it (`"order 1269434"`).
+    /// What the state belongs to, named as the fixtures name it (`"order 1269434"`), or
+    /// taken from each request (`"order {{path.2}}"`: see `EntityState::entity_for`).
     pub entity: String,
     /// The state the entity must be in for this fixture to answer; none: any state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +47,26 @@ pub struct EntityState {
 pub const STARTED: &str = "started";
 
 impl EntityState {
+    /// The entity for a received request: `{{path.N}}` (the path's segment N, from 0),
+    /// `{{query.NAME}}` and `{{body:/POINTER}}` (a JSON pointer into its body) are taken
+    /// from the request, so one fixture (a read of any order) keeps a state per entity (per
+    /// order); a reference the request does not have becomes empty.
+    pub fn entity_for(&self, path: &str, query: &BTreeMap<String, String>, body: &[u8]) -> String {
+        let mut out = String::new();
+        let mut rest = self.entity.as_str();
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start..].find("}}") else {
+                break;
+            };
+            out.push_str(&rest[..start]);
+            let reference = &rest[start + 2..start + len];
+            out.push_str(&request_value(reference, path, query, body));
+            rest = &rest[start + len + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// Whether the fixture may answer while its entity is in `current`.
     pub fn allows(&self, current: Option<&str>) -> bool {
         self.requires
@@ -137,4 +158,33 @@ impl Exchange {
             .as_ref()
             .unwrap_or(&serde_json::Value::Null)
     }
+}
+
+/// The value a `{{...}}` reference of an entity names in a request (empty if absent).
+fn request_value(
+    reference: &str,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    body: &[u8],
+) -> String {
+    if let Some(n) = reference.strip_prefix("path.") {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        return n
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| segments.get(n))
+            .map_or_else(String::new, |s| s.to_string());
+    }
+    if let Some(name) = reference.strip_prefix("query.") {
+        return query.get(name).cloned().unwrap_or_default();
+    }
+    if let Some(pointer) = reference.strip_prefix("body:") {
+        let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        return match body.pointer(pointer) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+    }
+    String::new()
 }

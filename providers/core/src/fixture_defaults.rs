@@ -28,6 +28,9 @@ pub struct FixtureDefaults {
     /// Whether a recorded request only reads, so `fixtures verify` may send it to the live
     /// vendor without `--allow-writes`.
     pub reads: fn(&ExpectedRequest) -> bool,
+    /// What the shared contract suite needs to play the vendor's faults from a user's own
+    /// recordings (`contract::derive`).
+    pub contract: crate::contract::derive::ContractFaults,
 }
 
 impl Default for FixtureDefaults {
@@ -36,6 +39,12 @@ impl Default for FixtureDefaults {
             noise: &[],
             personal_data: &[],
             reads: reads_by_method,
+            contract: crate::contract::derive::ContractFaults {
+                create_call: None,
+                error_bodies: &[],
+                not_applicable: &[],
+                sandbox_credentials: &[],
+            },
         }
     }
 }

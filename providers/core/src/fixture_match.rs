@@ -19,6 +19,19 @@ use crate::transport::VendorResponse;
 /// The placeholder that matches any JSON value in an expected body.
 pub const ANY: &str = "{{any}}";
 
+/// A placeholder inside an expected body string for one of the gateway's own refund ids
+/// (`rfg_` and a ULID, new on every run): `"note": "refund {{refund_id}}"` matches a note
+/// with any such id, and `fixtures verify` can fill in a fresh one when it sends the write
+/// again (a whole `{{any}}` it could not).
+pub const REFUND_ID: &str = "{{refund_id}}";
+
+/// Whether `actual` is `expected` with each `{{refund_id}}` standing for a refund id.
+pub fn refund_ids_match(expected: &str, actual: &str) -> bool {
+    let pattern: Vec<String> = expected.split(REFUND_ID).map(regex::escape).collect();
+    regex::Regex::new(&format!("^{}$", pattern.join("rfg_[0-9a-z]{26}")))
+        .is_ok_and(|r| r.is_match(actual))
+}
+
 /// Headers of HTTP itself (and of the client library), never in a recording: strict header
 /// matching does not ask for them.
 pub const FRAMING: &[&str] = &[
@@ -120,7 +133,7 @@ pub fn diff_request(expected: &ExpectedRequest, received: &RequestParts<'_>) -> 
         match serde_json::from_slice::<Value>(received.body) {
             Ok(actual) => {
                 let mut lines = Vec::new();
-                body_differences(expected_body, &actual, String::new(), &mut lines);
+                body_differences(expected_body, &actual, String::new(), &mut lines, false);
                 if !lines.is_empty() {
                     diffs.push(format!("body:\n{}", lines.join("\n")));
                 }
@@ -136,7 +149,21 @@ pub fn diff_request(expected: &ExpectedRequest, received: &RequestParts<'_>) -> 
 
 /// One line per JSON pointer where `actual` differs from `expected` (`{{any}}` matches
 /// anything, numbers compare by value, objects may not have extra keys).
-fn body_differences(expected: &Value, actual: &Value, at: String, out: &mut Vec<String>) {
+/// Here keys `actual` adds are allowed: a canonical answer that gained a field still keeps
+/// every recorded one (used to compare the gateway's answers with recorded ones).
+pub fn json_differences(expected: &Value, actual: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    body_differences(expected, actual, String::new(), &mut out, true);
+    out
+}
+
+fn body_differences(
+    expected: &Value,
+    actual: &Value,
+    at: String,
+    out: &mut Vec<String>,
+    extra_keys: bool,
+) {
     let here = |at: &str| {
         if at.is_empty() {
             "/".to_string()
@@ -146,21 +173,23 @@ fn body_differences(expected: &Value, actual: &Value, at: String, out: &mut Vec<
     };
     match (expected, actual) {
         (Value::String(s), _) if s == ANY => {}
+        (Value::String(s), Value::String(a)) if s.contains(REFUND_ID) && refund_ids_match(s, a) => {
+        }
         (Value::Object(e), Value::Object(a)) => {
             for (k, v) in e {
                 let pointer = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
                 match a.get(k) {
-                    Some(av) => body_differences(v, av, pointer, out),
+                    Some(av) => body_differences(v, av, pointer, out, extra_keys),
                     None => out.push(format!("  {pointer}: expected {v}, missing")),
                 }
             }
-            for (k, v) in a.iter().filter(|(k, _)| !e.contains_key(*k)) {
+            for (k, v) in a.iter().filter(|(k, _)| !extra_keys && !e.contains_key(*k)) {
                 out.push(format!("  {at}/{k}: not expected, got {v}"));
             }
         }
         (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
             for (i, (x, y)) in e.iter().zip(a).enumerate() {
-                body_differences(x, y, format!("{at}/{i}"), out);
+                body_differences(x, y, format!("{at}/{i}"), out, extra_keys);
             }
         }
         (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => {}
@@ -173,6 +202,9 @@ fn body_differences(expected: &Value, actual: &Value, at: String, out: &mut Vec<
 pub fn fill_placeholders(expected: &Value, actual: &Value) -> Value {
     match (expected, actual) {
         (Value::String(s), a) if s == ANY => a.clone(),
+        (Value::String(s), Value::String(a)) if s.contains(REFUND_ID) && refund_ids_match(s, a) => {
+            Value::String(a.clone())
+        }
         (Value::Object(e), Value::Object(a)) => Value::Object(
             e.iter()
                 .map(|(k, v)| {

@@ -1,9 +1,28 @@
 //! What the gateway's fixture tools know of Fourvenues recordings (`Vendor::fixture_defaults`)
 //! and how a recorded request is sent again with this instance's API key.
 
+use refund_provider::contract::derive::ContractFaults;
 use refund_provider::{ErrorKind, FixtureDefaults, ProviderError, RecordedCall, VendorResponse};
 
 use crate::FourvenuesProvider;
+
+/// Fourvenues answers errors as `{"success": false, "message": ..}`, with an HTTP error
+/// status or with 200.
+const CONTRACT: ContractFaults = ContractFaults {
+    create_call: Some(("PUT", "/tickets/*/refund")),
+    error_bodies: &[
+        (401, r#"{"success": false, "message": "Unauthorized"}"#),
+        (403, r#"{"success": false, "message": "Forbidden"}"#),
+        (404, r#"{"success": false, "message": "Ticket not found"}"#),
+        (429, r#"{"success": false, "message": "Too many requests"}"#),
+        (
+            200,
+            r#"{"success": false, "message": "The ticket cannot be refunded"}"#,
+        ),
+    ],
+    not_applicable: &[],
+    sandbox_credentials: &[("api_key", r#"{"secret": "recorded-api-key-0123456789"}"#)],
+};
 
 /// Ticket reads carry the buyer (`full_name`, `phone`, `email`, `birthday`, `address`,
 /// `postal_code`, the identity document and free-text answers: the channel API's ticket
@@ -27,6 +46,7 @@ pub const DEFAULTS: FixtureDefaults = FixtureDefaults {
         "/data/answers/*/answer",
     ],
     reads: refund_provider::fixture_defaults::reads_by_method,
+    contract: CONTRACT,
 };
 
 impl FourvenuesProvider {

@@ -2,11 +2,39 @@
 //! how a recorded request is sent again, signed with this instance's key.
 
 use refund_provider::chrono::Utc;
+use refund_provider::contract::derive::ContractFaults;
 use refund_provider::fixture::ExpectedRequest;
 use refund_provider::{ErrorKind, FixtureDefaults, ProviderError, RecordedCall, VendorResponse};
 
 use crate::auth;
 use crate::IvvyProvider;
+
+/// iVvy's error bodies carry `errorCode` and `message` (and a `specificCode`), with an HTTP
+/// error status or with 200.
+const CONTRACT: ContractFaults = ContractFaults {
+    create_call: Some(("POST", "/api/1.0/venue")),
+    error_bodies: &[
+        (401, r#"{"errorCode": 401, "message": "Unauthorized"}"#),
+        (403, r#"{"errorCode": 403, "message": "Forbidden"}"#),
+        (404, r#"{"errorCode": 404, "message": "Unable to find invoice", "specificCode": 24137}"#),
+        (429, r#"{"errorCode": 429, "message": "Too Many Requests"}"#),
+        (200, r#"{"errorCode": 404, "message": "Unable to find invoice", "specificCode": 24137}"#),
+    ],
+    not_applicable: &[
+        (
+            "create.reset_before_create",
+            "an iVvy create is one request (addRefundToBooking): nothing is sent before it",
+        ),
+        (
+        "quote.not_found",
+        "a quote reads only the invoices the booking's invoice list names, so iVvy's 'invoice not found' (24137) cannot reach it",
+        ),
+    ],
+    sandbox_credentials: &[
+        ("api_key", r#"{"secret": "recorded-api-key-0123456789"}"#),
+        ("api_secret", r#"{"secret": "recorded-api-secret-0123456789"}"#),
+    ],
+};
 
 /// Invoices carry the contact they are addressed to (`toContactName`, `toContactEmail`,
 /// `toAddress`: the invoice object of `../shared/vendor-docs/`), alone or in a list's
@@ -31,6 +59,7 @@ pub const DEFAULTS: FixtureDefaults = FixtureDefaults {
         "/results/*/toAddress",
     ],
     reads,
+    contract: CONTRACT,
 };
 
 /// Every iVvy call is a `POST`; the `get…` actions only read.

@@ -1,5 +1,9 @@
 use super::*;
+use crate::capabilities::Capabilities;
+use crate::fixture::Exchange;
 use serde_json::json;
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 fn caps(create: bool, get: bool, list: bool) -> Capabilities {
     Capabilities {
@@ -253,7 +257,7 @@ fn quote_cases_are_the_read_faults_for_providers_that_quote_from_reads() {
         .iter()
         .filter(|c| c.phase == Phase::Quote)
         .collect();
-    assert_eq!(quotes.len(), LOOKUP_CASES.len());
+    assert_eq!(quotes.len(), Phase::Lookup.cases().len());
     assert_eq!(
         quotes[0].request,
         CanonicalRequest::Quote(json!({"target": {"order": "1"}}))
