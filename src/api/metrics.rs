@@ -128,6 +128,10 @@ fn describe() {
         "With [coordination]: 1 while Redis answers (limits shared), 0 while limits fall back"
     );
     describe_counter!(
+        "refund_gateway_coordination_late_turns_total",
+        "Shared turns given up because this gateway woke too late to take them, by instance"
+    );
+    describe_counter!(
         "refund_gateway_coordination_fallbacks_total",
         "Acquires that could not use Redis and fell back, by limit (outbound, client)"
     );
