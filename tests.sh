@@ -21,7 +21,7 @@ export WEBHOOK_OUTAGE_SECS=120
 cargo test --workspace --locked
 
 echo "== the shared contract suite, per vendor (already run above; printed here)"
-cargo test --locked --test contract shared -- --nocapture 2>&1 | grep -E "^shared contract suite" || true
+cargo test --locked --test contract shared_contract_suite_runs_for_every_vendor_folder -- --nocapture 2>&1 | grep -E "^shared contract suite" || true
 
 echo "== the served OpenAPI document, validated (the debug binary the tests built)"
 bash .ci/openapi.sh

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
@@ -116,6 +116,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The largest canonical request or answer recorded as a case (bytes).
+const MAX_RECORDED: u64 = 8 << 20;
+
 /// `router`, recording each canonical call it serves as a case of `log`.
 pub fn layer(router: axum::Router, log: Arc<CaseLog>) -> axum::Router {
     router.layer(axum::middleware::from_fn_with_state(log, record_case))
@@ -127,10 +130,15 @@ async fn record_case(State(log): State<Arc<CaseLog>>, request: Request, next: Ne
         (&parts.method, parts.uri.path()),
         (&Method::POST, "/v1/refunds" | "/v1/refund-quotes") | (&Method::GET, _)
     );
-    if !call || !parts.uri.path().starts_with("/v1/refund") {
+    // A body of unknown or excessive length goes through unrecorded (this layer sits
+    // outside the router's own body limit, so it must not buffer without one).
+    let small = |hint: hyper::body::SizeHint| hint.upper().is_some_and(|n| n <= MAX_RECORDED);
+    if !call || !parts.uri.path().starts_with("/v1/refund") || !small(body.size_hint()) {
         return next.run(Request::from_parts(parts, body)).await;
     }
-    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = to_bytes(body, MAX_RECORDED as usize)
+        .await
+        .unwrap_or_default();
     let Some((instance, canonical)) =
         canonical(&parts.method, parts.uri.path(), parts.uri.query(), &bytes)
     else {
@@ -147,11 +155,17 @@ async fn record_case(State(log): State<Arc<CaseLog>>, request: Request, next: Ne
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    let (parts, body) = response.into_parts();
-    let answer = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let fixtures = lock(&log.current)
         .take()
         .map(|(_, fixtures)| fixtures)
+        .unwrap_or_default();
+    if !small(response.body().size_hint()) {
+        tracing::warn!(%instance, "an answer too large to record as a case");
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let answer = to_bytes(body, MAX_RECORDED as usize)
+        .await
         .unwrap_or_default();
     match log.write(
         &instance,
