@@ -104,8 +104,19 @@ impl Storage {
                     Ok(())
                 })
             });
-        let pool = options.connect(&url).await?;
-        MIGRATOR.run(&pool).await?;
+        let mut attempt = 1;
+        let pool = loop {
+            match open_and_migrate(&options, &url).await {
+                Err(e) if attempt < START_ATTEMPTS && timed_out(&e) => {
+                    tracing::warn!(
+                        attempt,
+                        "the ledger pool timed out at start-up; trying again"
+                    );
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        };
         Ok(Storage {
             pool,
             backend,
@@ -140,6 +151,31 @@ impl Storage {
     pub async fn migrate(url: &str) -> Result<(), StorageError> {
         Self::connect(url).await.map(|_| ())
     }
+}
+
+/// Start-up opens the pool and migrates this many times when a pool connection times out.
+/// The probe has just reached the database, so a timeout then is a machine too busy to open
+/// connections within the pool's 5 s (many processes opening ledgers at once), not a missing
+/// database; requests later keep the 5 s bound.
+const START_ATTEMPTS: u32 = 3;
+
+async fn open_and_migrate(
+    options: &AnyPoolOptions,
+    url: &str,
+) -> Result<sqlx::AnyPool, StorageError> {
+    let pool = options.clone().connect(url).await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+fn timed_out(error: &StorageError) -> bool {
+    matches!(
+        error,
+        StorageError::Unavailable(sqlx::Error::PoolTimedOut)
+            | StorageError::Migration(sqlx::migrate::MigrateError::Execute(
+                sqlx::Error::PoolTimedOut
+            ))
+    )
 }
 
 /// How long start-up waits for the database's first answer.

@@ -23,7 +23,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use axum::Router;
-use futures_util::future::{BoxFuture, Either, FutureExt};
+use futures_util::future::{BoxFuture, Either, FutureExt, TryFutureExt};
 use tower::{Service, ServiceExt};
 use tower_http::compression::predicate::{And, NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{Compression, CompressionLayer};
@@ -85,7 +85,10 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<S::Future, BoxFuture<'static, Result<Response, Infallible>>>;
+    type Future = Either<
+        futures_util::future::MapOk<S::Future, fn(Response) -> Response>,
+        BoxFuture<'static, Result<Response, Infallible>>,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.plain.poll_ready(cx)
@@ -93,7 +96,8 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         if !accepts_compression(request.headers()) {
-            return Either::Left(self.plain.call(request));
+            let plain = self.plain.call(request);
+            return Either::Left(plain.map_ok(vary as fn(Response) -> Response));
         }
         let compressed = self.compressed.clone().oneshot(request);
         Either::Right(
@@ -102,6 +106,16 @@ where
                 .boxed(),
         )
     }
+}
+
+/// `Vary: Accept-Encoding` on an answer sent plain because the request accepted no
+/// encoding, as on every answer the compression layer sees: a shared cache must not hand
+/// it to a client that asked otherwise, nor a compressed one to this client.
+fn vary(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 /// Whether `Accept-Encoding` names an encoding this gateway produces.

@@ -42,6 +42,8 @@ async fn large_json_answers_are_compressed_for_clients_that_accept_it() {
         let (status, plain_headers, plain) = get(&gw, path, &[]).await;
         assert_eq!(status, 200);
         assert_eq!(header(&plain_headers, "content-encoding"), None);
+        // Sent plain to a client that accepts no encoding, but still says what it varies by.
+        assert!(header(&plain_headers, "vary").is_some_and(|v| v.contains("accept-encoding")));
         assert!(plain.len() > 1024, "{path} is large enough to compress");
         let plain: serde_json::Value = serde_json::from_slice(&plain).unwrap();
 
