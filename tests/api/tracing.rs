@@ -125,6 +125,20 @@ async fn otlp_receiver() -> (String, Arc<Mutex<Vec<ExportTraceServiceRequest>>>)
     (format!("http://{addr}"), got)
 }
 
+/// Every span the receiver got, across its export requests.
+fn spans_of(
+    exported: &Mutex<Vec<ExportTraceServiceRequest>>,
+) -> Vec<opentelemetry_proto::tonic::trace::v1::Span> {
+    exported
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| s.spans.clone())
+        .collect()
+}
+
 #[tokio::test]
 async fn spans_are_exported_over_otlp_in_the_clients_trace() {
     let (endpoint, exported) = otlp_receiver().await;
@@ -155,14 +169,7 @@ async fn spans_are_exported_over_otlp_in_the_clients_trace() {
         .await
         .unwrap();
 
-    let spans: Vec<_> = exported
-        .lock()
-        .unwrap()
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| s.spans.clone())
-        .collect();
+    let spans = spans_of(&exported);
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     // (The checked client's fetch of the document is a request of its own trace.)
     let request = spans
@@ -226,14 +233,7 @@ async fn the_wait_for_an_outbound_turn_is_a_span_apart_from_the_vendor_call() {
         .await
         .unwrap();
 
-    let spans: Vec<_> = exported
-        .lock()
-        .unwrap()
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| s.spans.clone())
-        .collect();
+    let spans = spans_of(&exported);
     let named = |name: &str| -> Vec<_> { spans.iter().filter(|s| s.name == name).collect() };
     let (waits, calls) = (named("outbound_wait"), named("vendor_call"));
     assert_eq!((waits.len(), calls.len()), (2, 2), "{spans:?}");

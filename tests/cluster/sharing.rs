@@ -27,10 +27,7 @@ fn fourvenues(vendor: &VendorSandbox, extra: &str) -> String {
 const LIST: &str = "/v1/refunds?provider=fv&ticket=bulk-seen-1";
 
 async fn lookup(gw: &TestGateway) -> (usize, String) {
-    let r = gw.get(LIST).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let count = r.body["data"].as_array().map_or(0, Vec::len);
-    (count, r.header("cache-status").unwrap_or("").to_string())
+    crate::lookup(gw, LIST).await
 }
 
 #[tokio::test]
