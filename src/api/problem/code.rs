@@ -158,6 +158,26 @@ impl ProblemCode {
     }
 }
 
+/// Every provider error kind, for the tests here and in `render.rs`.
+#[cfg(test)]
+pub(super) const ALL_KINDS: [ErrorKind; 15] = [
+    ErrorKind::InvalidRequest,
+    ErrorKind::AmountNotRepresentable,
+    ErrorKind::CurrencyNotSupported,
+    ErrorKind::AmountExceedsRefundable,
+    ErrorKind::AmountInvalid,
+    ErrorKind::NothingRefundable,
+    ErrorKind::PartiallyApplied,
+    ErrorKind::Unsupported,
+    ErrorKind::NotFound,
+    ErrorKind::Rejected,
+    ErrorKind::Unauthorized,
+    ErrorKind::RateLimited,
+    ErrorKind::Unavailable,
+    ErrorKind::Timeout,
+    ErrorKind::BadResponse,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,23 +195,7 @@ mod tests {
 
     #[test]
     fn each_provider_kind_has_the_code_the_provider_crate_names() {
-        let kinds = [
-            ErrorKind::InvalidRequest,
-            ErrorKind::AmountNotRepresentable,
-            ErrorKind::CurrencyNotSupported,
-            ErrorKind::AmountExceedsRefundable,
-            ErrorKind::AmountInvalid,
-            ErrorKind::NothingRefundable,
-            ErrorKind::PartiallyApplied,
-            ErrorKind::Unsupported,
-            ErrorKind::NotFound,
-            ErrorKind::Rejected,
-            ErrorKind::Unauthorized,
-            ErrorKind::RateLimited,
-            ErrorKind::Unavailable,
-            ErrorKind::Timeout,
-            ErrorKind::BadResponse,
-        ];
+        let kinds = ALL_KINDS;
         for kind in kinds {
             assert_eq!(ProblemCode::of_kind(kind).as_str(), kind.code());
         }

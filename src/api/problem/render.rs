@@ -164,23 +164,7 @@ mod tests {
     /// the code lists (so the document's per-status enums hold what the server sends).
     #[test]
     fn every_error_is_answered_with_a_status_its_code_lists() {
-        let kinds = [
-            ErrorKind::InvalidRequest,
-            ErrorKind::AmountNotRepresentable,
-            ErrorKind::CurrencyNotSupported,
-            ErrorKind::AmountExceedsRefundable,
-            ErrorKind::AmountInvalid,
-            ErrorKind::NothingRefundable,
-            ErrorKind::PartiallyApplied,
-            ErrorKind::Unsupported,
-            ErrorKind::NotFound,
-            ErrorKind::Rejected,
-            ErrorKind::Unauthorized,
-            ErrorKind::RateLimited,
-            ErrorKind::Unavailable,
-            ErrorKind::Timeout,
-            ErrorKind::BadResponse,
-        ];
+        let kinds = super::super::code::ALL_KINDS;
         let mut errors = vec![
             ApiError::field("/amount", "x"),
             ApiError::parameter("limit", "x"),
