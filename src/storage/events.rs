@@ -14,6 +14,8 @@ use super::{now_ms, Storage, StorageError};
 use crate::storage::observe::LedgerOp;
 
 mod batch;
+#[cfg(test)]
+mod feed_tests;
 mod kinds;
 
 pub(crate) use batch::record_batch;
@@ -64,7 +66,17 @@ pub(super) async fn write(
     outbox: &OutboxConfig,
     event: NewEvent<'_>,
 ) -> Result<String, StorageError> {
-    let id = new_event_id();
+    write_with_id(conn, outbox, new_event_id(), event).await
+}
+
+/// `write` with an id made beforehand: the id is made before the transaction's locks are
+/// taken, so another transaction may make a later id and commit first (the tests do so).
+pub(super) async fn write_with_id(
+    conn: &mut AnyConnection,
+    outbox: &OutboxConfig,
+    id: String,
+    event: NewEvent<'_>,
+) -> Result<String, StorageError> {
     let now = now_ms();
     let subject = event.refund_id.or(event.batch_id).unwrap_or(event.client);
     let seq: i64 = sqlx::query_scalar(

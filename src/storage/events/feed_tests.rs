@@ -1,0 +1,213 @@
+//! The event feed against real databases (a SQLite file, and PostgreSQL when
+//! `REFUND_GATEWAY_TEST_POSTGRES` names a server, as `tests/support::ledger_databases`):
+//! events committed in any order are each read once, in commit order, by a reader that
+//! keeps its cursor; concurrent writers of one subject never share a `subject_seq`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use sqlx::{AnyConnection, Connection};
+
+use super::{new_event_id, write, write_with_id, EventFilter, EventType, NewEvent, OutboxConfig};
+use crate::storage::Storage;
+
+/// A fresh PostgreSQL ledger when the test server is named, and a fresh SQLite one.
+async fn databases() -> Vec<Storage> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let unique = || {
+        format!(
+            "{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        )
+    };
+    let dir = std::env::temp_dir().join(format!("refund-gateway-lib-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut urls = Vec::new();
+    if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
+        sqlx::any::install_default_drivers();
+        let name = format!("rg_feed_{}", unique());
+        let mut conn = AnyConnection::connect(&admin)
+            .await
+            .expect("PostgreSQL test server reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("test database created");
+        let base = admin.rsplit_once('/').expect("admin URL has a path").0;
+        urls.push(format!("{base}/{name}"));
+    }
+    urls.push(format!(
+        "sqlite://{}",
+        dir.join(format!("feed-{}.db", unique())).display()
+    ));
+    let mut storages = Vec::new();
+    for url in urls {
+        storages.push(Storage::connect(&url).await.expect("ledger opens"));
+    }
+    storages
+}
+
+/// One `batch.progress` event of `client` about `subject`, on the caller's transaction;
+/// with `id` when given (made beforehand), else a fresh one.
+async fn event(
+    conn: &mut AnyConnection,
+    client: &str,
+    subject: &str,
+    id: Option<String>,
+) -> String {
+    let event = NewEvent {
+        kind: EventType::BatchProgress,
+        client,
+        refund_id: None,
+        batch_id: Some(subject),
+        data: serde_json::json!({ "id": subject }),
+    };
+    let outbox = OutboxConfig::default();
+    match id {
+        Some(id) => write_with_id(conn, &outbox, id, event).await,
+        None => write(conn, &outbox, event).await,
+    }
+    .expect("event written")
+}
+
+/// The feed after `cursor`, as a reader polling it sees it.
+async fn read(storage: &Storage, client: &str, cursor: Option<&str>) -> Vec<String> {
+    let filter = EventFilter {
+        client: client.to_string(),
+        starting_after: cursor.map(str::to_string),
+        ..EventFilter::default()
+    };
+    let rows = storage.list_events(&filter, 100).await.expect("feed read");
+    rows.into_iter().map(|e| e.id).collect()
+}
+
+/// Reads the feed from `cursor` and moves the cursor to the last event read.
+async fn poll(storage: &Storage, client: &str, cursor: &mut Option<String>, seen: &mut Vec<String>) {
+    let page = read(storage, client, cursor.as_deref()).await;
+    if let Some(last) = page.last() {
+        *cursor = Some(last.clone());
+    }
+    seen.extend(page);
+}
+
+/// Transaction 1 makes its event id, then transaction 2 makes a later one and commits
+/// first; a reader polls between the commits. The earlier id, committed last, must still
+/// reach the reader, after the later id (commit order). With ids ordering the feed, the
+/// reader's cursor had passed it: the event was lost. Deterministic on both backends.
+#[tokio::test]
+async fn an_event_committed_after_a_later_id_is_not_skipped() {
+    for storage in databases().await {
+        let client = "acme";
+        let early = new_event_id();
+        let mut t2 = storage.pool.begin().await.unwrap();
+        let late = event(&mut t2, client, "bat_2", None).await;
+        t2.commit().await.unwrap();
+        assert!(early < late, "ids are made in order");
+
+        let (mut cursor, mut seen) = (None, Vec::new());
+        poll(&storage, client, &mut cursor, &mut seen).await;
+        let mut t1 = storage.pool.begin().await.unwrap();
+        event(&mut t1, client, "bat_1", Some(early.clone())).await;
+        t1.commit().await.unwrap();
+        poll(&storage, client, &mut cursor, &mut seen).await;
+
+        assert_eq!(seen, [late, early], "{:?}", storage.backend);
+    }
+}
+
+/// Transaction 1 writes an event and stays open; transaction 2 (another task) writes one
+/// and tries to commit; the reader polls, then transaction 1 commits and 2 ends. Both are
+/// read exactly once, in commit order (1 then 2), however the tasks were scheduled: the
+/// sleep only gives transaction 2 the chance to commit first, as it did before the fix.
+#[tokio::test]
+async fn an_open_transaction_holds_back_the_events_after_it() {
+    for storage in databases().await {
+        let client = "acme";
+        let mut t1 = storage.pool.begin().await.unwrap();
+        let first = event(&mut t1, client, "bat_1", None).await;
+        let second = tokio::spawn({
+            let storage = storage.clone();
+            async move {
+                let mut t2 = storage.pool.begin().await.unwrap();
+                let id = event(&mut t2, client, "bat_2", None).await;
+                t2.commit().await.unwrap();
+                id
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (mut cursor, mut seen) = (None, Vec::new());
+        poll(&storage, client, &mut cursor, &mut seen).await;
+        t1.commit().await.unwrap();
+        let second = second.await.unwrap();
+        poll(&storage, client, &mut cursor, &mut seen).await;
+
+        assert_eq!(seen, [first, second], "{:?}", storage.backend);
+    }
+}
+
+/// Two transactions writing events of one subject at once (two gateways finishing items
+/// of one batch) take distinct, consecutive `subject_seq`s: deliveries are sent in that
+/// order. Under READ COMMITTED each used to read the same `MAX(subject_seq)`.
+#[tokio::test]
+async fn concurrent_writers_of_one_subject_take_distinct_seqs() {
+    for storage in databases().await {
+        let mut t1 = storage.pool.begin().await.unwrap();
+        event(&mut t1, "acme", "bat_shared", None).await;
+        let second = tokio::spawn({
+            let storage = storage.clone();
+            async move {
+                let mut t2 = storage.pool.begin().await.unwrap();
+                event(&mut t2, "acme", "bat_shared", None).await;
+                t2.commit().await.unwrap();
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        t1.commit().await.unwrap();
+        second.await.unwrap();
+
+        let seqs: Vec<i64> = sqlx::query_scalar(
+            "SELECT subject_seq FROM events WHERE subject = 'bat_shared' ORDER BY subject_seq",
+        )
+        .fetch_all(&storage.pool)
+        .await
+        .unwrap();
+        assert_eq!(seqs, [1, 2], "{:?}", storage.backend);
+    }
+}
+
+/// The reader's cursor event is purged by retention. Events committed after it are read
+/// from there, none skipped, including one whose id is below the cursor's (made before it,
+/// committed after it), which a cursor of "the last event with a smaller id" would skip.
+#[tokio::test]
+async fn a_purged_cursor_resumes_without_skipping() {
+    for storage in databases().await {
+        let client = "acme";
+        let early = new_event_id();
+        let mut tx = storage.pool.begin().await.unwrap();
+        let cursor_event = event(&mut tx, client, "bat_1", None).await;
+        tx.commit().await.unwrap();
+        let (mut cursor, mut seen) = (None, Vec::new());
+        poll(&storage, client, &mut cursor, &mut seen).await;
+        assert_eq!(seen, [cursor_event.clone()]);
+
+        let mut tx = storage.pool.begin().await.unwrap();
+        event(&mut tx, client, "bat_2", Some(early.clone())).await;
+        tx.commit().await.unwrap();
+        let mut tx = storage.pool.begin().await.unwrap();
+        let last = event(&mut tx, client, "bat_3", None).await;
+        tx.commit().await.unwrap();
+
+        // The cursor event is a year old: retention (a day) purges it.
+        sqlx::query("UPDATE events SET created_at = created_at - 31536000000 WHERE id = $1")
+            .bind(&cursor_event)
+            .execute(&storage.pool)
+            .await
+            .unwrap();
+        assert_eq!(storage.purge_events(86_400_000).await.unwrap(), 1);
+        assert!(storage.get_event(&cursor_event).await.unwrap().is_none());
+
+        poll(&storage, client, &mut cursor, &mut seen).await;
+        assert_eq!(seen, [cursor_event, early, last], "{:?}", storage.backend);
+    }
+}
