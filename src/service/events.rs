@@ -15,7 +15,8 @@ use crate::storage::events::{EventFilter, EventRow};
 /// Something that happened to a refund or a batch.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Event {
-    /// `evt_` and a ULID: ids sort in the order events were written.
+    /// `evt_` and a ULID: unique, made when the event was written. The feed is in commit
+    /// order, which ids need not follow (see `storage::events`).
     pub id: String,
     /// `refund.created`, `refund.pending`, `refund.succeeded`, `refund.partially_succeeded`,
     /// `refund.failed`, `refund.canceled`, `refund.unknown`, `batch.accepted`,

@@ -2,7 +2,22 @@
 //! the transaction that makes it**, with one webhook delivery row per endpoint subscribed
 //! to it. A change cannot commit without its event, nor an event without its deliveries, so
 //! none is lost when a gateway dies; senders find the deliveries in `webhook_deliveries`.
-
+//!
+//! **The feed is in commit order.** An event id (a ULID) is made when the event is written,
+//! before its transaction commits, so ids sort in the order events were *made*, not the
+//! order they became visible: with the feed in id order, a reader whose cursor passed a later
+//! id committed first never saw an earlier one committed after it. So each event takes a
+//! `feed_position` from the one row of `event_feed`, updated in its own transaction: that row
+//! lock is held until commit (PostgreSQL's row lock; SQLite's single writer holds more), so a
+//! later transaction takes the next position only once the earlier one has committed.
+//! Positions are therefore taken in commit order and a reader never sees position p + 1
+//! before p: a cursor never passes an event that commits later. The price is that event
+//! writers of every gateway on one database take turns from their event to their commit; the
+//! events are the last thing their transactions write (only rows they already hold follow),
+//! so the turn is short and no lock is waited for while the counter is held (no deadlock).
+//! The same turn makes `subject_seq` (read as MAX + 1 after taking it) unique per subject,
+//! which two READ COMMITTED transactions reading MAX at once did not; a unique index makes a
+//! repeat an error rather than a misordered delivery.
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -79,6 +94,13 @@ pub(super) async fn write_with_id(
 ) -> Result<String, StorageError> {
     let now = now_ms();
     let subject = event.refund_id.or(event.batch_id).unwrap_or(event.client);
+    // First the feed position (a write, so SQLite's deferred transaction takes its write lock
+    // here and waits its turn, rather than reading first and failing as a stale snapshot);
+    // the subject's seq is read after it, when every earlier event has committed.
+    let position: i64 =
+        sqlx::query_scalar("UPDATE event_feed SET last = last + 1 WHERE id = 1 RETURNING last")
+            .fetch_one(&mut *conn)
+            .await?;
     let seq: i64 = sqlx::query_scalar(
         "SELECT COALESCE(MAX(subject_seq), 0) + 1 FROM events WHERE subject = $1",
     )
@@ -86,8 +108,8 @@ pub(super) async fn write_with_id(
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO events (id, type, client, refund_id, batch_id, subject, subject_seq, data, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO events (id, type, client, refund_id, batch_id, subject, subject_seq, data, created_at, feed_position) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(event.kind.as_str())
@@ -98,6 +120,7 @@ pub(super) async fn write_with_id(
     .bind(seq)
     .bind(event.data.to_string())
     .bind(now)
+    .bind(position)
     .execute(&mut *conn)
     .await?;
     for subscription in outbox
@@ -215,7 +238,14 @@ impl Storage {
         *self.outbox.write().unwrap_or_else(|p| p.into_inner()) = config;
     }
 
-    /// Events in the order they were written (oldest first), `limit` after the cursor.
+    /// The client's events in commit order (feed position), `limit` after the cursor. The
+    /// cursor is still an event id (the API's `starting_after`): the feed resumes after that
+    /// event's position. When the cursor event is gone (purged by retention, or not one of
+    /// the client's), the feed starts again from its oldest event kept: at least once, never
+    /// a skip. No id-derived guess can do better: an event with a smaller id than the cursor
+    /// may have committed after it (that is the point of positions), so "the last position
+    /// below the cursor's id" could skip it. Since `purge_events` forgets only a prefix of
+    /// each client's feed, everything kept is after the purged cursor and nothing repeats.
     pub async fn list_events(
         &self,
         filter: &EventFilter,
@@ -233,7 +263,8 @@ impl Storage {
         let sql = format!(
             "SELECT id, type, client, refund_id, batch_id, data, created_at FROM events \
              WHERE client = $1 AND ($2 IS NULL OR refund_id = $2) AND ($3 IS NULL OR batch_id = $3) \
-             AND ($4 IS NULL OR id > $4){types} ORDER BY id LIMIT $5"
+             AND feed_position > COALESCE((SELECT c.feed_position FROM events c WHERE c.id = $4 AND c.client = $1), 0)\
+             {types} ORDER BY feed_position LIMIT $5"
         );
         let mut query = sqlx::query(&sql)
             .bind(&filter.client)
@@ -261,7 +292,12 @@ impl Storage {
     }
 
     /// Forgets events older than `retention_ms` whose deliveries are all over (delivered or
-    /// failed), with those deliveries. Returns how many events went.
+    /// failed), with those deliveries; returns how many events went. Only a prefix of each
+    /// client's feed goes: nothing at or after the first event that must stay (recent, or
+    /// still being delivered), so every event kept comes after every event purged and a
+    /// reader whose cursor was purged resumes from the oldest kept without a repeat. An old
+    /// event waits behind one still being delivered until that delivery ends (delivered, or
+    /// failed once its retries run out).
     pub async fn purge_events(&self, retention_ms: i64) -> Result<u64, StorageError> {
         let _timed = LedgerOp::PurgeEvents.timed();
         let now = now_ms();
@@ -278,19 +314,43 @@ impl Storage {
         .execute(&mut *tx)
         .await?;
         let open = "SELECT event_id FROM webhook_deliveries WHERE state = 'pending'";
-        sqlx::query(&format!(
-            "DELETE FROM webhook_deliveries WHERE event_id IN \
-             (SELECT id FROM events WHERE created_at < $1 AND id NOT IN ({open}))"
-        ))
-        .bind(before)
-        .execute(&mut *tx)
-        .await?;
-        let gone = sqlx::query(&format!(
-            "DELETE FROM events WHERE created_at < $1 AND id NOT IN ({open})"
-        ))
-        .bind(before)
-        .execute(&mut *tx)
-        .await?;
+        let clients: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT client FROM events WHERE created_at < $1")
+                .bind(before)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut gone = 0;
+        for client in clients {
+            let keep_from: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT MIN(feed_position) FROM events WHERE client = $1 \
+                 AND (created_at >= $2 OR id IN ({open}))"
+            ))
+            .bind(&client)
+            .bind(before)
+            .fetch_one(&mut *tx)
+            .await?;
+            // Below the first event kept: each such event is old and not being delivered,
+            // asked again as it is deleted (a redelivery may have started since).
+            let purged = format!(
+                "SELECT id FROM events WHERE client = $1 AND feed_position < $2 \
+                 AND created_at < $3 AND id NOT IN ({open})"
+            );
+            sqlx::query(&format!(
+                "DELETE FROM webhook_deliveries WHERE event_id IN ({purged})"
+            ))
+            .bind(&client)
+            .bind(keep_from.unwrap_or(i64::MAX))
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+            gone += sqlx::query(&format!("DELETE FROM events WHERE id IN ({purged})"))
+                .bind(&client)
+                .bind(keep_from.unwrap_or(i64::MAX))
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
         sqlx::query(
             "DELETE FROM batch_progress_marks WHERE batch_id NOT IN \
              (SELECT id FROM batches WHERE status = 'open')",
@@ -298,6 +358,6 @@ impl Storage {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(gone.rows_affected())
+        Ok(gone)
     }
 }

@@ -11,8 +11,8 @@ use sqlx::{AnyConnection, Connection};
 use super::{new_event_id, write, write_with_id, EventFilter, EventType, NewEvent, OutboxConfig};
 use crate::storage::Storage;
 
-/// A fresh PostgreSQL ledger when the test server is named, and a fresh SQLite one.
-async fn databases() -> Vec<Storage> {
+/// Fresh, empty database URLs: PostgreSQL when the test server is named, and SQLite.
+async fn database_urls() -> Vec<String> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let unique = || {
         format!(
@@ -38,11 +38,16 @@ async fn databases() -> Vec<Storage> {
         urls.push(format!("{base}/{name}"));
     }
     urls.push(format!(
-        "sqlite://{}",
+        "sqlite://{}?mode=rwc",
         dir.join(format!("feed-{}.db", unique())).display()
     ));
+    urls
+}
+
+/// Fresh, migrated ledgers (see `database_urls`).
+async fn databases() -> Vec<Storage> {
     let mut storages = Vec::new();
-    for url in urls {
+    for url in database_urls().await {
         storages.push(Storage::connect(&url).await.expect("ledger opens"));
     }
     storages
@@ -83,7 +88,12 @@ async fn read(storage: &Storage, client: &str, cursor: Option<&str>) -> Vec<Stri
 }
 
 /// Reads the feed from `cursor` and moves the cursor to the last event read.
-async fn poll(storage: &Storage, client: &str, cursor: &mut Option<String>, seen: &mut Vec<String>) {
+async fn poll(
+    storage: &Storage,
+    client: &str,
+    cursor: &mut Option<String>,
+    seen: &mut Vec<String>,
+) {
     let page = read(storage, client, cursor.as_deref()).await;
     if let Some(last) = page.last() {
         *cursor = Some(last.clone());
@@ -209,5 +219,90 @@ async fn a_purged_cursor_resumes_without_skipping() {
 
         poll(&storage, client, &mut cursor, &mut seen).await;
         assert_eq!(seen, [cursor_event, early, last], "{:?}", storage.backend);
+    }
+}
+
+/// A ledger that had events before the feed's migration: they keep the order the feed
+/// showed them in (ids'), the counter continues after them, and a subject whose events
+/// shared a seq (the old race) is numbered again in order, its deliveries with it.
+#[tokio::test]
+async fn the_migration_places_existing_events_in_id_order() {
+    let dir = std::env::temp_dir().join(format!(
+        "refund-gateway-lib-{}-migrations",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("migrations dir");
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "20261202000006" {
+            std::fs::copy(&path, dir.join(&name)).unwrap();
+        }
+    }
+    let before = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+    for url in database_urls().await {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        before.run(&pool).await.unwrap();
+        // b and a told of one batch with the same seq; c of another.
+        for (id, subject) in [
+            ("evt_0b", "bat_s"),
+            ("evt_0a", "bat_s"),
+            ("evt_0c", "bat_t"),
+        ] {
+            sqlx::query(
+                "INSERT INTO events (id, type, client, batch_id, subject, subject_seq, data, created_at) \
+                 VALUES ($1, 'batch.progress', 'acme', $2, $2, 1, '{}', 1)",
+            )
+            .bind(id)
+            .bind(subject)
+            .execute(&pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, event_id, endpoint, subject, subject_seq, state, \
+                 next_attempt_at, give_up_at, created_at, updated_at) \
+                 VALUES ($1, $2, 'erp', $3, 1, 'pending', 1, 1, 1, 1)",
+            )
+            .bind(format!("whd_{id}"))
+            .bind(id)
+            .bind(subject)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+
+        let storage = Storage::connect(&url).await.expect("migrated");
+        let mut tx = storage.pool.begin().await.unwrap();
+        let new = event(&mut tx, "acme", "bat_s", None).await;
+        tx.commit().await.unwrap();
+        assert_eq!(
+            read(&storage, "acme", None).await,
+            ["evt_0a", "evt_0b", "evt_0c", new.as_str()],
+            "{:?}",
+            storage.backend
+        );
+        let seqs: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT e.id, e.subject_seq, d.subject_seq FROM events e \
+             LEFT JOIN webhook_deliveries d ON d.event_id = e.id ORDER BY e.feed_position",
+        )
+        .fetch_all(&storage.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, seq, delivery): (String, i64, Option<i64>)| (id, seq, delivery.unwrap_or(seq)))
+        .collect();
+        assert_eq!(
+            seqs,
+            [
+                ("evt_0a".to_string(), 1, 1),
+                ("evt_0b".to_string(), 2, 2),
+                ("evt_0c".to_string(), 1, 1),
+                (new, 3, 3),
+            ],
+            "{:?}",
+            storage.backend
+        );
     }
 }
