@@ -199,7 +199,7 @@ async fn a_purged_cursor_resumes_without_skipping() {
         tx.commit().await.unwrap();
         let (mut cursor, mut seen) = (None, Vec::new());
         poll(&storage, client, &mut cursor, &mut seen).await;
-        assert_eq!(seen, [cursor_event.clone()]);
+        assert_eq!(seen, std::slice::from_ref(&cursor_event));
 
         let mut tx = storage.pool.begin().await.unwrap();
         event(&mut tx, client, "bat_2", Some(early.clone())).await;
