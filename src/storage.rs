@@ -55,6 +55,9 @@ pub struct Storage {
     pub backend: Backend,
     /// Webhook subscriptions and batch progress settings, for events written with changes.
     pub(crate) outbox: std::sync::Arc<std::sync::RwLock<events::OutboxConfig>>,
+    /// Told when this process commits events that may have webhook deliveries: the sender
+    /// wakes at once instead of at its next poll (`events::deliveries_committed`).
+    pub(crate) deliveries_written: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -121,6 +124,7 @@ impl Storage {
             pool,
             backend,
             outbox: Default::default(),
+            deliveries_written: Default::default(),
         })
     }
 

@@ -87,6 +87,7 @@ impl Storage {
                 .await?;
         }
         tx.commit().await?;
+        self.deliveries_committed();
         Ok(())
     }
 

@@ -148,6 +148,7 @@ impl Storage {
         insert_items(&mut tx, id, 0, items).await?;
         events::record_batch(&mut tx, &events::outbox(self), id, EventType::BatchAccepted).await?;
         tx.commit().await?;
+        self.deliveries_committed();
         Ok(())
     }
 
@@ -192,6 +193,7 @@ impl Storage {
                 .await?;
         }
         tx.commit().await?;
+        self.deliveries_committed();
         Ok(changed.rows_affected() == 1)
     }
 

@@ -233,6 +233,21 @@ fn event_row(row: &AnyRow) -> Result<EventRow, StorageError> {
 }
 
 impl Storage {
+    /// Called by every write that may record an event, right after its transaction
+    /// commits: wakes this process's webhook sender (`webhooks::worker`) now rather than at
+    /// its next poll. Not before the commit: the sender would find nothing and sleep again.
+    /// Other gateways' events are still found by the poll. Without subscriptions no event
+    /// has deliveries, so nothing is woken.
+    pub(crate) fn deliveries_committed(&self) {
+        let subscribed = self
+            .outbox
+            .read()
+            .map_or(true, |o| !o.subscriptions.is_empty());
+        if subscribed {
+            self.deliveries_written.notify_one();
+        }
+    }
+
     /// Sets what the outbox writes deliveries for and how often batch progress is told.
     pub fn set_outbox(&self, config: OutboxConfig) {
         *self.outbox.write().unwrap_or_else(|p| p.into_inner()) = config;

@@ -138,6 +138,7 @@ impl Storage {
                 .await?;
         }
         tx.commit().await?;
+        self.deliveries_committed();
         Ok(())
     }
 

@@ -101,6 +101,9 @@ impl Worker {
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
+                // This process committed an event with deliveries: send it now. The poll
+                // finds other gateways' events.
+                _ = self.storage.deliveries_written.notified() => {}
                 _ = tokio::time::sleep(self.config.webhook_poll) => {}
             }
         }

@@ -109,6 +109,7 @@ impl Storage {
                 }
             }
             tx.commit().await?;
+            self.deliveries_committed();
             return Ok(Some(ClaimedItem {
                 batch_id,
                 client,
@@ -262,6 +263,7 @@ impl Storage {
             .await?;
         }
         tx.commit().await?;
+        self.deliveries_committed();
         Ok(())
     }
 }

@@ -142,6 +142,7 @@ impl Storage {
         if moved.rows_affected() == 1 {
             record_batch(&mut tx, &outbox, batch_id, EventType::BatchProgress).await?;
             tx.commit().await?;
+            self.deliveries_committed();
         }
         Ok(())
     }

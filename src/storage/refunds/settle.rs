@@ -15,6 +15,7 @@ impl Storage {
         let mut tx = self.pool.begin().await?;
         self.insert_intent_in(&mut tx, intent).await?;
         tx.commit().await?;
+        self.deliveries_committed();
         Ok(())
     }
 
@@ -134,6 +135,7 @@ impl Storage {
         };
         events::record_refund(&mut tx, &outbox, id).await?;
         tx.commit().await?;
+        self.deliveries_committed();
         crate::storage::observe::settled(
             &settled.try_get::<String, _>("provider")?,
             status_str(s.status),
