@@ -97,10 +97,8 @@ pub(super) async fn write_with_id(
     // First the feed position (a write, so SQLite's deferred transaction takes its write lock
     // here and waits its turn, rather than reading first and failing as a stale snapshot);
     // the subject's seq is read after it, when every earlier event has committed.
-    let position: i64 =
-        sqlx::query_scalar("UPDATE event_feed SET last = last + 1 WHERE id = 1 RETURNING last")
-            .fetch_one(&mut *conn)
-            .await?;
+    let position = next_position(conn).await?;
+    place_unplaced(conn).await?;
     let seq: i64 = sqlx::query_scalar(
         "SELECT COALESCE(MAX(subject_seq), 0) + 1 FROM events WHERE subject = $1",
     )
@@ -144,6 +142,36 @@ pub(super) async fn write_with_id(
         .await?;
     }
     Ok(id)
+}
+
+/// The next feed position. The counter row stays locked until the caller's transaction ends.
+async fn next_position(conn: &mut AnyConnection) -> Result<i64, StorageError> {
+    Ok(
+        sqlx::query_scalar("UPDATE event_feed SET last = last + 1 WHERE id = 1 RETURNING last")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Places events a gateway of an older build wrote on this database (no position: the feed
+/// would never show them), during a rolling upgrade. Called holding the counter, so they
+/// take positions after every committed one and become visible at this commit: a reader's
+/// cursor cannot have passed them. Costs one index probe when there are none.
+async fn place_unplaced(conn: &mut AnyConnection) -> Result<(), StorageError> {
+    let unplaced: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM events WHERE feed_position IS NULL ORDER BY id LIMIT 100",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for id in unplaced {
+        let position = next_position(conn).await?;
+        sqlx::query("UPDATE events SET feed_position = $1 WHERE id = $2 AND feed_position IS NULL")
+            .bind(position)
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Writes the event of refund `id`'s current status if no event told of it yet (the

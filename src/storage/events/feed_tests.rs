@@ -306,3 +306,38 @@ async fn the_migration_places_existing_events_in_id_order() {
         );
     }
 }
+
+/// During a rolling upgrade a gateway of the previous build writes events without a feed
+/// position; the next event a current gateway writes places them after every committed
+/// event, so the reader gets them once, after what it had already read.
+#[tokio::test]
+async fn events_an_older_build_wrote_are_placed_by_the_next_write() {
+    for storage in databases().await {
+        let client = "acme";
+        let mut tx = storage.pool.begin().await.unwrap();
+        let first = event(&mut tx, client, "bat_1", None).await;
+        tx.commit().await.unwrap();
+        let (mut cursor, mut seen) = (None, Vec::new());
+        poll(&storage, client, &mut cursor, &mut seen).await;
+
+        // The previous build's INSERT: no feed_position.
+        let older = new_event_id();
+        sqlx::query(
+            "INSERT INTO events (id, type, client, batch_id, subject, subject_seq, data, created_at) \
+             VALUES ($1, 'batch.progress', $2, 'bat_old', 'bat_old', 1, '{}', 1)",
+        )
+        .bind(&older)
+        .bind(client)
+        .execute(&storage.pool)
+        .await
+        .unwrap();
+        poll(&storage, client, &mut cursor, &mut seen).await;
+        assert_eq!(seen, std::slice::from_ref(&first), "not placed yet");
+
+        let mut tx = storage.pool.begin().await.unwrap();
+        let next = event(&mut tx, client, "bat_2", None).await;
+        tx.commit().await.unwrap();
+        poll(&storage, client, &mut cursor, &mut seen).await;
+        assert_eq!(seen, [first, next, older], "{:?}", storage.backend);
+    }
+}
