@@ -14,14 +14,18 @@ use crate::storage::Storage;
 /// Fresh, empty database URLs: PostgreSQL when the test server is named, and SQLite.
 async fn database_urls() -> Vec<String> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let unique = || {
-        format!(
-            "{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        )
-    };
-    let dir = std::env::temp_dir().join(format!("refund-gateway-lib-{}", std::process::id()));
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    // The process id and the start time: a reused process id must not find an earlier
+    // run's database.
+    let run = RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("{}_{:x}", std::process::id(), nanos % (1 << 40))
+    });
+    let unique = || format!("{run}_{}", COUNTER.fetch_add(1, Ordering::SeqCst));
+    let dir = std::env::temp_dir().join(format!("refund-gateway-lib-{run}"));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut urls = Vec::new();
     if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
@@ -228,8 +232,9 @@ async fn a_purged_cursor_resumes_without_skipping() {
 #[tokio::test]
 async fn the_migration_places_existing_events_in_id_order() {
     let dir = std::env::temp_dir().join(format!(
-        "refund-gateway-lib-{}-migrations",
-        std::process::id()
+        "refund-gateway-lib-{}-{}-migrations",
+        std::process::id(),
+        crate::storage::now_ms()
     ));
     std::fs::create_dir_all(&dir).expect("migrations dir");
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
