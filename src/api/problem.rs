@@ -16,7 +16,7 @@ mod from_service;
 mod render;
 
 pub use body::{FieldError, Problem};
-pub use code::ProblemCode;
+pub use code::{FieldCode, ProblemCode};
 
 /// Everything a request can fail with at the API layer.
 #[derive(Debug, thiserror::Error)]

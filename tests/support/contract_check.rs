@@ -1,7 +1,8 @@
 //! Every answer the test helper receives is checked against the gateway's own served
 //! OpenAPI document: its status must be documented for that method and route template, and
 //! each of the API's own response headers it carries must be documented on that response,
-//! and a problem+json answer's `code` must be one of the codes its response documents.
+//! and a problem+json answer's `code` must be one of the codes its response documents (and
+//! each `errors[]` entry's one of those `FieldError` lists).
 //! So every test that goes through `TestGateway` proves the document complete for what it
 //! exercised, and a route that answers an undocumented status fails the test that saw it.
 
@@ -110,6 +111,16 @@ pub fn undocumented(
             return Some(format!(
                 "{method} {template} {status} answered the problem code `{code}`, which its response does not list (it lists {listed:?})"
             ));
+        }
+        // Each entry of `errors[]`: a code the document lists for an item at fault.
+        let item_codes = &doc["components"]["schemas"]["FieldError"]["properties"]["code"]["enum"];
+        for entry in body["errors"].as_array().into_iter().flatten() {
+            let code = &entry["code"];
+            if !item_codes.as_array().is_some_and(|c| c.contains(code)) {
+                return Some(format!(
+                    "{method} {template} {status} answered an item code {code}, which FieldError does not list ({item_codes})"
+                ));
+            }
         }
     }
     None
