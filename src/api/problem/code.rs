@@ -38,6 +38,8 @@ pub enum ProblemCode {
     IdempotencyKeyInvalid,
     IdempotencyKeyReused,
     IdempotencyKeyInFlight,
+    // The gateway itself.
+    InternalError,
     // The ledger and the refund's state.
     NotReady,
     StorageUnavailable,
@@ -93,6 +95,7 @@ impl ProblemCode {
             UnsupportedOperation => &[501],
             ProviderUnauthorized | ProviderBadResponse => &[502],
             ProviderUnavailable => &[502, 503],
+            InternalError => &[500],
             NotReady | StorageUnavailable | ProviderRateLimited => &[503],
             GatewayTimeout | ProviderTimeout => &[504],
         }

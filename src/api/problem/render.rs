@@ -55,6 +55,7 @@ impl ApiError {
             ApiError::NotFound(_) => plain(Code::NotFound),
             ApiError::MethodNotAllowed(_) => plain(Code::MethodNotAllowed),
             ApiError::RequestTimeout(_) => plain(Code::GatewayTimeout),
+            ApiError::Internal => plain(Code::InternalError),
             ApiError::ClientRateLimited(_) => plain(Code::RateLimited),
             ApiError::Unauthenticated => plain(Code::Unauthorized),
             ApiError::ProviderForbidden {
