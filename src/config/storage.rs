@@ -95,7 +95,10 @@ pub struct IdempotencyConfig {
     #[serde(default = "default_required")]
     pub required: bool,
     /// How long a key and its stored answer are kept.
-    #[serde(default = "default_retention", with = "humantime_serde")]
+    #[serde(
+        default = "default_retention",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub retention: Duration,
 }
 
@@ -120,7 +123,10 @@ impl Default for IdempotencyConfig {
 #[serde(deny_unknown_fields)]
 pub struct ReconcileConfig {
     /// How often the background reconciler looks for unknown outcomes to settle.
-    #[serde(default = "default_interval", with = "humantime_serde")]
+    #[serde(
+        default = "default_interval",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub interval: Duration,
 }
 
