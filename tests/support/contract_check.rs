@@ -4,7 +4,8 @@
 //! and a problem+json answer's `code` must be one of the codes its response documents (and
 //! each `errors[]` entry's one of those `FieldError` lists).
 //! So every test that goes through `TestGateway` proves the document complete for what it
-//! exercised, and a route that answers an undocumented status fails the test that saw it.
+//! exercised, and a route that answers an undocumented status (or is missing from the
+//! document) fails the test that saw it.
 
 use serde_json::Value;
 
@@ -59,9 +60,20 @@ pub fn undocumented(
     body: &Value,
 ) -> Option<String> {
     let path = path.split('?').next().unwrap_or(path);
-    // A path no route serves (404) or a method none answers (405) has no operation.
-    let template = template(doc, path)?;
-    let operation = doc["paths"][template].get(method.to_ascii_lowercase())?;
+    let operation = template(doc, path)
+        .and_then(|t| Some((t, doc["paths"][t].get(method.to_ascii_lowercase())?)));
+    let Some((template, operation)) = operation else {
+        // A path no route serves (404), a method none answers (405), the pages for people
+        // (HTML, not the API) and CORS preflights have no operation. Anything else answered
+        // is a route the document is missing.
+        let pages = path == "/batches" || path.starts_with("/batches/");
+        if matches!(status, 404 | 405) || pages || method.eq_ignore_ascii_case("options") {
+            return None;
+        }
+        return Some(format!(
+            "{method} {path} answered {status}, but the document has no operation for it"
+        ));
+    };
     let responses = &operation["responses"];
     let class = format!("{}XX", status / 100);
     let Some(response) = [status.to_string(), class, "default".into()]
