@@ -2,6 +2,7 @@
 //! `/refund/process` metadata page. Nothing here knows canonical types; `mapping.rs` does.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::exact_opt;
 use serde::{Deserialize, Serialize};
 
 /// The path of the one refund service, relative to the base URL.
@@ -43,7 +44,11 @@ pub struct RefundResult {
     pub skipped_count: Option<u32>,
     #[serde(default)]
     pub failed_count: Option<u32>,
-    #[serde(default, serialize_with = "decimal_as_number")]
+    #[serde(
+        default,
+        serialize_with = "decimal_as_number",
+        deserialize_with = "exact_opt"
+    )]
     pub total_refunded: Option<Decimal>,
     #[serde(default)]
     pub outcomes: Option<Vec<RefundOrderOutcome>>,
@@ -68,7 +73,11 @@ pub struct RefundOrderOutcome {
     pub holder_name: Option<String>,
     #[serde(default)]
     pub holder_email: Option<String>,
-    #[serde(default, serialize_with = "decimal_as_number")]
+    #[serde(
+        default,
+        serialize_with = "decimal_as_number",
+        deserialize_with = "exact_opt"
+    )]
     pub amount_refunded: Option<Decimal>,
     #[serde(default)]
     pub partial: Option<bool>,
