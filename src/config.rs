@@ -6,6 +6,7 @@ mod batches;
 mod clients;
 mod coordination;
 mod cors;
+mod duration;
 mod error;
 mod events;
 mod every_error;
@@ -132,6 +133,11 @@ impl Config {
         let mut providers = Vec::new();
         for (name, dict) in raw.providers {
             providers.push(InstanceSpec::parse(&origin, &name, dict)?);
+        }
+        if let Some(limit) = &raw.server.client_rate_limit {
+            limit.validate().map_err(|message| {
+                ConfigError::new(&origin, "server.client_rate_limit", message)
+            })?;
         }
         if let Some(coordination) = &raw.coordination {
             coordination

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::service::error::FieldFault;
+use crate::service::error::{FaultKind, FieldFault};
 
 /// Separates several payment or ticket ids in one cell.
 const LIST_SEPARATOR: char = '|';
@@ -93,10 +93,10 @@ impl Column {
 /// A CSV's columns, in header order.
 pub struct Columns(Vec<Column>);
 
-fn header_fault(column: usize, name: &str, code: &str, detail: String) -> FieldFault {
+fn header_fault(column: usize, name: &str, kind: FaultKind, detail: String) -> FieldFault {
     FieldFault {
         pointer: String::new(),
-        code: code.into(),
+        kind,
         detail: format!("column {column} of the header: {detail}"),
         line: Some(1),
         column: Some(name.to_string()),
@@ -114,7 +114,7 @@ impl Columns {
                 return Err(header_fault(
                     i + 1,
                     name,
-                    "unknown_column",
+                    FaultKind::UnknownColumn,
                     format!("`{name}` is not a canonical field (provider, order, payment, ticket, venue, booking, event, amount, currency, reason, metadata.<key>)"),
                 ));
             };
@@ -123,7 +123,7 @@ impl Columns {
                     return Err(header_fault(
                         i + 1,
                         name,
-                        "unknown_column",
+                        FaultKind::UnknownColumn,
                         "a metadata column names its key: `metadata.<key>`".into(),
                     ));
                 }
@@ -132,7 +132,7 @@ impl Columns {
                 return Err(header_fault(
                     i + 1,
                     name,
-                    "duplicate_column",
+                    FaultKind::DuplicateColumn,
                     format!("`{name}` is named twice"),
                 ));
             }
@@ -143,7 +143,7 @@ impl Columns {
             Err(header_fault(
                 next,
                 name,
-                "missing_column",
+                FaultKind::MissingColumn,
                 detail.to_string(),
             ))
         };

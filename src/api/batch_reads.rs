@@ -98,9 +98,21 @@ pub async fn list(
     Ok(Json(BatchPage { data, has_more }))
 }
 
+/// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a tab or carriage
+/// return before one) starts with `'` instead, so opening the export cannot run text that
+/// a client or a vendor wrote (OWASP's "CSV injection"). The gateway's own cells (numbers,
+/// ids, statuses) never start so and are left as they are.
+fn inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 fn export_row(item: &ExportItem) -> Vec<String> {
     let target = &item.request["target"];
-    let text = |field: &str| target[field].as_str().unwrap_or_default().to_string();
+    let text = |field: &str| inert(target[field].as_str().unwrap_or_default().to_string());
     let list = |field: &str| {
         target[field]
             .as_array()
@@ -110,6 +122,7 @@ fn export_row(item: &ExportItem) -> Vec<String> {
                     .collect::<Vec<_>>()
                     .join("|")
             })
+            .map(inert)
             .unwrap_or_default()
     };
     let (amount, currency) = item.amount.clone().unwrap_or_default();
@@ -126,8 +139,8 @@ fn export_row(item: &ExportItem) -> Vec<String> {
         amount,
         currency,
         item.status.clone(),
-        item.vendor_reference.clone().unwrap_or_default(),
-        item.failure_reason.clone().unwrap_or_default(),
+        inert(item.vendor_reference.clone().unwrap_or_default()),
+        inert(item.failure_reason.clone().unwrap_or_default()),
     ]
 }
 
@@ -147,7 +160,7 @@ async fn csv_text(rows: impl IntoIterator<Item = Vec<String>>) -> std::io::Resul
 #[utoipa::path(get, path = "/v1/refund-batches/{id}/items.csv", tag = "batches", operation_id = "exportRefundBatchItems", summary = "Export a refund batch's items as CSV",
     params(("id" = String, Path)),
     responses((status = 200, content_type = "text/csv", body = String,
-               description = "Every item: seq, provider, target (order, payment, ticket, venue, booking, event), refund_id, amount, currency, status, vendor_reference, failure_reason",
+               description = "Every item: seq, provider, target (order, payment, ticket, venue, booking, event), refund_id, amount, currency, status, vendor_reference, failure_reason. A text cell a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR) starts with ' instead",
                headers(("content-disposition" = String, description = "attachment; filename=\"<id>-items.csv\""))),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn items_csv(

@@ -21,7 +21,7 @@ use super::problem::{self, ApiError};
 use super::{AppState, Caller};
 use crate::service::batch_intake::{Intake, Place};
 use crate::service::batches::new_batch_id;
-use crate::service::error::FieldFault;
+use crate::service::error::{FaultKind, FieldFault};
 use crate::service::ServiceError;
 
 /// Bytes an upload may hold per allowed item: a row is far smaller, this bounds the body.
@@ -180,12 +180,12 @@ fn line_fault(
     index: usize,
     line: u64,
     column: Option<String>,
-    code: &str,
+    kind: FaultKind,
     detail: String,
 ) -> FieldFault {
     FieldFault {
         pointer: format!("/items/{index}"),
-        code: code.into(),
+        kind,
         detail,
         line: Some(line),
         column,
@@ -225,7 +225,7 @@ async fn read_csv(
                     let pointer = column.pointer();
                     FieldFault {
                         pointer: format!("/items/{index}{pointer}"),
-                        code: "validation_failed".into(),
+                        kind: FaultKind::Invalid,
                         detail,
                         line: Some(line),
                         column: Some(column.name()),
@@ -241,14 +241,14 @@ async fn read_csv(
                     index,
                     pos.as_ref().map_or(line, |p| p.line()),
                     None,
-                    "malformed_row",
+                    FaultKind::MalformedRow,
                     format!("the header names {expected_len} columns; this row has {len}"),
                 )),
                 csv_async::ErrorKind::Utf8 { pos, err } => Err(line_fault(
                     index,
                     pos.as_ref().map_or(line, |p| p.line()),
                     Some(header.get(err.field()).unwrap_or_default().to_string()),
-                    "malformed_row",
+                    FaultKind::MalformedRow,
                     "the row is not UTF-8 text".into(),
                 )),
                 _ => return Err(Stop::Api(csv_error(&e, limit))),
@@ -313,7 +313,7 @@ async fn read_ndjson(
                 index,
                 line,
                 None,
-                "malformed_json",
+                FaultKind::MalformedJson,
                 format!("a line holds at most {MAX_LINE_BYTES} bytes"),
             ))
         } else {
@@ -347,11 +347,11 @@ fn ndjson_item(
             let column = serde_json::from_slice::<serde::de::IgnoredAny>(text)
                 .err()
                 .map(|e| e.column().to_string());
-            line_fault(index, line, column, "malformed_json", fault.message)
+            line_fault(index, line, column, FaultKind::MalformedJson, fault.message)
         } else {
             FieldFault {
                 pointer: format!("/items/{index}{}", fault.pointer),
-                code: "validation_failed".into(),
+                kind: FaultKind::Invalid,
                 detail: fault.message,
                 line: Some(line),
                 column: None,
@@ -363,14 +363,14 @@ fn ndjson_item(
             index,
             line,
             None,
-            "validation_failed",
+            FaultKind::Invalid,
             "each line must be a JSON object (a create body)".into(),
         ));
     }
     super::strict_json::require_objects(&json, &["/target", "/amount"]).map_err(
         |(pointer, message)| FieldFault {
             pointer: format!("/items/{index}{pointer}"),
-            code: "validation_failed".into(),
+            kind: FaultKind::Invalid,
             detail: message,
             line: Some(line),
             column: None,

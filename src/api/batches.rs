@@ -22,7 +22,7 @@ use super::refund_input::CreateRefundBody;
 use super::{AppState, Caller};
 use crate::service::batches::new_batch_id;
 use crate::service::create::NewRefund;
-use crate::service::error::FieldFault;
+use crate::service::error::{FaultKind, FieldFault};
 use crate::service::report::{BatchReport, ItemReport};
 use crate::service::ServiceError;
 
@@ -53,7 +53,7 @@ pub(super) fn parse_item(index: usize, item: &serde_json::Value) -> Result<NewRe
         };
         FieldFault {
             pointer: format!("/items/{index}{pointer}"),
-            code: "validation_failed".into(),
+            kind: FaultKind::Invalid,
             detail,
             ..Default::default()
         }
@@ -183,7 +183,10 @@ pub(super) async fn answer_stored(
 /// invalid: the answer names the first such item.
 pub(super) fn forbidden_first(error: ServiceError) -> ApiError {
     if let ServiceError::InvalidItems { faults, .. } = &error {
-        if let Some(fault) = faults.iter().find(|f| f.code == "provider_forbidden") {
+        if let Some(fault) = faults
+            .iter()
+            .find(|f| f.kind == FaultKind::ProviderForbidden)
+        {
             return ApiError::ProviderForbidden {
                 name: fault.detail.clone(),
                 pointer: Some(fault.pointer.clone()),

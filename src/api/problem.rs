@@ -16,7 +16,7 @@ mod from_service;
 mod render;
 
 pub use body::{FieldError, Problem};
-pub use code::ProblemCode;
+pub use code::{FieldCode, ProblemCode};
 
 /// Everything a request can fail with at the API layer.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,10 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("the gateway did not finish the request within {0:?}")]
     RequestTimeout(Duration),
+    /// The gateway failed while answering (a bug: a panic caught at the edge, logged with
+    /// the request id). What a create did is for the ledger to say, not this answer.
+    #[error("the gateway failed while answering this request; it is logged under its request id. A create may have reached the vendor: retry it with the same Idempotency-Key, never a new one")]
+    Internal,
     #[error("too many requests from this client; retry after {0:?}")]
     ClientRateLimited(Duration),
     #[error("send a valid API key: `Authorization: Bearer <key>`")]

@@ -28,6 +28,8 @@ use tower::ServiceExt;
 use super::observe;
 use super::problem::ApiError;
 use axum::response::IntoResponse;
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 
 /// Files kept free for everything but client connections (ledger, vendors, logs).
 const RESERVED_FILES: usize = 64;
@@ -150,26 +152,6 @@ pub async fn serve(
     let cap = limits.cap();
     let mut warned_at: Option<Instant> = None;
     'accepting: loop {
-        while registry.open() >= cap {
-            if warned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                warned_at = Some(Instant::now());
-                tracing::warn!(
-                    max_connections = cap,
-                    "connection cap reached: closing the least useful connection for a new one"
-                );
-            }
-            // The evicted connection closes on its own task; the files kept in reserve
-            // cover the moment both are open, so the new one is accepted at once.
-            if !registry.evict_one() {
-                tokio::select! {
-                    _ = registry.freed.notified() => {}
-                    changed = shutdown.changed() => if changed.is_err() { break 'accepting },
-                }
-            }
-            if *shutdown.borrow() {
-                break 'accepting;
-            }
-        }
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = shutdown.changed() => break,
@@ -186,6 +168,29 @@ pub async fn serve(
                 continue;
             }
         };
+        // At the cap, another connection makes room for this one (only once a newcomer is
+        // really there, so the newcomer itself is never the one closed). The evicted one
+        // closes on its own task; the files kept in reserve cover the moment both are
+        // open. When every other connection is busy, the newcomer waits, and the ones
+        // after it wait in the listen backlog.
+        while registry.open() >= cap {
+            if warned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                warned_at = Some(Instant::now());
+                tracing::warn!(
+                    max_connections = cap,
+                    "connection cap reached: closing the least useful connection for a new one"
+                );
+            }
+            if !registry.evict_one() {
+                tokio::select! {
+                    _ = registry.freed.notified() => {}
+                    changed = shutdown.changed() => if changed.is_err() { break 'accepting },
+                }
+            }
+            if *shutdown.borrow() {
+                break 'accepting;
+            }
+        }
         let _ = stream.set_nodelay(true);
         let id = registry.next_id.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn {
@@ -205,19 +210,43 @@ pub async fn serve(
         let router = router.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
+            let _registered = Registered { registry, id };
             serve_connection(stream, remote, router, limits, conn, shutdown).await;
-            registry
-                .conns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
-            registry.freed.notify_one();
         });
     }
     // Stopped accepting: no new connection gets in, and the open ones finish.
     drop(listener);
     while registry.len() > 0 {
         let _ = tokio::time::timeout(Duration::from_millis(100), registry.freed.notified()).await;
+    }
+}
+
+/// A connection in the registry until its task ends, however it ends (a panic included):
+/// a connection that is gone must not hold a place under the cap.
+struct Registered {
+    registry: Arc<Registry>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.registry
+            .conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+        self.registry.freed.notify_one();
+    }
+}
+
+/// A request running on a connection, until its answer is made or it is dropped: a
+/// connection with none may be closed for a new one at the cap.
+struct Active(Arc<Conn>);
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
     }
 }
 
@@ -242,17 +271,27 @@ async fn serve_connection(
             let (router, conn) = (router.clone(), conn.clone());
             async move {
                 let request = request.map(axum::body::Body::new);
+                let _active = Active(conn);
                 let response = observe::observe(request, |request| async move {
-                    let answer = router.oneshot(request);
+                    // A panic below (a bug) is this request's problem+json 500, logged;
+                    // the connection, and every other request, go on.
+                    let answer = AssertUnwindSafe(router.oneshot(request)).catch_unwind();
                     match tokio::time::timeout(limits.request_timeout, answer).await {
-                        Ok(Ok(response)) => response,
-                        Ok(Err(never)) => match never {},
+                        Ok(Ok(Ok(response))) => response,
+                        Ok(Ok(Err(never))) => match never {},
+                        Ok(Err(panic)) => {
+                            let message = panic
+                                .downcast_ref::<&str>()
+                                .map(|m| m.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default();
+                            tracing::error!(panic = %message, "a request handler panicked");
+                            ApiError::Internal.into_response()
+                        }
                         Err(_) => ApiError::RequestTimeout(limits.request_timeout).into_response(),
                     }
                 })
                 .await;
-                conn.active.fetch_sub(1, Ordering::Relaxed);
-                conn.touch();
                 Ok::<_, std::convert::Infallible>(response)
             }
         })

@@ -16,7 +16,10 @@ pub struct BatchConfig {
     pub concurrency: usize,
     /// How long a claimed item may go without its outcome before another gateway (or this
     /// one, restarted) treats its holder as dead. Added to the instance's timeouts.
-    #[serde(default = "default_lease_margin", with = "humantime_serde")]
+    #[serde(
+        default = "default_lease_margin",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub lease_margin: Duration,
 }
 

@@ -34,7 +34,10 @@ pub struct CoordinationConfig {
     pub expected_gateways: NonZeroU32,
     /// The longest one acquire waits for Redis before counting it unavailable: a slow
     /// Redis must not stall requests.
-    #[serde(default = "default_acquire_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_acquire_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub acquire_timeout: Duration,
     /// Prefix of every Redis key and channel, so several deployments (or tests) can share
     /// one Redis without sharing budgets.

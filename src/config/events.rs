@@ -9,44 +9,80 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct EventsConfig {
     /// How long events are kept (`GET /v1/events`); one still being delivered stays.
-    #[serde(default = "default_retention", with = "humantime_serde")]
+    #[serde(
+        default = "default_retention",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub retention: Duration,
     /// How often expired events are purged.
-    #[serde(default = "default_purge_interval", with = "humantime_serde")]
+    #[serde(
+        default = "default_purge_interval",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub purge_interval: Duration,
     /// A `batch.progress` event after this many more items are done ...
     #[serde(default = "default_progress_items")]
     pub batch_progress_items: u32,
     /// ... or after this long since the last one, when some more are.
-    #[serde(default = "default_progress_interval", with = "humantime_serde")]
+    #[serde(
+        default = "default_progress_interval",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub batch_progress_interval: Duration,
     /// Each webhook request's whole time limit: a slow receiver holds only its own deliveries.
-    #[serde(default = "default_webhook_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_webhook_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub webhook_timeout: Duration,
     /// How long a delivery is retried before it is marked failed.
-    #[serde(default = "default_retry_for", with = "humantime_serde")]
+    #[serde(
+        default = "default_retry_for",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub webhook_retry_for: Duration,
     /// The first retry's bound; each next one doubles, up to `webhook_retry_max`, with full jitter.
-    #[serde(default = "default_retry_first", with = "humantime_serde")]
+    #[serde(
+        default = "default_retry_first",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub webhook_retry_first: Duration,
-    #[serde(default = "default_retry_max", with = "humantime_serde")]
+    #[serde(
+        default = "default_retry_max",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub webhook_retry_max: Duration,
     /// How often each gateway looks for deliveries due (new events also wake it at once).
-    #[serde(default = "default_poll", with = "humantime_serde")]
+    #[serde(
+        default = "default_poll",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub webhook_poll: Duration,
     /// Requests in flight to one endpoint at a time, per gateway.
     #[serde(default = "default_concurrency")]
     pub webhook_concurrency: u32,
     /// How often refunds not final at their vendor are looked for polls due.
-    #[serde(default = "default_follow_interval", with = "humantime_serde")]
+    #[serde(
+        default = "default_follow_interval",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub follow_interval: Duration,
     /// How long such a refund is followed after it was first seen (the horizon).
-    #[serde(default = "default_follow_for", with = "humantime_serde")]
+    #[serde(
+        default = "default_follow_for",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub follow_for: Duration,
     /// The first poll's bound; each next one doubles, up to `follow_max`, with full jitter.
-    #[serde(default = "default_follow_first", with = "humantime_serde")]
+    #[serde(
+        default = "default_follow_first",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub follow_first: Duration,
-    #[serde(default = "default_follow_max", with = "humantime_serde")]
+    #[serde(
+        default = "default_follow_max",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub follow_max: Duration,
     /// Polls of each kind (ledger `pending`, looked-up vendor refunds) per pass, per gateway.
     #[serde(default = "default_follow_batch")]

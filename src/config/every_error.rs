@@ -17,7 +17,7 @@ use super::{
     StorageConfig, TracingConfig, WebhookConfig, ENV_PREFIX,
 };
 
-/// The top-level sections a config may have (`RawConfig`'s fields: keep the two alike).
+/// The top-level sections a config may have: `RawConfig`'s fields (a test holds the two alike).
 const SECTIONS: &[&str] = &[
     "server",
     "storage",
@@ -104,5 +104,36 @@ fn read<T: DeserializeOwned>(figment: &Figment, name: &str) -> Result<(), Box<fi
         Ok(_) => Ok(()),
         Err(e) if e.missing() => Ok(()),
         Err(e) => Err(Box::new(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::providers::{Format, Toml};
+    use figment::Figment;
+
+    /// serde lists a struct's fields when it refuses an unknown one: `SECTIONS` must name
+    /// the same, or `check-config` would call a real section unknown (or miss a typo).
+    #[test]
+    fn the_sections_are_the_fields_of_the_config() {
+        let Err(error) =
+            Figment::from(Toml::string("not_a_section = 1")).extract::<super::super::RawConfig>()
+        else {
+            panic!("an unknown section is refused");
+        };
+        let message = error.to_string();
+        // "unknown field: found `x`, expected `one of `server`, `storage`, ...`": the names
+        // after "expected", each between backticks.
+        let (_, expected) = message
+            .split_once("expected")
+            .unwrap_or_else(|| panic!("{message}"));
+        let mut fields: Vec<&str> = expected
+            .split('`')
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .collect();
+        let mut sections = super::SECTIONS.to_vec();
+        fields.sort_unstable();
+        sections.sort_unstable();
+        assert_eq!(fields, sections, "{message}");
     }
 }

@@ -39,9 +39,15 @@ pub struct InstanceCommon {
     #[serde(default)]
     pub sandbox: bool,
     /// Total time for one vendor call, answer included.
-    #[serde(default = "default_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub timeout: Duration,
-    #[serde(default = "default_connect_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_connect_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub connect_timeout: Duration,
     /// Outbound pace for this vendor account; unlimited when absent.
     #[serde(default)]
@@ -54,7 +60,10 @@ pub struct InstanceCommon {
     pub retry: RetryConfig,
     /// How long after a create whose outcome is unknown the vendor may still show it; a
     /// lookup that finds nothing after this settles the refund as `failed` / `not_applied`.
-    #[serde(default = "default_settle_window", with = "humantime_serde")]
+    #[serde(
+        default = "default_settle_window",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub settle_window: Duration,
 }
 

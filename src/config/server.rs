@@ -18,7 +18,10 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Backstop for a whole client request. Vendor timeouts should be shorter, so a vendor
     /// that hangs is reported as the vendor's timeout, with its outcome, not as ours.
-    #[serde(default = "default_request_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_request_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub request_timeout: Duration,
     /// Per-client request limit (by remote address); none when absent.
     #[serde(default)]
@@ -28,10 +31,16 @@ pub struct ServerConfig {
     /// A request head (request line and headers) must arrive within this, or the
     /// connection is closed (a client that stalls mid-header holds nothing for long). Also
     /// bounds the wait for the next request on a kept-alive connection.
-    #[serde(default = "default_header_read_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_header_read_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub header_read_timeout: Duration,
     /// A connection with no traffic for this long, while no request of it runs, is closed.
-    #[serde(default = "default_idle_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_idle_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub idle_timeout: Duration,
     /// Most connections open at once (lowered to what the process's open-file limit
     /// allows). At the cap, connections that never sent a whole request make room first.

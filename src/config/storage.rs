@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+/// Debug shows `redacted_url`: the URL may hold the database's password (keep it out of
+/// the file with `REFUND_GATEWAY__STORAGE__URL`).
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     /// `sqlite://path/to/file.db` (created on first start) or `postgres://user@host/db`.
@@ -24,16 +26,65 @@ impl Default for StorageConfig {
     }
 }
 
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("url", &self.redacted_url())
+            .finish()
+    }
+}
+
 impl StorageConfig {
-    /// The URL without its password, for messages.
+    /// The URL without its password (in the user part, or a query parameter such as
+    /// PostgreSQL's `password` or `sslpassword`), for messages.
     pub fn redacted_url(&self) -> String {
-        match url::Url::parse(&self.url) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("***"));
-                u.to_string()
-            }
-            _ => self.url.clone(),
+        let Ok(mut u) = url::Url::parse(&self.url) else {
+            return self.url.clone();
+        };
+        if u.password().is_some() {
+            let _ = u.set_password(Some("***"));
         }
+        let secret = |name: &str| name.to_ascii_lowercase().contains("password");
+        if u.query_pairs().any(|(name, _)| secret(&name)) {
+            let pairs: Vec<(String, String)> = u
+                .query_pairs()
+                .map(|(name, value)| {
+                    let value = if secret(&name) {
+                        "***".into()
+                    } else {
+                        value.into_owned()
+                    };
+                    (name.into_owned(), value)
+                })
+                .collect();
+            u.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        u.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StorageConfig;
+
+    #[test]
+    fn passwords_never_show_in_messages_or_debug() {
+        for url in [
+            "postgres://refunds:hunter2@db.internal/ledger",
+            "postgres://refunds@db.internal/ledger?sslmode=require&password=hunter2",
+            "postgres://db.internal/ledger?sslpassword=hunter2&user=refunds",
+        ] {
+            let config = StorageConfig { url: url.into() };
+            let shown = [config.redacted_url(), format!("{config:?}")];
+            for text in shown {
+                assert!(!text.contains("hunter2"), "{text}");
+                assert!(text.contains("db.internal/ledger"), "{text}");
+            }
+        }
+        let plain = StorageConfig {
+            url: "sqlite://data/refund-gateway.db".into(),
+        };
+        assert_eq!(plain.redacted_url(), "sqlite://data/refund-gateway.db");
     }
 }
 
@@ -44,7 +95,10 @@ pub struct IdempotencyConfig {
     #[serde(default = "default_required")]
     pub required: bool,
     /// How long a key and its stored answer are kept.
-    #[serde(default = "default_retention", with = "humantime_serde")]
+    #[serde(
+        default = "default_retention",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub retention: Duration,
 }
 
@@ -69,7 +123,10 @@ impl Default for IdempotencyConfig {
 #[serde(deny_unknown_fields)]
 pub struct ReconcileConfig {
     /// How often the background reconciler looks for unknown outcomes to settle.
-    #[serde(default = "default_interval", with = "humantime_serde")]
+    #[serde(
+        default = "default_interval",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub interval: Duration,
 }
 

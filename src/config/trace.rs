@@ -16,7 +16,10 @@ pub struct TracingConfig {
     #[serde(default = "default_service_name")]
     pub service_name: String,
     /// How long one export may take.
-    #[serde(default = "default_export_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "default_export_timeout",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub export_timeout: Duration,
     /// The share of new traces exported, 0 to 1 (default 1: all). A client's `traceparent`
     /// decides for its own trace (its sampled flag), whatever this says.

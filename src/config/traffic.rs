@@ -13,7 +13,10 @@ pub struct RateLimitConfig {
     pub per_second: f64,
     #[serde(default)]
     pub burst: Option<u32>,
-    #[serde(default = "default_max_wait", with = "humantime_serde")]
+    #[serde(
+        default = "default_max_wait",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub max_wait: Duration,
     /// The share of the pace lookups may use (0 < share <= 1), so that lookups, `no-cache`
     /// ones included, never starve creates: the rest is kept for creates.
@@ -35,17 +38,40 @@ impl RateLimitConfig {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.per_second.is_finite() && self.per_second > 0.0 && self.per_second <= 100_000.0) {
-            return Err("per_second must be a number greater than 0 (at most 100000)".into());
-        }
+        check_rate(self.per_second)?;
         if self.burst == Some(0) {
             return Err("burst must be at least 1".into());
         }
         if !(self.lookup_share > 0.0 && self.lookup_share <= 1.0) {
             return Err("lookup_share must be more than 0 and at most 1".into());
         }
+        if self.per_second * self.lookup_share < MIN_RATE {
+            return Err(format!(
+                "per_second * lookup_share (the lookups' pace) must be at least {MIN_RATE}"
+            ));
+        }
+        if self.max_wait > MAX_WAIT {
+            return Err("max_wait must be at most 1h: a caller waits that long in line".into());
+        }
         Ok(())
     }
+}
+
+/// The slowest pace a limit may have (one call per 1,000 s): slower is a typo, and its
+/// interval would not fit a clock.
+const MIN_RATE: f64 = 0.001;
+/// The fastest: faster is no limit at all.
+const MAX_RATE: f64 = 100_000.0;
+/// The longest a caller may be kept waiting in line for its turn.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+
+fn check_rate(per_second: f64) -> Result<(), String> {
+    if !(per_second.is_finite() && (MIN_RATE..=MAX_RATE).contains(&per_second)) {
+        return Err(format!(
+            "per_second must be a number from {MIN_RATE} to {MAX_RATE}"
+        ));
+    }
+    Ok(())
 }
 
 /// `cache = { ttl = "5s", final_ttl = "10m" }`: how long a lookup is reused. Refunds in a
@@ -53,9 +79,15 @@ impl RateLimitConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
-    #[serde(default = "default_ttl", with = "humantime_serde")]
+    #[serde(
+        default = "default_ttl",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub ttl: Duration,
-    #[serde(default = "default_final_ttl", with = "humantime_serde")]
+    #[serde(
+        default = "default_final_ttl",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub final_ttl: Duration,
 }
 
@@ -83,7 +115,10 @@ impl Default for CacheConfig {
 pub struct CircuitConfig {
     #[serde(default = "default_failures")]
     pub failures: u32,
-    #[serde(default = "default_cool_down", with = "humantime_serde")]
+    #[serde(
+        default = "default_cool_down",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub cool_down: Duration,
 }
 
@@ -112,7 +147,10 @@ impl Default for CircuitConfig {
 pub struct RetryConfig {
     #[serde(default = "default_attempts")]
     pub attempts: u32,
-    #[serde(default = "default_backoff", with = "humantime_serde")]
+    #[serde(
+        default = "default_backoff",
+        deserialize_with = "crate::config::duration::bounded"
+    )]
     pub backoff: Duration,
 }
 
@@ -143,6 +181,14 @@ pub struct ClientLimitConfig {
 }
 
 impl ClientLimitConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        check_rate(self.per_second)?;
+        if self.burst == Some(0) {
+            return Err("burst must be at least 1".into());
+        }
+        Ok(())
+    }
+
     pub fn burst(&self) -> u32 {
         self.burst.unwrap_or(self.per_second.ceil() as u32).max(1)
     }

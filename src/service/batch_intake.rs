@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::batches::{item_fault, MAX_REPORTED_ERRORS};
 use super::create::NewRefund;
-use super::error::FieldFault;
+use super::error::{FaultKind, FieldFault};
 use super::report::BatchReport;
 use super::{Client, Refunds, ServiceError};
 use crate::storage::batches::NewItem;
@@ -134,7 +134,7 @@ impl Intake<'_> {
                 {
                     Some((line, first)) => Some(FieldFault {
                         pointer: format!("/items/{index}/target"),
-                        code: "duplicate_target".into(),
+                        kind: FaultKind::DuplicateTarget,
                         detail: format!(
                             "the same provider and target as line {line} (/items/{first}): one refund per target per batch"
                         ),

@@ -78,6 +78,46 @@ pub struct ExportItem {
     pub failure_reason: Option<String>,
 }
 
+/// The sum of succeeded refunds per currency, from the ledger's grouped counts. Amounts
+/// are stored exact, but a client may submit up to `Decimal::MAX` per item and a batch
+/// has many items: `+` and `*` would panic ("Addition overflowed") in the middle of a GET,
+/// so every step is checked and a currency whose sum cannot be held is reported as not
+/// computable, never as a wrong number.
+#[derive(Debug, Default)]
+struct RefundedTotals {
+    /// Per currency: the sum so far, or `None` once it cannot be computed.
+    sums: BTreeMap<String, Option<Decimal>>,
+}
+
+impl RefundedTotals {
+    /// Adds `items` refunds of `value` (the ledger's decimal text) in `currency`.
+    fn add(&mut self, currency: &str, value: &str, items: u64) {
+        let sum = self
+            .sums
+            .entry(currency.to_string())
+            .or_insert(Some(Decimal::ZERO));
+        *sum = sum.and_then(|sum| {
+            let value = value.parse::<Decimal>().ok()?;
+            sum.checked_add(value.checked_mul(Decimal::from(items))?)
+        });
+    }
+
+    /// The exact sums as decimal strings, and the currencies whose sum is not computable.
+    fn finish(self) -> (BTreeMap<String, String>, Vec<String>) {
+        let mut sums = BTreeMap::new();
+        let mut not_computable = Vec::new();
+        for (currency, sum) in self.sums {
+            match sum {
+                Some(sum) => {
+                    sums.insert(currency, sum.to_string());
+                }
+                None => not_computable.push(currency),
+            }
+        }
+        (sums, not_computable)
+    }
+}
+
 impl Refunds {
     /// The report counted in the ledger, and each instance's items finished recently.
     pub(super) async fn tally_report(
@@ -89,7 +129,7 @@ impl Refunds {
         let recent = self.storage.finished_since(&batch.id, since).await?;
         let needs_operator = |p: &str| self.needs_operator(p);
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        let mut refunded: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut refunded = RefundedTotals::default();
         // Per provider: (finished recently, left).
         let mut per_provider: BTreeMap<String, (i64, u64)> = BTreeMap::new();
         for row in tally {
@@ -110,9 +150,7 @@ impl Refunds {
             let n = row.items.max(0) as u64;
             if matches!(status.as_str(), "succeeded" | "partially_succeeded") {
                 if let (Some(value), Some(currency)) = (&view.amount_value, &view.amount_currency) {
-                    if let Ok(value) = value.parse::<Decimal>() {
-                        *refunded.entry(currency.clone()).or_default() += value * Decimal::from(n);
-                    }
+                    refunded.add(currency, value, n);
                 }
             }
             let entry = per_provider.entry(row.provider).or_default();
@@ -129,15 +167,14 @@ impl Refunds {
         let rate = finished as f64 * 1000.0 / RATE_WINDOW_MS as f64;
         let left = counts.get("queued").copied().unwrap_or(0)
             + counts.get("in_flight").copied().unwrap_or(0);
+        let (refunded, refunded_not_computable) = refunded.finish();
         let report = BatchReport {
             id: batch.id.clone(),
             status: batch_status(&batch.status, &counts),
             item_count: batch.item_count,
             counts,
-            refunded: refunded
-                .into_iter()
-                .map(|(c, v)| (c, v.to_string()))
-                .collect(),
+            refunded,
+            refunded_not_computable,
             rate_per_second: rate,
             estimated_seconds_left: (rate > 0.0)
                 .then(|| left as f64 / rate)
@@ -271,5 +308,39 @@ impl Refunds {
                 }
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refunded_sums_are_exact_per_currency() {
+        let mut totals = RefundedTotals::default();
+        totals.add("EUR", "10.50", 3);
+        totals.add("EUR", "0.10", 1);
+        totals.add("ISK", "1500", 2);
+        let (sums, not_computable) = totals.finish();
+        assert_eq!(sums["EUR"], "31.60");
+        assert_eq!(sums["ISK"], "3000");
+        assert!(not_computable.is_empty());
+    }
+
+    #[test]
+    fn a_sum_beyond_the_decimal_range_is_not_computable_not_a_panic() {
+        let max = Decimal::MAX.to_string();
+        let mut totals = RefundedTotals::default();
+        // Many items of one large amount (the product overflows)...
+        totals.add("EUR", "1000000000000000000000000000.00", 100);
+        totals.add("EUR", "1.00", 1);
+        // ...and two rows whose sum overflows.
+        totals.add("ISK", &max, 1);
+        totals.add("ISK", &max, 1);
+        totals.add("KWD", "2.500", 4);
+        let (sums, not_computable) = totals.finish();
+        assert_eq!(not_computable, vec!["EUR".to_string(), "ISK".to_string()]);
+        assert!(!sums.contains_key("EUR") && !sums.contains_key("ISK"));
+        assert_eq!(sums["KWD"], "10.000");
     }
 }

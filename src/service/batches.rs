@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::create::NewRefund;
-use super::error::FieldFault;
+use super::error::{FaultKind, FieldFault};
 use super::report::{item_report, BatchReport, ItemReport};
 use super::{Client, Refunds, ServiceError};
 use crate::storage::batches::{BatchRow, NewItem};
@@ -24,32 +24,32 @@ pub(super) fn item_fault(index: usize, error: ServiceError) -> FieldFault {
     match error {
         ServiceError::Invalid { pointer, message } => FieldFault {
             pointer: at(Some(&pointer)),
-            code: "validation_failed".into(),
+            kind: FaultKind::Invalid,
             detail: message,
             ..Default::default()
         },
         ServiceError::Provider(e) => FieldFault {
             pointer: at(e.pointer.as_deref()),
-            code: e.kind.code().into(),
+            kind: FaultKind::Provider(e.kind),
             detail: e.message,
             ..Default::default()
         },
         ServiceError::UnknownProvider(name) => FieldFault {
             pointer: at(Some("/provider")),
-            code: "unknown_provider".into(),
+            kind: FaultKind::UnknownProvider,
             detail: format!("no provider instance is named `{name}`"),
             ..Default::default()
         },
         // The detail is the instance's name: the API answers such a batch 403 naming it.
         ServiceError::ProviderForbidden(name) => FieldFault {
             pointer: at(Some("/provider")),
-            code: "provider_forbidden".into(),
+            kind: FaultKind::ProviderForbidden,
             detail: name,
             ..Default::default()
         },
         other => FieldFault {
             pointer: at(None),
-            code: "validation_failed".into(),
+            kind: FaultKind::Invalid,
             detail: other.to_string(),
             ..Default::default()
         },
@@ -93,7 +93,7 @@ impl Refunds {
                         total += 1;
                         faults.push(FieldFault {
                             pointer: format!("/items/{index}/target"),
-                            code: "duplicate_target".into(),
+                            kind: FaultKind::DuplicateTarget,
                             detail: format!("the same provider and target as /items/{first}: one refund per target per batch"),
                             ..Default::default()
                         });

@@ -3,15 +3,40 @@
 
 use std::time::Duration;
 
-use refund_provider::ProviderError;
+use refund_provider::{ErrorKind, ProviderError};
 
 use crate::storage::StorageError;
+
+/// What is wrong with one field, in an answer that names several: the API gives each its
+/// stable code (`api::problem::FieldCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FaultKind {
+    /// A canonical rule broken by the field.
+    #[default]
+    Invalid,
+    /// A line of an uploaded NDJSON file that is not JSON.
+    MalformedJson,
+    /// A row of an uploaded CSV file that cannot be read (its column count, not UTF-8).
+    MalformedRow,
+    /// A CSV header naming a column the format does not have.
+    UnknownColumn,
+    /// A CSV header naming a column twice.
+    DuplicateColumn,
+    /// A CSV header without a column the format requires.
+    MissingColumn,
+    /// The same provider and target as an earlier item of the batch.
+    DuplicateTarget,
+    UnknownProvider,
+    ProviderForbidden,
+    /// What the provider (its own checks, or the vendor) said of the item.
+    Provider(ErrorKind),
+}
 
 /// One field at fault, in an answer that names several (a batch refused whole).
 #[derive(Debug, Clone, Default)]
 pub struct FieldFault {
     pub pointer: String,
-    pub code: String,
+    pub kind: FaultKind,
     pub detail: String,
     /// Where in an uploaded file (CSV or NDJSON) the item at fault is: its line, counting
     /// the header as line 1.

@@ -35,8 +35,14 @@ pub struct BatchReport {
     /// Items by status: `queued`, `in_flight`, `canceled`, `needs_operator` (an unknown
     /// outcome only an operator can settle), or their refund's status.
     pub counts: BTreeMap<String, u64>,
-    /// Sum of succeeded refunds, per currency, as exact decimal strings.
+    /// Sum of succeeded refunds, per currency, as exact decimal strings. A currency whose
+    /// sum cannot be computed exactly is absent here and listed in `refunded_not_computable`.
     pub refunded: BTreeMap<String, String>,
+    /// Currencies whose sum of succeeded refunds cannot be computed exactly (it is beyond
+    /// the range of an exact decimal, about 7.9e28): neither a rounded nor a partial sum is
+    /// shown for them. Absent when every sum is known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunded_not_computable: Vec<String>,
     /// Items finished per second over the last ten seconds.
     pub rate_per_second: f64,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -57,15 +57,15 @@ pub fn spawn(state: Weak<Refunds>, mut stop: watch::Receiver<bool>) -> tokio::ta
                     match claim(&state, instance, &owner).await {
                         Ok(Some(item)) => {
                             claimed_any = true;
-                            counter.fetch_add(1, Ordering::SeqCst);
-                            let (state, counter) = (state.clone(), counter.clone());
-                            let name = instance.name.to_string();
-                            in_flight_metric(&name, &counter);
+                            let slot = Slot::take(
+                                counter.clone(),
+                                instance.name.to_string(),
+                                state.batch_work.clone(),
+                            );
+                            let state = state.clone();
                             tokio::spawn(async move {
+                                let _slot = slot;
                                 work(&state, item).await;
-                                counter.fetch_sub(1, Ordering::SeqCst);
-                                in_flight_metric(&name, &counter);
-                                state.batch_work.notify_one();
                             });
                         }
                         Ok(None) => break,
@@ -87,6 +87,34 @@ pub fn spawn(state: Weak<Refunds>, mut stop: watch::Receiver<bool>) -> tokio::ta
             }
         }
     })
+}
+
+/// One item in flight on an instance: counted from its claim until its task ends, however
+/// it ends (a panic included), so an item that fails can never keep its instance's slot.
+struct Slot {
+    counter: Arc<AtomicUsize>,
+    instance: String,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Slot {
+    fn take(counter: Arc<AtomicUsize>, instance: String, wake: Arc<tokio::sync::Notify>) -> Slot {
+        counter.fetch_add(1, Ordering::SeqCst);
+        in_flight_metric(&instance, &counter);
+        Slot {
+            counter,
+            instance,
+            wake,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
+        in_flight_metric(&self.instance, &self.counter);
+        self.wake.notify_one();
+    }
 }
 
 /// Waits for the items in flight to finish.
@@ -170,7 +198,8 @@ async fn work(state: &Refunds, item: ClaimedItem) {
     item_metric(&result);
     match result {
         Err(ServiceError::Deferred { wait, counted, .. }) => {
-            let not_before = now_ms() + wait.as_millis() as i64;
+            let wait = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+            let not_before = now_ms().saturating_add(wait);
             if let Err(e) = storage
                 .requeue_item(
                     &item.batch_id,

@@ -31,6 +31,7 @@ use moka::Expiry;
 use refund_provider::{ErrorKind, InstanceName, ProviderError, Quote, Refund, Target, VendorRef};
 
 mod listing;
+mod live;
 mod quote;
 
 pub use listing::{LedgerId, Listing};
@@ -120,13 +121,7 @@ pub struct LookupCache {
     /// Invalidations shared with other gateways, with `[coordination]`.
     shared: OnceLock<Invalidations>,
     /// Live lookups in progress, per key.
-    live: std::sync::Mutex<HashMap<Key, Arc<LiveTurns>>>,
-}
-
-/// The turns of live lookups of one key, and the last answer with when its call began.
-#[derive(Default)]
-struct LiveTurns {
-    last: tokio::sync::Mutex<Option<(Instant, Result<Entry, ProviderError>)>>,
+    live: std::sync::Mutex<HashMap<Key, Arc<live::LiveTurns>>>,
 }
 
 /// Identifies what a target is about, so a create can find the lookups it made stale.
@@ -271,7 +266,7 @@ impl LookupCache {
             let ids = ledger_ids(&refunds).await;
             Ok::<_, ProviderError>(into_entry(refunds, ids))
         };
-        let (entry, status) = self.cached(instance, key, live, fill).await?;
+        let (entry, status) = self.cached(&instance.name, key, live, fill).await?;
         match entry.answer {
             Answer::Refunds(listing) => Ok((listing, status)),
             // Quote keys are never refund lookups' keys.
@@ -285,7 +280,7 @@ impl LookupCache {
     /// The entry of `key`: cached, or made by `fill` (see the module doc for live lookups).
     async fn cached<F, Fut>(
         &self,
-        instance: &Instance,
+        instance: &InstanceName,
         key: Key,
         live: bool,
         fill: F,
@@ -297,24 +292,15 @@ impl LookupCache {
         let count = |status: CacheStatus| {
             crate::metric_handles::increment(
                 "refund_gateway_lookup_cache_total",
-                &[
-                    ("instance", instance.name.as_str()),
-                    ("result", status.label()),
-                ],
+                &[("instance", instance.as_str()), ("result", status.label())],
                 1,
             );
         };
         if live {
             count(CacheStatus::Bypass);
             let arrived = Instant::now();
-            let turns = self
-                .live
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(key.clone())
-                .or_default()
-                .clone();
-            let mut last = turns.last.lock().await;
+            let turn = live::LiveTurn::join(&self.live, &key);
+            let mut last = turn.turns.last.lock().await;
             let result = match &*last {
                 // A call that began after this request arrived: its answer is fresh enough.
                 Some((began, result)) if *began >= arrived => result.clone(),
@@ -329,12 +315,7 @@ impl LookupCache {
                 }
             };
             drop(last);
-            let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-            // The map's and ours: nobody else waits on this key.
-            if Arc::strong_count(&turns) <= 2 {
-                live.remove(&key);
-            }
-            drop(live);
+            drop(turn);
             return result.map(|entry| (entry, CacheStatus::Bypass));
         }
         let missed = AtomicBool::new(false);
@@ -376,5 +357,29 @@ impl LookupCache {
         let _ = self
             .shared
             .set(cache_invalidation::start(coordination, self.cache.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A live lookup dropped midway (its client gone, a request timeout) leaves nothing
+    /// behind: keys are named by clients, so a leftover per drop would grow without bound.
+    #[tokio::test]
+    async fn a_live_lookup_dropped_midway_leaves_no_key_behind() {
+        let cache = LookupCache::new(&CacheBounds::default());
+        let instance = InstanceName::new("tm").unwrap();
+        for n in 0..3 {
+            let key = Key {
+                instance: instance.clone(),
+                lookup: Lookup::Get(VendorRef::new(format!("never-answered-{n}"))),
+            };
+            let never = || std::future::pending::<Result<Entry, ProviderError>>();
+            let lookup = cache.cached(&instance, key, true, never);
+            let dropped = tokio::time::timeout(Duration::from_millis(10), lookup).await;
+            assert!(dropped.is_err(), "the vendor never answers");
+        }
+        assert_eq!(cache.live.lock().unwrap().len(), 0);
     }
 }

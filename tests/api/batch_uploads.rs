@@ -399,3 +399,53 @@ async fn an_upload_past_100000_items_gets_413_with_the_limit() {
         r.text
     );
 }
+
+/// Cells a client or a vendor wrote that a spreadsheet would run as a formula are exported
+/// behind a `'`, so opening `items.csv` runs nothing; the text is otherwise kept whole.
+#[tokio::test]
+async fn exported_cells_that_look_like_formulas_are_made_inert() {
+    let gw = TestGateway::start(&sandbox_config(50)).await;
+    let tickets = [
+        "=HYPERLINK(\"http://example.invalid\",\"x\")",
+        "@SUM(A1:A2)",
+        "+1-2",
+        "-3",
+        "bulk-inert-plain",
+    ];
+    let mut csv = CSV_HEADER.to_string();
+    for (i, ticket) in tickets.iter().enumerate() {
+        let cell = format!("\"{}\"", ticket.replace('"', "\"\""));
+        csv.push_str(&format!("fv,{cell},10.00,EUR,event cancelled,{i}\n"));
+    }
+    let created = upload(&gw, "text/csv", csv, &unique("inert"), None).await;
+    assert_eq!(created.status, 202, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    until_done(&gw, &id, Duration::from_secs(20)).await;
+
+    let export = gw.get(&format!("/v1/refund-batches/{id}/items.csv")).await;
+    assert_eq!(export.status, 200);
+    let mut reader = csv_async::AsyncReaderBuilder::new().create_reader(export.text.as_bytes());
+    let ticket_column = reader
+        .headers()
+        .await
+        .unwrap()
+        .iter()
+        .position(|h| h == "ticket")
+        .unwrap();
+    let mut exported = Vec::new();
+    let mut record = csv_async::StringRecord::new();
+    while reader.read_record(&mut record).await.unwrap() {
+        exported.push(record[ticket_column].to_string());
+    }
+    let expected: Vec<String> = tickets
+        .iter()
+        .map(|t| {
+            if t.starts_with("bulk-") {
+                t.to_string()
+            } else {
+                format!("'{t}")
+            }
+        })
+        .collect();
+    assert_eq!(exported, expected, "{}", export.text);
+}

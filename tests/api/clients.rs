@@ -96,6 +96,28 @@ async fn keys_are_required_and_scope_everything() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, vec![b.body["id"].as_str().unwrap()]);
+
+    // Another client's refund is no cursor: beta's page after acme's newer refund is as
+    // empty as after an id that does not exist (it would list beta's older refund).
+    let a2 = gw
+        .post_with(
+            "/v1/refunds",
+            refund("3.00"),
+            &[("authorization", &acme), ("idempotency-key", "another-key")],
+        )
+        .await;
+    assert_eq!(a2.status, 201, "{}", a2.text);
+    let foreign = gw
+        .get_with(
+            &format!(
+                "/v1/refunds?starting_after={}",
+                a2.body["id"].as_str().unwrap()
+            ),
+            &[("authorization", &beta)],
+        )
+        .await;
+    assert_eq!(foreign.status, 200, "{}", foreign.text);
+    assert_eq!(foreign.body["data"], json!([]), "{}", foreign.text);
 }
 
 #[tokio::test]

@@ -130,6 +130,43 @@ fn missing_base_url_and_bad_values() {
     );
 }
 
+/// Values that read as config but would overflow a clock or a pace on the request path
+/// (not at start-up): refused by `check-config`, naming the key.
+#[test]
+fn durations_and_rates_past_what_a_clock_holds_are_refused() {
+    let tm = "[providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";
+    assert_refused(
+        &format!("{tm}circuit = {{ failures = 5, cool_down = \"600000000y\" }}\n"),
+        "providers.tm",
+        "at most 10 years",
+    );
+    assert_refused(
+        &format!("{tm}rate_limit = {{ per_second = 1e-30 }}\n"),
+        "providers.tm.rate_limit",
+        "per_second must be a number from 0.001",
+    );
+    assert_refused(
+        &format!("{tm}rate_limit = {{ per_second = 1, lookup_share = 0.0001 }}\n"),
+        "providers.tm.rate_limit",
+        "lookup_share",
+    );
+    assert_refused(
+        &format!("{tm}rate_limit = {{ per_second = 1, max_wait = \"2d\" }}\n"),
+        "providers.tm.rate_limit",
+        "max_wait must be at most 1h",
+    );
+    assert_refused(
+        "[server]\nclient_rate_limit = { per_second = -5 }\n",
+        "server.client_rate_limit",
+        "per_second must be",
+    );
+    assert_refused(
+        "[server]\nrequest_timeout = \"100000000000y\"\n",
+        "server.request_timeout",
+        "at most 10 years",
+    );
+}
+
 #[test]
 fn environment_overrides_the_file() {
     let config = "[providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";

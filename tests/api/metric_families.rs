@@ -59,7 +59,7 @@ async fn walk_through(database: &str) {
     let config = write_config(
         "metric-families",
         &format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\nclient_rate_limit = {{ per_second = 20, burst = 40 }}\n\
+            "[server]\nlisten = \"127.0.0.1:0\"\nclient_rate_limit = {{ per_second = 1, burst = 40 }}\n\
              [storage]\nurl = \"{}\"\n[reconcile]\ninterval = \"100ms\"\n\
              [providers.fv]\nkind = \"fourvenues\"\nsandbox = true\n\
              [providers.tm]\n{sandbox}\
@@ -104,7 +104,7 @@ async fn walk_through(database: &str) {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "{report}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     // Two live lookups one after the other on `slow` (one call per 10 s, 10 ms of
@@ -123,7 +123,8 @@ async fn walk_through(database: &str) {
     assert_eq!(first, 200);
     assert!(second >= 429, "{second}");
 
-    // Past the client's burst: 429s.
+    // Past the client's burst: 429s. At most 40 + 1/s of the 60 are allowed, so some are
+    // refused unless the 60 take over 20 s.
     let mut limited = 0;
     for _ in 0..60 {
         if http.get("/v1/providers").await.status == 429 {
@@ -131,8 +132,9 @@ async fn walk_through(database: &str) {
         }
     }
     assert!(limited > 0);
-    // The reconciler's passes (every 100 ms), and the client's budget back for the scrape.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The reconciler's passes (every 100 ms), and a token of the client's budget back for
+    // the scrape (one a second).
+    tokio::time::sleep(Duration::from_millis(1200)).await;
 
     let scraped = http.get("/metrics").await;
     assert_eq!(scraped.status, 200);

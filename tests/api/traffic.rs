@@ -163,6 +163,38 @@ async fn a_vendor_429_pauses_only_that_instance() {
     healthy.assert_clean();
 }
 
+/// A vendor asking for an absurd pause (a `Retry-After` as large as a u64 holds, past what
+/// any clock can add) pauses its instance for `MAX_RETRY_AFTER` at most: the answer says
+/// so, and the gateway keeps answering.
+#[tokio::test]
+async fn a_vendor_asking_for_an_endless_pause_gets_at_most_an_hour() {
+    let mut fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("fixtures/ticketmatic/error-429-retry-2.json")).unwrap(),
+    )
+    .unwrap();
+    fixture["response"]["headers"]["retry-after"] = json!(u64::MAX.to_string());
+    let path = std::env::temp_dir().join(crate::support::unique("retry-after-max"));
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let limited = ReplayVendor::start(&[path.to_str().unwrap()]).await;
+    let gw = TestGateway::start(&tm_instance("tm", &limited.base_url(), "")).await;
+
+    let first = gw.get(ORDER_LIST).await;
+    assert_eq!(
+        (first.status, first.code()),
+        (503, "provider_rate_limited"),
+        "{}",
+        first.text
+    );
+    let hour = refund_provider::transport::MAX_RETRY_AFTER.as_secs();
+    assert_eq!(first.header("retry-after"), Some(hour.to_string().as_str()));
+    let providers = gw.get("/v1/providers").await;
+    assert_eq!(providers.status, 200, "the gateway still answers");
+    let paused = providers.body["data"][0]["traffic"]["rate_limit"]["paused_for_ms"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(paused > 0 && paused <= hour * 1000, "{}", providers.text);
+}
+
 #[tokio::test]
 async fn concurrent_lookups_share_one_vendor_call_and_a_create_invalidates() {
     let vendor = ReplayVendor::start(&[

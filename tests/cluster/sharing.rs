@@ -65,13 +65,21 @@ async fn a_create_on_one_gateway_is_seen_by_lookups_on_another() {
     assert_eq!(status, "refund-gateway; fwd=miss; stored");
     assert_eq!(lookup(&b).await, (1, "refund-gateway; hit".into()));
 
-    // A lost subscription drops the cache: the next lookup asks the vendor.
+    // A lost subscription drops the cache: once B has noticed (and subscribed again), its
+    // next lookup asks the vendor. Until it notices, it may serve the entry (the loss is
+    // not known yet); it never keeps serving it.
     redis_server::command(&redis.url(), &["CLIENT", "KILL", "TYPE", "pubsub"]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        lookup(&b).await,
-        (1, "refund-gateway; fwd=miss; stored".into())
-    );
+    let mut seen = lookup(&b).await;
+    let started = tokio::time::Instant::now();
+    while seen.1 != "refund-gateway; fwd=miss; stored" {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B still answers {seen:?} long after its subscription was lost"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        seen = lookup(&b).await;
+    }
+    assert_eq!(seen.0, 1);
 
     // Without Redis, nothing is cached: every lookup goes to the vendor.
     redis.stop();
@@ -142,13 +150,16 @@ async fn a_vendor_pause_seen_by_one_gateway_holds_for_every_gateway() {
     let (one, other) = (limit("300ms"), limit("300ms"));
     assert!(other.acquire().await.is_ok());
     one.observe(429, Some(Duration::from_secs(30)));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        other.acquire().await.is_err(),
-        "the other gateway calls a vendor that asked everyone to wait"
-    );
-    let unshared = OutboundLimit::new(None);
-    assert!(unshared.acquire().await.is_ok());
+    // The pause reaches Redis from a task of its own: the other gateway is refused once
+    // it is there (well before the 30 s pause ends).
+    let started = tokio::time::Instant::now();
+    while other.acquire().await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the other gateway calls a vendor that asked everyone to wait"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -279,14 +290,12 @@ async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
         }
     };
     assert_eq!(create("bulk-slow-0".into()).await.status, 201);
-    // Redis stops answering for 5 s; creates go on, on this gateway's share, each well
-    // within that sleep (2 s: a create is two vendor calls and ledger writes, slow on a
-    // machine at a load of 12, but never a wait for Redis to wake).
-    let url = redis.url();
-    let sleeper = std::thread::spawn(move || {
-        redis_server::command(&url, &["DEBUG", "SLEEP", "5"]);
-    });
-    redis_server::wait_until_asleep(&redis.url());
+    // Redis stops answering commands for 5 s (`CLIENT PAUSE ... ALL`: in effect once it
+    // says OK, so no guessing when it began); creates go on, on this gateway's share, each
+    // well within the pause (2 s: a create is two vendor calls and ledger writes, slow on
+    // a machine at a load of 12, but never a wait for Redis to wake).
+    let paused_at = tokio::time::Instant::now();
+    redis_server::command(&redis.url(), &["CLIENT", "PAUSE", "5000", "ALL"]);
     for i in 1..=4 {
         let started = std::time::Instant::now();
         let r = create(format!("bulk-slow-{i}")).await;
@@ -297,9 +306,8 @@ async fn a_slow_redis_costs_a_short_timeout_and_one_warning_per_change() {
             started.elapsed()
         );
     }
-    sleeper.join().unwrap();
     // Redis answers again: the next calls are shared again.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep_until(paused_at + Duration::from_millis(6500)).await;
     assert_eq!(create("bulk-slow-9".into()).await.status, 201);
     let metrics = http.get("/metrics").await.text;
     assert!(

@@ -63,10 +63,13 @@ async fn half_sent_heads_cannot_starve_the_gateway_of_files() {
             Err(e) => panic!("the listen backlog refused a connection: {e}"),
         }
     }
+    // Answered, and long before the held heads' `header_read_timeout` (10 s) would have
+    // freed anything: room was made. The bound leaves a loaded machine time to accept the
+    // backlog ahead of the probe; a starved gateway would take the full 10 s.
     for _ in 0..20 {
         let (status, took) = probe(&address).await;
         assert_eq!(status, "HTTP/1.1 200 OK", "after {took:?}");
-        assert!(took < Duration::from_millis(100), "/healthz took {took:?}");
+        assert!(took < Duration::from_secs(3), "/healthz took {took:?}");
     }
     drop(held);
 }
@@ -120,7 +123,8 @@ async fn the_connection_cap_makes_room_instead_of_refusing() {
     }
     let (status, took) = probe(&address).await;
     assert_eq!(status, "HTTP/1.1 200 OK");
-    assert!(took < Duration::from_millis(500), "{took:?}");
+    // Not after the held heads' 10 s `header_read_timeout`: one of them made room.
+    assert!(took < Duration::from_secs(3), "{took:?}");
     // The oldest half-sent head made room.
     assert!(closed_within(&mut held[0], Duration::from_secs(1)).await);
 }

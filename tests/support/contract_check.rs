@@ -1,9 +1,11 @@
 //! Every answer the test helper receives is checked against the gateway's own served
 //! OpenAPI document: its status must be documented for that method and route template, and
 //! each of the API's own response headers it carries must be documented on that response,
-//! and a problem+json answer's `code` must be one of the codes its response documents.
+//! and a problem+json answer's `code` must be one of the codes its response documents (and
+//! each `errors[]` entry's one of those `FieldError` lists).
 //! So every test that goes through `TestGateway` proves the document complete for what it
-//! exercised, and a route that answers an undocumented status fails the test that saw it.
+//! exercised, and a route that answers an undocumented status (or is missing from the
+//! document) fails the test that saw it.
 
 use serde_json::Value;
 
@@ -58,9 +60,20 @@ pub fn undocumented(
     body: &Value,
 ) -> Option<String> {
     let path = path.split('?').next().unwrap_or(path);
-    // A path no route serves (404) or a method none answers (405) has no operation.
-    let template = template(doc, path)?;
-    let operation = doc["paths"][template].get(method.to_ascii_lowercase())?;
+    let operation = template(doc, path)
+        .and_then(|t| Some((t, doc["paths"][t].get(method.to_ascii_lowercase())?)));
+    let Some((template, operation)) = operation else {
+        // A path no route serves (404), a method none answers (405), the pages for people
+        // (HTML, not the API) and CORS preflights have no operation. Anything else answered
+        // is a route the document is missing.
+        let pages = path == "/batches" || path.starts_with("/batches/");
+        if matches!(status, 404 | 405) || pages || method.eq_ignore_ascii_case("options") {
+            return None;
+        }
+        return Some(format!(
+            "{method} {path} answered {status}, but the document has no operation for it"
+        ));
+    };
     let responses = &operation["responses"];
     let class = format!("{}XX", status / 100);
     let Some(response) = [status.to_string(), class, "default".into()]
@@ -110,6 +123,16 @@ pub fn undocumented(
             return Some(format!(
                 "{method} {template} {status} answered the problem code `{code}`, which its response does not list (it lists {listed:?})"
             ));
+        }
+        // Each entry of `errors[]`: a code the document lists for an item at fault.
+        let item_codes = &doc["components"]["schemas"]["FieldError"]["properties"]["code"]["enum"];
+        for entry in body["errors"].as_array().into_iter().flatten() {
+            let code = &entry["code"];
+            if !item_codes.as_array().is_some_and(|c| c.contains(code)) {
+                return Some(format!(
+                    "{method} {template} {status} answered an item code {code}, which FieldError does not list ({item_codes})"
+                ));
+            }
         }
     }
     None

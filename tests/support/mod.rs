@@ -260,17 +260,31 @@ pub(crate) async fn read(response: reqwest::Response) -> ApiResponse {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// A name no other call in this test process gets.
+/// This test process, among every run on this machine: its id and when it started. A
+/// process id alone comes back (ledger files and PostgreSQL databases of earlier runs
+/// stay behind, and an old one holding fixed idempotency keys would answer replays).
+fn run_id() -> &'static str {
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("{}-{:x}", std::process::id(), nanos % (1 << 40))
+    })
+}
+
+/// A name no other call in this test process, nor any earlier run, gets.
 pub fn unique(prefix: &str) -> String {
     format!(
         "{prefix}-{}-{}",
-        std::process::id(),
+        run_id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
 }
 
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("refund-gateway-tests-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("refund-gateway-tests-{}", run_id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }

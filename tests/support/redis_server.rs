@@ -138,29 +138,6 @@ pub fn command(url: &str, args: &[&str]) -> redis::Value {
     cmd.query(&mut conn).expect("Redis answers")
 }
 
-/// Blocks until Redis stops answering (a `DEBUG SLEEP` sent elsewhere has begun).
-pub fn wait_until_asleep(url: &str) {
-    let started = Instant::now();
-    loop {
-        // Not even a connection's handshake is answered, or no PING: asleep.
-        let Ok(mut conn) = redis::Client::open(url)
-            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(100)))
-        else {
-            return;
-        };
-        conn.set_read_timeout(Some(Duration::from_millis(100)))
-            .expect("read timeout");
-        if redis::cmd("PING").query::<String>(&mut conn).is_err() {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "Redis never went to sleep"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// A CA and a server certificate it signed for 127.0.0.1 (and one more, unrelated CA), made
 /// with the `openssl` command (`.ci/redis.sh` installs it) in a directory of their own.
 pub struct TestCertificates {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// What went wrong, from the caller's point of view. The `code()` of each kind is part of
 /// the public contract and never changes once published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum ErrorKind {
     /// The request does not fit what this provider needs (a missing target field...).
     InvalidRequest,

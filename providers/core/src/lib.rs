@@ -23,6 +23,7 @@ pub mod sandbox;
 pub mod secret;
 pub mod target;
 pub mod transport;
+pub mod vendor_decimal;
 pub mod vendor_response;
 
 pub use balance::Balance;

@@ -109,13 +109,14 @@ impl Money {
         Ok(Money { value, currency })
     }
 
-    /// Parses a decimal string such as `"10.00"`; exponents and floats are refused.
+    /// Parses a decimal string such as `"10.00"`; exponents and floats are refused, and so
+    /// is a value a decimal cannot hold exactly (more than 28 decimals: `from_str` would
+    /// round it, `from_str_exact` refuses it).
     pub fn parse(value: &str, currency: Currency) -> Result<Self, MoneyError> {
         if !canonical_decimal(value) {
             return Err(MoneyError::NotADecimal(value.to_string()));
         }
-        let parsed = value
-            .parse::<Decimal>()
+        let parsed = Decimal::from_str_exact(value)
             .map_err(|_| MoneyError::NotADecimal(value.to_string()))?;
         Money::new(parsed, currency)
     }
@@ -309,6 +310,11 @@ mod tests {
                 "{bad:?} must be refused"
             );
         }
+        // Rounded by `Decimal::from_str` to 1 ISK: refused instead.
+        assert!(matches!(
+            Money::parse("1.00000000000000000000000000001", Currency::ISK),
+            Err(MoneyError::NotADecimal(_))
+        ));
         for good in ["10", "0.50", "10.5", "123456.78"] {
             assert!(Money::parse(good, Currency::EUR).is_ok(), "{good:?}");
         }

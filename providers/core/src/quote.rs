@@ -17,6 +17,7 @@ use crate::money::Money;
 use crate::refund::LineKind;
 use crate::request::RefundRequest;
 use crate::target::Target;
+use crate::vendor_decimal::{checked_sum, out_of_range};
 
 /// One refundable thing as the vendor shows it: a payment, a ticket, a fee or an invoice.
 /// An amount the vendor does not report is absent, and the quote's `cannot_know` says why.
@@ -237,23 +238,31 @@ impl Quote {
         self.cannot_know.iter().any(|c| c.what == what)
     }
 
-    /// Totals of the lines of `kind`: each sum only when every such line reports it.
-    pub fn total_lines(&mut self, kind: LineKind) {
-        fn sum(values: Vec<Option<Balance>>) -> Option<Balance> {
-            let mut values = values.into_iter();
-            let first = values.next()??;
-            values.try_fold(first, |acc, v| {
-                let v = v?;
-                (v.currency() == acc.currency())
-                    .then(|| Balance::new(acc.value() + v.value(), acc.currency()).ok())?
-            })
+    /// Totals of the lines of `kind`: each sum only when every such line reports it, in one
+    /// currency. Line amounts are the vendor's, so a sum beyond the decimal range is the
+    /// vendor's numbers not adding up (`BadResponse`), never a panic.
+    pub fn total_lines(&mut self, kind: LineKind) -> Result<(), ProviderError> {
+        fn sum(values: Vec<Option<Balance>>, what: &str) -> Result<Option<Balance>, ProviderError> {
+            let Some(values) = values.into_iter().collect::<Option<Vec<Balance>>>() else {
+                return Ok(None);
+            };
+            let Some(currency) = values.first().map(Balance::currency) else {
+                return Ok(None);
+            };
+            if values.iter().any(|v| v.currency() != currency) {
+                return Ok(None);
+            }
+            let total = checked_sum(values.iter().map(Balance::value))
+                .ok_or_else(|| out_of_range(format!("the quote's total {what}")))?;
+            Ok(Balance::new(total, currency).ok())
         }
         let lines: Vec<&QuoteLine> = self.lines.iter().filter(|l| l.kind == kind).collect();
         self.totals = QuoteTotals {
-            paid: sum(lines.iter().map(|l| l.paid).collect()),
-            refunded: sum(lines.iter().map(|l| l.refunded).collect()),
-            refundable: sum(lines.iter().map(|l| l.refundable).collect()),
+            paid: sum(lines.iter().map(|l| l.paid).collect(), "paid")?,
+            refunded: sum(lines.iter().map(|l| l.refunded).collect(), "refunded")?,
+            refundable: sum(lines.iter().map(|l| l.refundable).collect(), "refundable")?,
         };
+        Ok(())
     }
 }
 
@@ -261,6 +270,7 @@ impl Quote {
 mod tests {
     use super::*;
     use crate::money::Currency;
+    use rust_decimal::Decimal;
 
     fn eur(v: &str) -> Balance {
         Balance::new(v.parse().unwrap(), Currency::EUR).unwrap()
@@ -291,13 +301,39 @@ mod tests {
         let mut t = QuoteLine::new(LineKind::Ticket, "9");
         t.paid = Some(eur("24"));
         q.lines = vec![a, b, t];
-        q.total_lines(LineKind::Payment);
+        q.total_lines(LineKind::Payment).unwrap();
         assert_eq!(q.totals.paid, Some(eur("50")));
         assert_eq!(q.totals.refunded, None, "line 2 does not say");
         assert_eq!(q.totals.refundable, Some(eur("35")));
         let json = serde_json::to_value(&q).unwrap();
         assert_eq!(json["create"]["outcome"], "vendor_decides");
         assert_eq!(json["totals"]["paid"]["value"], "50.00");
+    }
+
+    #[test]
+    fn totals_beyond_the_decimal_range_are_bad_responses_not_panics() {
+        let request = RefundRequest {
+            target: Target::default(),
+            amount: None,
+            reason: None,
+            metadata: Default::default(),
+            gateway_reference: None,
+        };
+        let mut q = Quote::new(
+            &InstanceName::new("x").unwrap(),
+            "k",
+            &Capabilities::none(),
+            &request,
+        );
+        let huge = Balance::new(Decimal::MAX.trunc(), Currency::ISK).unwrap();
+        for id in ["1", "2"] {
+            let mut line = QuoteLine::new(LineKind::Payment, id);
+            line.paid = Some(huge);
+            q.lines.push(line);
+        }
+        let e = q.total_lines(LineKind::Payment).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::BadResponse);
+        assert!(e.message.contains("total paid"), "{}", e.message);
     }
 
     #[test]

@@ -69,6 +69,10 @@ impl std::fmt::Debug for VendorRequest {
     }
 }
 
+/// The longest pause a vendor's `Retry-After` is taken for. Longer asks (a vendor's bug, or
+/// garbage) pause for this long; the instance's circuit and operators handle the rest.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// The vendor's answer, whatever its status: providers decide what a status means.
 #[derive(Debug, Clone)]
 pub struct VendorResponse {
@@ -91,7 +95,9 @@ impl VendorResponse {
         (200..300).contains(&self.status)
     }
 
-    /// `Retry-After` in seconds, where the vendor sent one.
+    /// `Retry-After` in seconds, where the vendor sent one, at most `MAX_RETRY_AFTER`: a
+    /// vendor's number pauses the instance on every gateway, so a huge one (or one past
+    /// what a clock can add) must not stop it for years, nor overflow an instant.
     pub fn retry_after(&self) -> Option<Duration> {
         self.headers
             .get(http::header::RETRY_AFTER)?
@@ -100,7 +106,7 @@ impl VendorResponse {
             .trim()
             .parse::<u64>()
             .ok()
-            .map(Duration::from_secs)
+            .map(|seconds| Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
     }
 }
 

@@ -3,6 +3,7 @@
 //! whether a canonical amount can be sent as one and never rounds.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::out_of_range;
 use refund_provider::{Currency, ErrorKind, Money, ProviderError};
 
 use crate::wire::Ticket;
@@ -36,7 +37,8 @@ pub fn vendor_amount(amount: &Money) -> Result<i64, ProviderError> {
 }
 
 /// Decision (vendors.md): refundable remaining = `total_price - refunded` (a missing or
-/// null `refunded` is zero; a negative difference is zero).
+/// null `refunded` is zero; a negative difference is zero). A difference beyond the decimal
+/// range is the vendor's numbers not adding up: `BadResponse`.
 pub fn refundable(ticket: &Ticket) -> Result<Decimal, ProviderError> {
     let total = ticket.total_price.ok_or_else(|| {
         ProviderError::new(
@@ -45,7 +47,13 @@ pub fn refundable(ticket: &Ticket) -> Result<Decimal, ProviderError> {
         )
     })?;
     let refunded = ticket.refunded.unwrap_or(Decimal::ZERO);
-    Ok((total - refunded).max(Decimal::ZERO))
+    let remaining = total.checked_sub(refunded).ok_or_else(|| {
+        out_of_range(format!(
+            "ticket {}'s `total_price` {total} minus `refunded` {refunded}",
+            ticket.id
+        ))
+    })?;
+    Ok(remaining.max(Decimal::ZERO))
 }
 
 /// The ticket's currency (`payment_currency`).
@@ -208,6 +216,20 @@ mod tests {
         let cur = plan(Some(&isk), &ticket("16", None)).unwrap_err();
         assert_eq!(cur.kind, ErrorKind::CurrencyNotSupported);
         assert_eq!(cur.pointer.as_deref(), Some("/amount/currency"));
+    }
+
+    #[test]
+    fn amounts_that_overflow_are_bad_responses_not_panics() {
+        let t: Ticket = serde_json::from_str(
+            r#"{"_id": "x", "payment_currency": "EUR",
+                "total_price": 79228162514264337593543950335, "refunded": -1}"#,
+        )
+        .unwrap();
+        let e = plan(None, &t).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert!(e.message.contains("do not add up"), "{}", e.message);
+        let e = plan(Some(&eur("10")), &t).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
     }
 
     #[test]

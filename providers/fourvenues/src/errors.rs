@@ -81,6 +81,22 @@ mod tests {
     }
 
     #[test]
+    fn amounts_are_read_exactly_or_refused_never_rounded() {
+        let ticket = |total: &str| {
+            format!(r#"{{"success": true, "data": {{"_id": "t", "total_price": {total}}}}}"#)
+        };
+        let t = read_ticket(&response(200, &ticket("12345678901234567.89"))).unwrap();
+        assert_eq!(t.total_price.unwrap().to_string(), "12345678901234567.89");
+        let t = read_ticket(&response(200, &ticket("16.1"))).unwrap();
+        assert_eq!(t.total_price.unwrap().to_string(), "16.1");
+        // 30 significant digits: more than a decimal holds, so refused rather than rounded.
+        let e =
+            read_ticket(&response(200, &ticket("1234567890123456.78901234567890"))).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert!(e.message.contains("never rounded"), "{}", e.message);
+    }
+
+    #[test]
     fn documented_errors_keep_status_and_message() {
         for (status, kind) in [
             (400, ErrorKind::Rejected),

@@ -170,7 +170,7 @@ impl Provider for FourvenuesProvider {
                 _ => e,
             })?;
         let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
-        quote::fill(&mut quote, &ticket, request.amount.as_ref());
+        quote::fill(&mut quote, &ticket, request.amount.as_ref())?;
         Ok(quote)
     }
 

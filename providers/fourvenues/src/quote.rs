@@ -6,21 +6,26 @@
 
 use refund_provider::rust_decimal::Decimal;
 use refund_provider::{
-    AmountFrom, Balance, Forecast, LineKind, Money, Quote, QuoteLine, Unknowable,
+    AmountFrom, Balance, Forecast, LineKind, Money, ProviderError, Quote, QuoteLine, Unknowable,
 };
 
 use crate::amount::{self, ticket_currency};
 use crate::wire::Ticket;
 
-/// Fills `quote` from `ticket` (read just now) for a create of `requested`.
-pub fn fill(quote: &mut Quote, ticket: &Ticket, requested: Option<&Money>) {
+/// Fills `quote` from `ticket` (read just now) for a create of `requested`; amounts that do
+/// not add up within the decimal range are a `BadResponse`.
+pub fn fill(
+    quote: &mut Quote,
+    ticket: &Ticket,
+    requested: Option<&Money>,
+) -> Result<(), ProviderError> {
     let currency = match ticket_currency(ticket) {
         Ok(c) => c,
         Err(e) => {
             quote.create = Forecast::refused(&e);
             quote.cannot_know(Unknowable::Paid, e.message.clone());
             quote.cannot_know(Unknowable::Refundable, e.message);
-            return;
+            return Ok(());
         }
     };
     let mut odd = Vec::new();
@@ -35,9 +40,13 @@ pub fn fill(quote: &mut Quote, ticket: &Ticket, requested: Option<&Money>) {
     line.description = ticket.price.as_ref().and_then(|p| p.name.clone());
     line.paid = ticket.total_price.and_then(|t| balance(t, "total_price"));
     line.refunded = balance(ticket.refunded.unwrap_or(Decimal::ZERO), "refunded");
-    line.refundable = amount::refundable(ticket)
-        .ok()
-        .and_then(|r| balance(r, "refundable"));
+    // Without `total_price` nothing is refundable that is known (said below); with it, an
+    // overflow is the answer's fault and fails the quote.
+    let refundable = match ticket.total_price {
+        Some(_) => Some(amount::refundable(ticket)?),
+        None => None,
+    };
+    line.refundable = refundable.and_then(|r| balance(r, "refundable"));
     quote.lines.push(line);
     for (who, fee) in ticket.fees.iter().flatten() {
         let mut line = QuoteLine::new(LineKind::Fee, format!("{}/fees/{who}", ticket.id));
@@ -45,7 +54,7 @@ pub fn fill(quote: &mut Quote, ticket: &Ticket, requested: Option<&Money>) {
         line.paid = fee.and_then(|f| balance(f, who));
         quote.lines.push(line);
     }
-    quote.total_lines(LineKind::Ticket);
+    quote.total_lines(LineKind::Ticket)?;
     for message in odd {
         quote.cannot_know(Unknowable::Refundable, message);
     }
@@ -92,6 +101,7 @@ pub fn fill(quote: &mut Quote, ticket: &Ticket, requested: Option<&Money>) {
         "Fourvenues documents no refund rule beyond the ticket's amounts; it may still refuse \
          for reasons of its own",
     );
+    Ok(())
 }
 
 #[cfg(test)]
@@ -121,7 +131,7 @@ mod tests {
             &Capabilities::none(),
             &request,
         );
-        fill(&mut q, t, request.amount.as_ref());
+        fill(&mut q, t, request.amount.as_ref()).unwrap();
         q
     }
 
@@ -154,6 +164,30 @@ mod tests {
         assert!(
             matches!(&over.create, Forecast::Refused { code, .. } if code == "amount_exceeds_refundable")
         );
+    }
+
+    #[test]
+    fn amounts_that_overflow_fail_the_quote_as_a_bad_response() {
+        let t: Ticket = serde_json::from_str(
+            r#"{"_id": "x", "payment_currency": "EUR",
+                "total_price": 79228162514264337593543950335, "refunded": -1}"#,
+        )
+        .unwrap();
+        let request = RefundRequest {
+            target: Target::default(),
+            amount: None,
+            reason: None,
+            metadata: Default::default(),
+            gateway_reference: None,
+        };
+        let mut q = Quote::new(
+            &InstanceName::new("fv").unwrap(),
+            "fourvenues",
+            &Capabilities::none(),
+            &request,
+        );
+        let e = fill(&mut q, &t, None).unwrap_err();
+        assert_eq!(e.kind, refund_provider::ErrorKind::BadResponse);
     }
 
     #[test]

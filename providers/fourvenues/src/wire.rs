@@ -3,6 +3,7 @@
 //! deliberately not deserialised, so it cannot leak into a canonical refund.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::{exact, exact_opt, ExactDecimal};
 use serde::{Deserialize, Serialize};
 
 /// The envelope of every answer: `{"data": ..., "success": true}`.
@@ -36,14 +37,14 @@ pub struct Ticket {
     pub payment_currency: Option<String>,
     /// What the buyer paid in all (price, fees, supplements, warranty), in whole currency
     /// units with decimals (e.g. `16.1`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub total_price: Option<Decimal>,
     /// The ticket's fees by who charges them (`{"organization": 1.1, "discocil": 0.7}`),
     /// in whole currency units with decimals; read for quotes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_fees")]
     pub fees: Option<std::collections::BTreeMap<String, Option<Decimal>>>,
     /// Refunded so far. `null` or absent means nothing yet.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub refunded: Option<Decimal>,
     /// Every refund applied to this ticket, oldest first. `null` is read as none.
     #[serde(default, deserialize_with = "null_as_empty")]
@@ -62,6 +63,7 @@ pub struct Rate {
 pub struct RefundEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
+    #[serde(deserialize_with = "exact")]
     pub amount: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
@@ -72,6 +74,22 @@ pub struct RefundEntry {
 pub struct RefundBody {
     /// Whole currency units (see `mapping::vendor_amount`).
     pub amount: i64,
+}
+
+/// The fees map with every amount read exactly (see `vendor_decimal`).
+type ExactFees = Option<std::collections::BTreeMap<String, Option<ExactDecimal>>>;
+
+fn exact_fees<'de, D>(
+    d: D,
+) -> Result<Option<std::collections::BTreeMap<String, Option<Decimal>>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(ExactFees::deserialize(d)?.map(|fees| {
+        fees.into_iter()
+            .map(|(who, fee)| (who, fee.map(|f| f.0)))
+            .collect()
+    }))
 }
 
 fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
@@ -95,6 +113,21 @@ mod tests {
         let remaining = t.total_price.unwrap() - t.refunded.unwrap();
         assert_eq!(remaining.to_string(), "6.1");
         assert_eq!(t.refunds.len(), 1);
+    }
+
+    #[test]
+    fn amounts_are_read_from_their_text_exactly() {
+        let t: Ticket = serde_json::from_str(
+            r#"{"_id": "a", "total_price": 12345678901234567.89, "refunded": "0.1",
+                "fees": {"organization": 1.1, "discocil": null}, "refunds": [{"amount": 16.1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(t.total_price.unwrap().to_string(), "12345678901234567.89");
+        assert_eq!(t.refunded.unwrap().to_string(), "0.1");
+        let fees = t.fees.unwrap();
+        assert_eq!(fees["organization"].unwrap().to_string(), "1.1");
+        assert_eq!(fees["discocil"], None);
+        assert_eq!(t.refunds[0].amount.to_string(), "16.1");
     }
 
     #[test]

@@ -36,13 +36,23 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// The three headers a signed request carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The three headers a signed request carries. Debug never shows `authorization`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedHeaders {
     pub content_md5: String,
     pub ivvy_date: String,
     /// `IWS <key>:<signature>`: sensitive, it names the key.
     pub authorization: String,
+}
+
+impl std::fmt::Debug for SignedHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedHeaders")
+            .field("content_md5", &self.content_md5)
+            .field("ivvy_date", &self.ivvy_date)
+            .field("authorization", &"[redacted]")
+            .finish()
+    }
 }
 
 impl Credentials {
@@ -126,6 +136,20 @@ mod tests {
 
     fn at() -> DateTime<Utc> {
         parse_date("2026-11-22 10:00:00").unwrap()
+    }
+
+    #[test]
+    fn debug_never_shows_the_authorization_header() {
+        let credentials = Credentials::new(
+            SecretString::from("the-api-key-1234"),
+            SecretString::from("the-api-secret-5678"),
+        );
+        let headers = credentials.sign(URI, BODY, at());
+        assert!(headers.authorization.contains("the-api-key-1234"));
+        let shown = format!("{headers:?} {headers:#?}");
+        assert!(!shown.contains("the-api-key-1234"), "{shown}");
+        assert!(!shown.contains(&headers.authorization), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains(&headers.content_md5));
     }
 
     /// Expected values computed independently with python3:

@@ -212,6 +212,24 @@ mod tests {
     }
 
     #[test]
+    fn amounts_are_read_exactly_or_refused_never_rounded() {
+        let invoice =
+            |paid: &str| response(200, &format!(r#"{{"id": 1736, "amountPaid": {paid}}}"#));
+        for (text, exact) in [
+            ("12345678901234567.89", "12345678901234567.89"),
+            ("10.5", "10.5"),
+            ("0.1", "0.1"),
+        ] {
+            let i: crate::wire::Invoice = decode(&invoice(text)).unwrap();
+            assert_eq!(i.amount_paid.unwrap().to_string(), exact);
+        }
+        let e = decode::<crate::wire::Invoice>(&invoice("1234567890123456.78901234567890"))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert!(e.message.contains("never rounded"), "{}", e.message);
+    }
+
+    #[test]
     fn unreadable_answers() {
         assert_eq!(
             err(503, "<html>Service Unavailable</html>").kind,

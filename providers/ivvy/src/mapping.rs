@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use refund_provider::chrono::{DateTime, NaiveDateTime, Utc};
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::out_of_range;
 use refund_provider::{
     Currency, ErrorKind, InstanceName, LineKind, LineStatus, Money, ProviderError, Refund,
     RefundLine, RefundRequest, RefundStatus, Target,
@@ -155,10 +156,13 @@ pub fn looked_up_refund(
     let mut total = Some(Decimal::ZERO);
     for (invoice, entry) in &found {
         let line = invoice_line(invoice, entry, currency)?;
-        total = match (total, &line.amount) {
-            (Some(t), Some(m)) => Some(t + m.value()),
-            _ => None,
-        };
+        total =
+            match (total, &line.amount) {
+                (Some(t), Some(m)) => Some(t.checked_add(m.value()).ok_or_else(|| {
+                    out_of_range("the sum of the refund's amounts on its invoices")
+                })?),
+                _ => None,
+            };
         refund.lines.push(line);
     }
     refund.amount = total.and_then(|t| Money::from_vendor(t, currency).ok());

@@ -5,6 +5,7 @@
 //! over the invoices by rules it does not publish, so the quote says so.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::{checked_sum, out_of_range};
 use refund_provider::{
     AmountFrom, Balance, Currency, Forecast, LineKind, ProviderError, Quote, QuoteLine,
     RefundRequest, Unknowable,
@@ -16,17 +17,21 @@ use crate::wire::Invoice;
 
 /// Decision (vendors.md is silent on iVvy's own rule): what is refundable of an invoice is
 /// what was paid of it minus what was refunded of it (refund amounts by magnitude), never
-/// below zero; of a booking, the sum over its invoices.
-pub fn refundable(invoice: &Invoice) -> Option<Decimal> {
-    Some((invoice.amount_paid? - refunded(invoice)).max(Decimal::ZERO))
+/// below zero; of a booking, the sum over its invoices. `None` when the invoice does not
+/// say what was paid; a sum or difference beyond the decimal range is a `BadResponse`.
+pub fn refundable(invoice: &Invoice) -> Result<Option<Decimal>, ProviderError> {
+    let Some(paid) = invoice.amount_paid else {
+        return Ok(None);
+    };
+    let left = paid
+        .checked_sub(refunded(invoice)?)
+        .ok_or_else(|| out_of_range(format!("what is refundable of invoice {}", invoice.id)))?;
+    Ok(Some(left.max(Decimal::ZERO)))
 }
 
-fn refunded(invoice: &Invoice) -> Decimal {
-    invoice
-        .refunds
-        .iter()
-        .map(|r| r.amount_refunded.abs())
-        .sum()
+fn refunded(invoice: &Invoice) -> Result<Decimal, ProviderError> {
+    checked_sum(invoice.refunds.iter().map(|r| r.amount_refunded.abs()))
+        .ok_or_else(|| out_of_range(format!("the sum of invoice {}'s refunds", invoice.id)))
 }
 
 /// Fills `quote` from the booking's `invoices` (read just now) for `request`.
@@ -60,11 +65,11 @@ pub fn fill(
             invoice_status_name(invoice.current_status)
         ));
         line.paid = invoice.amount_paid.and_then(|p| balance(p, "amountPaid"));
-        line.refunded = balance(refunded(invoice), "refunds");
-        line.refundable = refundable(invoice).and_then(|r| balance(r, "refundable"));
+        line.refunded = balance(refunded(invoice)?, "refunds");
+        line.refundable = refundable(invoice)?.and_then(|r| balance(r, "refundable"));
         quote.lines.push(line);
     }
-    quote.total_lines(LineKind::Invoice);
+    quote.total_lines(LineKind::Invoice)?;
     for message in odd {
         quote.cannot_know(Unknowable::Refundable, message);
     }
@@ -154,6 +159,49 @@ mod tests {
         );
         fill(&mut q, &invoices, &request, aud).unwrap();
         q
+    }
+
+    #[test]
+    fn amounts_that_overflow_fail_the_quote_as_a_bad_response() {
+        let max = "79228162514264337593543950335";
+        let aud = Currency::from_code("AUD").unwrap();
+        let request = RefundRequest {
+            target: Target::default(),
+            amount: None,
+            reason: None,
+            metadata: Default::default(),
+            gateway_reference: None,
+        };
+        // Refunds of one invoice whose sum overflows; paid minus refunded that does; and
+        // two invoices whose paid amounts cannot be totalled.
+        for invoices in [
+            format!(
+                r#"[{{"id": 1, "currency": "AUD", "amountPaid": 1, "refunds":
+                    [{{"id": 1, "amountRefunded": {max}}}, {{"id": 2, "amountRefunded": -{max}}}]}}]"#
+            ),
+            format!(
+                r#"[{{"id": 1, "currency": "AUD", "amountPaid": -{max}, "refunds":
+                    [{{"id": 1, "amountRefunded": 5}}]}}]"#
+            ),
+            format!(
+                r#"[{{"id": 1, "currency": "AUD", "amountPaid": {max}}},
+                    {{"id": 2, "currency": "AUD", "amountPaid": {max}}}]"#
+            ),
+        ] {
+            let invoices: Vec<Invoice> = serde_json::from_str(&invoices).unwrap();
+            let mut q = Quote::new(
+                &InstanceName::new("iv").unwrap(),
+                "ivvy",
+                &Capabilities::none(),
+                &request,
+            );
+            let e = fill(&mut q, &invoices, &request, aud).unwrap_err();
+            assert_eq!(
+                e.kind,
+                refund_provider::ErrorKind::BadResponse,
+                "{invoices:?}"
+            );
+        }
     }
 
     #[test]

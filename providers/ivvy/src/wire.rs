@@ -3,6 +3,7 @@
 //! because iVvy adds fields without notice.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::{exact, exact_opt};
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 /// An iVvy id. Documented as an integer; a numeric string is accepted too, since iVvy's
@@ -97,10 +98,10 @@ pub struct Invoice {
     #[serde(default)]
     pub current_status: Option<i64>,
     /// What the invoice charges (read for quotes).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub total_cost: Option<Decimal>,
     /// What was paid of it (read for quotes).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub amount_paid: Option<Decimal>,
     #[serde(default)]
     pub venue_id: Option<Id>,
@@ -119,6 +120,7 @@ pub struct InvoiceRefund {
     pub refund_id: Option<Id>,
     #[serde(default)]
     pub refund_date: Option<String>,
+    #[serde(deserialize_with = "exact")]
     pub amount_refunded: Decimal,
     #[serde(default)]
     pub notes: Option<String>,

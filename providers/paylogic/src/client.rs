@@ -7,6 +7,7 @@ use std::sync::Arc;
 use refund_provider::http::Method;
 use refund_provider::vendor_response::read_json;
 use refund_provider::{ConfigError, ErrorKind, ProviderError, Transport, VendorRequest};
+use serde_json::value::RawValue;
 use url::Url;
 
 use crate::auth::Auth;
@@ -109,8 +110,9 @@ impl Client {
         Ok(next)
     }
 
-    /// One authenticated GET; a success body as JSON, anything else as a `ProviderError`.
-    pub async fn get_json(&self, url: &Url) -> Result<serde_json::Value, ProviderError> {
+    /// One authenticated GET; a success body as its JSON text (so amounts are read from
+    /// their text, see `vendor_decimal`), anything else as a `ProviderError`.
+    pub async fn get_json(&self, url: &Url) -> Result<Box<RawValue>, ProviderError> {
         let request = VendorRequest::new(Method::GET, url.as_str()).header("accept", ACCEPT);
         let request = self.auth.apply(request);
         let response = self.transport.send(request).await?;

@@ -125,7 +125,7 @@ impl Provider for PaylogicProvider {
     async fn quote(&self, request: &RefundRequest) -> Result<Quote, ProviderError> {
         let refunds = self.list(&request.target).await?;
         let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
-        quote::fill(&mut quote, &refunds, &cannot_create());
+        quote::fill(&mut quote, &refunds, &cannot_create())?;
         Ok(quote)
     }
 
@@ -139,7 +139,7 @@ impl Provider for PaylogicProvider {
             ));
         }
         let body = self.client.get_json(&self.client.refund_url(uid)).await?;
-        mapping::to_refund(&self.instance, body, None, &self.language)
+        mapping::to_refund(&self.instance, &body, None, &self.language)
     }
 
     /// Every refund of `target.order`, following `next` links across pages.
@@ -152,7 +152,7 @@ impl Provider for PaylogicProvider {
         for _ in 0..MAX_PAGES {
             seen.insert(url.clone());
             let body = self.client.get_json(&url).await?;
-            let page: RefundPage = serde_json::from_value(body).map_err(|e| {
+            let page: RefundPage = serde_json::from_str(body.get()).map_err(|e| {
                 ProviderError::new(
                     ErrorKind::BadResponse,
                     format!("Paylogic's refund list could not be read ({e})"),
@@ -161,7 +161,7 @@ impl Provider for PaylogicProvider {
             for item in page.embedded.refunds {
                 refunds.push(mapping::to_refund(
                     &self.instance,
-                    item,
+                    &item,
                     Some(&order_uri),
                     &self.language,
                 )?);

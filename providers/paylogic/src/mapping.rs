@@ -3,11 +3,13 @@
 //! localized product names, and the status through `status.rs`. No I/O here.
 
 use refund_provider::chrono::{DateTime, Utc};
-use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::{checked_sum, out_of_range};
 use refund_provider::{
     Currency, ErrorKind, InstanceName, LineKind, Money, ProviderError, Refund, RefundLine, Target,
     VendorFault, VendorRef,
 };
+
+use serde_json::value::RawValue;
 
 use crate::status;
 use crate::wire::{AmountBreakdown, WireAmount, WireRefund};
@@ -17,14 +19,15 @@ use crate::KIND;
 const ORDER_RELS: [&str; 2] = ["shop:order", "order"];
 
 /// Turns one refund document into a canonical refund. `order` is the order URI the
-/// refund was listed under (a `get` knows it only if the document links it).
+/// refund was listed under (a `get` knows it only if the document links it). The document
+/// is its JSON text, so its amounts are read from their text, exactly (`vendor_decimal`).
 pub fn to_refund(
     instance: &InstanceName,
-    raw: serde_json::Value,
+    document: &RawValue,
     order: Option<&str>,
     language: &str,
 ) -> Result<Refund, ProviderError> {
-    let wire: WireRefund = serde_json::from_value(raw.clone()).map_err(|e| {
+    let unreadable = |e: serde_json::Error| {
         ProviderError::new(
             ErrorKind::BadResponse,
             format!("a Paylogic refund could not be read ({e})"),
@@ -32,9 +35,11 @@ pub fn to_refund(
         .with_vendor(VendorFault {
             status: None,
             code: None,
-            message: snippet(&raw),
+            message: snippet(document.get()),
         })
-    })?;
+    };
+    let wire: WireRefund = serde_json::from_str(document.get()).map_err(unreadable)?;
+    let raw: serde_json::Value = serde_json::from_str(document.get()).map_err(unreadable)?;
     let order = order.map(str::to_string).or_else(|| {
         ORDER_RELS
             .iter()
@@ -62,7 +67,7 @@ pub fn to_refund(
         refund.vendor_refs.insert("order".into(), order);
     }
     if let Some(breakdown) = &wire.amount_breakdown {
-        amounts(breakdown, language, &mut refund);
+        amounts(breakdown, language, &mut refund)?;
     }
     refund.created_at = timestamp(wire.created_at.as_deref(), "created_at", &mut refund.notes);
     refund.updated_at = timestamp(
@@ -75,8 +80,13 @@ pub fn to_refund(
 }
 
 /// The total, one `ticket` line per `by_tickets` entry, and an `other` line when non-zero;
-/// notes where amounts cannot be represented or do not add up.
-fn amounts(breakdown: &AmountBreakdown, language: &str, refund: &mut Refund) {
+/// notes where amounts cannot be represented or do not add up, and a `BadResponse` where
+/// their sum leaves the decimal range.
+fn amounts(
+    breakdown: &AmountBreakdown,
+    language: &str,
+    refund: &mut Refund,
+) -> Result<(), ProviderError> {
     let notes = &mut refund.notes;
     refund.amount = breakdown
         .total
@@ -100,8 +110,9 @@ fn amounts(breakdown: &AmountBreakdown, language: &str, refund: &mut Refund) {
         refund.lines.push(line);
     }
     if let (Some(total), false) = (&breakdown.total, parts.is_empty()) {
-        check_sum(total, &parts, notes);
+        check_sum(total, &parts, notes)?;
     }
+    Ok(())
 }
 
 /// A vendor amount as `Money`, or `None` with a note when it cannot be one (zero, negative,
@@ -121,19 +132,26 @@ fn money(amount: &WireAmount, what: &str, notes: &mut Vec<String>) -> Option<Mon
     }
 }
 
-/// Notes a breakdown whose parts do not add up to the total, or mix currencies.
-fn check_sum(total: &WireAmount, parts: &[&WireAmount], notes: &mut Vec<String>) {
+/// Notes a breakdown whose parts do not add up to the total, or mix currencies; parts whose
+/// sum leaves the decimal range are a `BadResponse`.
+fn check_sum(
+    total: &WireAmount,
+    parts: &[&WireAmount],
+    notes: &mut Vec<String>,
+) -> Result<(), ProviderError> {
     if parts.iter().any(|p| p.currency != total.currency) {
         notes.push("Paylogic's breakdown mixes currencies; its parts are not summed".into());
-        return;
+        return Ok(());
     }
-    let sum: Decimal = parts.iter().map(|p| p.amount).sum();
+    let sum = checked_sum(parts.iter().map(|p| p.amount))
+        .ok_or_else(|| out_of_range("the sum of the refund's amount_breakdown"))?;
     if sum != total.amount {
         notes.push(format!(
             "Paylogic's breakdown adds up to {sum} {}, its total is {} {}",
             total.currency, total.amount, total.currency
         ));
     }
+    Ok(())
 }
 
 /// Decision (paylogic brief): the configured language if that name is non-empty, else
@@ -173,11 +191,10 @@ fn timestamp(value: Option<&str>, field: &str, notes: &mut Vec<String>) -> Optio
     }
 }
 
-fn snippet(raw: &serde_json::Value) -> String {
-    let text = raw.to_string();
+fn snippet(text: &str) -> String {
     match text.char_indices().nth(300) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
+        None => text.to_string(),
     }
 }
 

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::exact;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// The embedded collection name of refunds (the `shop` curie).
 pub const REFUNDS_REL: &str = "shop:refunds";
@@ -24,9 +26,11 @@ pub struct RefundPage {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Embedded {
-    /// `null` and absent both mean an empty page.
+    /// `null` and absent both mean an empty page. Each refund is kept as its own JSON text
+    /// so that `mapping::to_refund` reads its amounts exactly (a `serde_json::Value` would
+    /// already hold a JSON number as an `f64`).
     #[serde(default, rename = "shop:refunds", deserialize_with = "null_as_empty")]
-    pub refunds: Vec<serde_json::Value>,
+    pub refunds: Vec<Box<RawValue>>,
 }
 
 /// HAL links. Values are kept loose (a link or an array of links, e.g. `curies`); the
@@ -80,6 +84,7 @@ pub struct AmountBreakdown {
 /// `{"amount": "6.50", "currency": "EUR"}`: a decimal string (a JSON number is accepted too).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct WireAmount {
+    #[serde(deserialize_with = "exact")]
     pub amount: Decimal,
     pub currency: String,
 }

@@ -160,7 +160,7 @@ impl Provider for StubburProvider {
         if result.success == Some(false) && !has_outcomes {
             return Err(errors::rejected_in_body(&response, &result));
         }
-        let refund = mapping::to_refund(&self.instance, request, &body, &result);
+        let refund = mapping::to_refund(&self.instance, request, &body, &result)?;
         tracing::info!(
             instance = %self.instance,
             status = ?refund.status,

@@ -7,6 +7,8 @@ use refund_provider::{
     RefundStatus,
 };
 
+use refund_provider::vendor_decimal::out_of_range;
+
 use crate::lines::{counts_of, outcome_line, LineAmount};
 use crate::vendor_ref;
 use crate::wire::{RefundRequestWire, RefundResult};
@@ -103,7 +105,7 @@ pub fn to_refund(
     request: &RefundRequest,
     sent: &RefundRequestWire,
     result: &RefundResult,
-) -> Refund {
+) -> Result<Refund, ProviderError> {
     let outcomes = result.outcomes.as_deref().unwrap_or_default();
     let mut notes = Vec::new();
     let mut lines = Vec::with_capacity(outcomes.len());
@@ -112,7 +114,12 @@ pub fn to_refund(
         let (line, amount) = outcome_line(outcome);
         match amount {
             LineAmount::Money(m) if line.status == Some(LineStatus::Succeeded) => {
-                refunded_sum += m.value()
+                // The vendor answered the create, so it may have acted: an answer whose
+                // amounts do not add up leaves the outcome unknown (a lookup settles it).
+                refunded_sum = refunded_sum.checked_add(m.value()).ok_or_else(|| {
+                    out_of_range("the sum of the refunded outcomes' amountRefunded")
+                        .outcome_unknown()
+                })?;
             }
             LineAmount::NotRepresentable(raw) => notes.push(format!(
                 "outcome {i}: Stubbur's amount {raw} does not fit ISK (0 decimals); it is kept in \
@@ -209,7 +216,7 @@ pub fn to_refund(
         notes.push(format!("Stubbur: {}", message.trim()));
     }
     refund.notes = notes;
-    refund
+    Ok(refund)
 }
 
 /// `vendor_status` keeps what Stubbur said about the whole call, verbatim.

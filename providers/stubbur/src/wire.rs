@@ -2,6 +2,7 @@
 //! `/refund/process` metadata page. Nothing here knows canonical types; `mapping.rs` does.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::exact_opt;
 use serde::{Deserialize, Serialize};
 
 /// The path of the one refund service, relative to the base URL.
@@ -43,7 +44,11 @@ pub struct RefundResult {
     pub skipped_count: Option<u32>,
     #[serde(default)]
     pub failed_count: Option<u32>,
-    #[serde(default, serialize_with = "decimal_as_number")]
+    #[serde(
+        default,
+        serialize_with = "decimal_as_number",
+        deserialize_with = "exact_opt"
+    )]
     pub total_refunded: Option<Decimal>,
     #[serde(default)]
     pub outcomes: Option<Vec<RefundOrderOutcome>>,
@@ -68,7 +73,11 @@ pub struct RefundOrderOutcome {
     pub holder_name: Option<String>,
     #[serde(default)]
     pub holder_email: Option<String>,
-    #[serde(default, serialize_with = "decimal_as_number")]
+    #[serde(
+        default,
+        serialize_with = "decimal_as_number",
+        deserialize_with = "exact_opt"
+    )]
     pub amount_refunded: Option<Decimal>,
     #[serde(default)]
     pub partial: Option<bool>,
@@ -127,20 +136,42 @@ pub struct FieldError {
     pub message: Option<String>,
 }
 
-/// ServiceStack's `Authenticate` request for the credentials provider.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// ServiceStack's `Authenticate` request for the credentials provider. Debug never shows
+/// the password.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginRequest {
     pub user_name: String,
     pub password: String,
 }
 
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("user_name", &self.user_name)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
 /// The parts of ServiceStack's `AuthenticateResponse` we use: the session id, in case a
-/// deployment answers without cookies.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// deployment answers without cookies. The session id is the session cookie's value, a
+/// credential: Debug says only whether there is one.
+#[derive(Clone, Default, Deserialize)]
 pub struct LoginResponse {
     #[serde(rename = "sessionId", alias = "SessionId", default)]
     pub session_id: Option<String>,
+}
+
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field(
+                "session_id",
+                &self.session_id.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +193,25 @@ mod tests {
         let e: ErrorResponse =
             serde_json::from_str(r#"{"ResponseStatus":{"ErrorCode":"X","Message":"m"}}"#).unwrap();
         assert_eq!(e.response_status.unwrap().error_code.as_deref(), Some("X"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_password_or_the_session_id() {
+        let login = LoginRequest {
+            user_name: "gateway".into(),
+            password: "hunter2-secret".into(),
+        };
+        let shown = format!("{login:?} {login:#?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(
+            shown.contains("gateway") && shown.contains("[redacted]"),
+            "{shown}"
+        );
+        let session: LoginResponse =
+            serde_json::from_str(r#"{"sessionId": "s3ss10n-cookie-value"}"#).unwrap();
+        let shown = format!("{session:?} {session:#?}");
+        assert!(!shown.contains("s3ss10n-cookie-value"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 
     #[test]

@@ -104,3 +104,32 @@ fn read_order(response: &VendorResponse, order_id: i64) -> Result<Order, Provide
     }
     Ok(order)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(amount: &str) -> VendorResponse {
+        VendorResponse::new(
+            200,
+            format!(r#"{{"orderid": 7, "payments": [{{"id": 1, "amount": {amount}}}]}}"#),
+        )
+    }
+
+    #[test]
+    fn amounts_are_read_exactly_or_refused_never_rounded() {
+        for (text, exact) in [
+            ("12345678901234567.89", "12345678901234567.89"),
+            ("16.1", "16.1"),
+            ("0.1", "0.1"),
+            ("50.000000", "50.000000"),
+        ] {
+            let order = read_order(&answer(text), 7).unwrap();
+            assert_eq!(order.payments[0].amount.to_string(), exact);
+        }
+        // 30 significant digits: more than a decimal holds, so refused rather than rounded.
+        let e = read_order(&answer("1234567890123456.78901234567890"), 7).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert!(e.message.contains("never rounded"), "{}", e.message);
+    }
+}

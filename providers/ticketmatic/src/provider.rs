@@ -124,7 +124,7 @@ impl Provider for TicketmaticProvider {
                 _ => e,
             })?;
         let mut quote = Quote::new(&self.instance, KIND, &self.capabilities, request);
-        quote::fill(&mut quote, &order, named, request, self.currency);
+        quote::fill(&mut quote, &order, named, request, self.currency)?;
         Ok(quote)
     }
 

@@ -4,22 +4,24 @@
 //! a create would do, decided by `selection::plan`, the create's own decision.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::out_of_range;
 use refund_provider::{
-    AmountFrom, Balance, Currency, Forecast, LineKind, PaymentChoice, Quote, QuoteLine,
-    RefundRequest, Unknowable,
+    AmountFrom, Balance, Currency, Forecast, LineKind, PaymentChoice, ProviderError, Quote,
+    QuoteLine, RefundRequest, Unknowable,
 };
 
 use crate::selection::{self, PICK_RULE};
 use crate::wire::Order;
 
-/// Fills `quote` from `order` (read just now) for `request` (`named` its payment, if any).
+/// Fills `quote` from `order` (read just now) for `request` (`named` its payment, if any);
+/// amounts that do not add up within the decimal range are a `BadResponse`.
 pub fn fill(
     quote: &mut Quote,
     order: &Order,
     named: Option<i64>,
     request: &RefundRequest,
     currency: Currency,
-) {
+) -> Result<(), ProviderError> {
     let mut odd = Vec::new();
     let mut balance = |value: Decimal, what: String| match Balance::new(value, currency) {
         Ok(b) => Some(b),
@@ -29,13 +31,14 @@ pub fn fill(
         }
     };
     for payment in order.payments.iter().filter(|p| p.refunds().is_none()) {
-        let refundable = selection::refundable(order, payment);
+        let refundable = selection::refundable(order, payment)?;
+        let refunded = payment
+            .amount
+            .checked_sub(refundable)
+            .ok_or_else(|| out_of_range(format!("what is refunded of payment {}", payment.id)))?;
         let mut line = QuoteLine::new(LineKind::Payment, payment.id.to_string());
         line.paid = balance(payment.amount, format!("payment {}", payment.id));
-        line.refunded = balance(
-            payment.amount - refundable,
-            format!("refunded of payment {}", payment.id),
-        );
+        line.refunded = balance(refunded, format!("refunded of payment {}", payment.id));
         line.refundable = balance(
             refundable.max(Decimal::ZERO),
             format!("refundable of payment {}", payment.id),
@@ -62,7 +65,7 @@ pub fn fill(
         line.paid = balance(cost.amount, format!("order fee {i}"));
         quote.lines.push(line);
     }
-    quote.total_lines(LineKind::Payment);
+    quote.total_lines(LineKind::Payment)?;
 
     quote.create = match selection::plan(order, named, request.amount.as_ref(), currency) {
         Ok(plan) => Forecast::Refund {
@@ -104,6 +107,7 @@ pub fn fill(
     for message in odd {
         quote.cannot_know(Unknowable::Refundable, message);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -134,7 +138,7 @@ mod tests {
             &Capabilities::none(),
             &request,
         );
-        fill(&mut q, &order(), named, &request, Currency::EUR);
+        fill(&mut q, &order(), named, &request, Currency::EUR).unwrap();
         q
     }
 
@@ -158,6 +162,30 @@ mod tests {
         assert_eq!(json["create"]["payment"]["reference"], "132");
         assert_eq!(json["create"]["payment"]["picked"], true);
         assert!(q.says_unknowable(Unknowable::TicketFate));
+    }
+
+    #[test]
+    fn amounts_that_overflow_fail_the_quote_as_a_bad_response() {
+        let order: Order = serde_json::from_str(
+            r#"{"orderid": 1, "payments": [{"id": 1, "amount": -79228162514264337593543950335},
+                {"id": 2, "amount": 1, "refundpaymentid": 1}]}"#,
+        )
+        .unwrap();
+        let request = RefundRequest {
+            target: Target::default(),
+            amount: None,
+            reason: None,
+            metadata: Default::default(),
+            gateway_reference: None,
+        };
+        let mut q = Quote::new(
+            &InstanceName::new("tm").unwrap(),
+            "ticketmatic",
+            &Capabilities::none(),
+            &request,
+        );
+        let e = fill(&mut q, &order, None, &request, Currency::EUR).unwrap_err();
+        assert_eq!(e.kind, refund_provider::ErrorKind::BadResponse);
     }
 
     #[test]

@@ -154,7 +154,9 @@ impl State {
         if add.amount <= Decimal::ZERO {
             return error(400, "Amount to refund must be greater than 0");
         }
-        let left = refundable(&order, payment);
+        let Ok(left) = refundable(&order, payment) else {
+            return error(500, "Internal server error");
+        };
         if add.amount > left {
             return error(
                 400,

@@ -3,6 +3,7 @@
 //! send. Pure functions of the order and the request, so every rule is unit-tested.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::{checked_sum, out_of_range};
 use refund_provider::{Currency, ErrorKind, Money, ProviderError};
 
 use crate::wire::{Order, Payment};
@@ -20,14 +21,21 @@ pub struct Chosen<'a> {
 /// Decision (vendors.md, Ticketmatic [?] sign of a refund payment's amount): the refunded
 /// amount of a refund payment is the absolute value of its `amount`, and what is still
 /// refundable of a payment is its amount minus the absolute value of the sum of its refunds.
-pub fn refundable(order: &Order, payment: &Payment) -> Decimal {
-    let refunded: Decimal = order
+/// A sum or difference beyond the decimal range is the vendor's numbers not adding up.
+pub fn refundable(order: &Order, payment: &Payment) -> Result<Decimal, ProviderError> {
+    let refunds = order
         .payments
         .iter()
         .filter(|p| p.refunds() == Some(payment.id))
-        .map(|p| p.amount)
-        .sum();
-    payment.amount - refunded.abs()
+        .map(|p| p.amount);
+    checked_sum(refunds)
+        .and_then(|refunded| payment.amount.checked_sub(refunded.abs()))
+        .ok_or_else(|| {
+            out_of_range(format!(
+                "what is refundable of payment {} of order {} (its amount minus its refunds)",
+                payment.id, order.orderid
+            ))
+        })
 }
 
 /// The payment to refund: the named one, or, when none is named, the one picked by
@@ -48,7 +56,7 @@ pub fn choose_payment(order: &Order, named: Option<i64>) -> Result<Chosen<'_>, P
                     format!("payment {id} is itself a refund (of payment {original}); name the payment to refund"),
                 ));
             }
-            let refundable = refundable(order, payment);
+            let refundable = refundable(order, payment)?;
             if refundable <= Decimal::ZERO {
                 return Err(ProviderError::new(
                     ErrorKind::NothingRefundable,
@@ -65,7 +73,7 @@ pub fn choose_payment(order: &Order, named: Option<i64>) -> Result<Chosen<'_>, P
                 picked: false,
             })
         }
-        None => pick_rule(order).ok_or_else(|| {
+        None => pick_rule(order)?.ok_or_else(|| {
             ProviderError::new(
                 ErrorKind::NothingRefundable,
                 format!("order {} has no payment left to refund", order.orderid),
@@ -82,22 +90,23 @@ pub const PICK_RULE: &str =
 /// Decision (lead, issue 2 item 5): when the target names no payment, refund the order's
 /// payment (not itself a refund) with the most still refundable; on a tie, the lowest
 /// payment id (the earliest). The response says which in `notes` and `vendor_refs`.
-pub fn pick_rule(order: &Order) -> Option<Chosen<'_>> {
-    order
-        .payments
-        .iter()
-        .filter(|p| p.refunds().is_none())
-        .map(|payment| Chosen {
+pub fn pick_rule(order: &Order) -> Result<Option<Chosen<'_>>, ProviderError> {
+    let mut candidates = Vec::new();
+    for payment in order.payments.iter().filter(|p| p.refunds().is_none()) {
+        candidates.push(Chosen {
             payment,
-            refundable: refundable(order, payment),
+            refundable: refundable(order, payment)?,
             picked: true,
-        })
+        });
+    }
+    Ok(candidates
+        .into_iter()
         .filter(|c| c.refundable > Decimal::ZERO)
         .min_by(|a, b| {
             b.refundable
                 .cmp(&a.refundable)
                 .then(a.payment.id.cmp(&b.payment.id))
-        })
+        }))
 }
 
 /// What a create of `requested` on `order` refunds: the payment and the amount. The one
@@ -173,9 +182,29 @@ mod tests {
         );
         // |-20 + 5.5| = 14.5: the Decision takes the absolute value of the sum.
         assert_eq!(
-            refundable(&o, &o.payments[0]),
+            refundable(&o, &o.payments[0]).unwrap(),
             "35.5".parse::<Decimal>().unwrap()
         );
+    }
+
+    #[test]
+    fn amounts_that_overflow_are_bad_responses_not_panics() {
+        // Two refunds whose sum leaves the decimal range, and a payment minus a refund
+        // that does: a plan of either is the vendor's numbers not adding up.
+        for payments in [
+            r#"[{"id": 1, "amount": 50.0},
+                {"id": 2, "amount": -79228162514264337593543950335, "refundpaymentid": 1},
+                {"id": 3, "amount": -79228162514264337593543950335, "refundpaymentid": 1}]"#,
+            r#"[{"id": 1, "amount": -79228162514264337593543950335},
+                {"id": 2, "amount": 1, "refundpaymentid": 1}]"#,
+        ] {
+            let o = order(payments);
+            for named in [None, Some(1)] {
+                let e = plan(&o, named, Some(&eur("10")), Currency::EUR).unwrap_err();
+                assert_eq!(e.kind, ErrorKind::BadResponse, "{payments} {named:?}");
+                assert!(e.message.contains("do not add up"), "{}", e.message);
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! are ignored, so the personal data an Order carries (names, addresses) is never parsed.
 
 use refund_provider::rust_decimal::Decimal;
+use refund_provider::vendor_decimal::{exact, exact_opt};
 use serde::{Deserialize, Serialize};
 
 /// An Order (`GET /{account}/orders/{id}`, and the answer of the refunds call).
@@ -27,15 +28,16 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OrderTicket {
     pub id: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub price: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub servicecharge: Option<Decimal>,
 }
 
 /// One order fee (`ordercosts[]`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OrderCost {
+    #[serde(deserialize_with = "exact")]
     pub amount: Decimal,
     #[serde(default)]
     pub servicechargedefinitionid: Option<i64>,
@@ -48,7 +50,8 @@ pub struct Payment {
     pub id: i64,
     #[serde(default)]
     pub orderid: Option<i64>,
-    /// A JSON number (`50.000000`), read exactly into a decimal.
+    /// A JSON number (`50.000000`), read exactly into a decimal from its text.
+    #[serde(deserialize_with = "exact")]
     pub amount: Decimal,
     /// `"2015-04-07 07:00:00"`, UTC.
     #[serde(default)]

@@ -4,7 +4,8 @@
 //! given operation can reach depends on its vendor and input, so narrowing it further per
 //! operation would be a guess the server could contradict. Each status's schema is one
 //! component (`Problem404`, `Problem4XX`, ...) that the responses refer to, so the document
-//! spells each list once.
+//! spells each list once. `FieldError.code` (an entry of `errors[]`) is narrowed the same
+//! way, to the codes an item at fault can carry (`problem::FieldCode`).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref, Type};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 
-use crate::api::problem::ProblemCode;
+use crate::api::problem::{FieldCode, ProblemCode};
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -52,6 +53,18 @@ pub fn add_components(openapi: &mut OpenApi, used: &BTreeSet<String>) {
         components
             .schemas
             .insert(schema_name(status), RefOr::T(Schema::AllOf(schema)));
+    }
+    // `errors[].code`: the codes an item at fault can carry.
+    if let Some(RefOr::T(Schema::Object(field_error))) = components.schemas.get_mut("FieldError") {
+        let code = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(FieldCode::all()))
+            .description(Some(
+                "One of the codes an item at fault can carry".to_string(),
+            ));
+        field_error
+            .properties
+            .insert("code".into(), RefOr::T(Schema::Object(code.build())));
     }
 }
 

@@ -55,6 +55,7 @@ fn complete(method: &str, path: &str, op: &mut Operation) {
     let has_body = method == "post" && path != "/v1/refund-batches/{id}/cancel";
 
     problem(op, 504, "The gateway's own request timeout ran out (`gateway_timeout`), or the vendor did not answer in time");
+    problem(op, 500, "The gateway failed while answering, a bug logged under the request id (`internal_error`). A create may have reached the vendor: retry it with the same Idempotency-Key, never a new one");
     if path == "/metrics" {
         problem(
             op,

@@ -3,14 +3,16 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::code::ProblemCode;
+use super::code::{FieldCode, ProblemCode};
 use refund_provider::Outcome;
 
 /// One field at fault, in a problem that names several.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldError {
     pub pointer: String,
-    pub code: String,
+    /// One of the codes an item at fault can carry (the document lists them).
+    #[schema(value_type = String)]
+    pub code: FieldCode,
     pub detail: String,
     /// The line of an uploaded file (CSV or NDJSON) the item at fault is on; a CSV's
     /// header is line 1.

@@ -6,7 +6,10 @@
 
 use refund_provider::ErrorKind;
 use serde::Serialize;
+use strum::IntoEnumIterator;
 use utoipa::ToSchema;
+
+use crate::service::error::FaultKind;
 
 /// A problem's stable, machine-readable `code`. Published codes never change.
 #[derive(
@@ -35,6 +38,8 @@ pub enum ProblemCode {
     IdempotencyKeyInvalid,
     IdempotencyKeyReused,
     IdempotencyKeyInFlight,
+    // The gateway itself.
+    InternalError,
     // The ledger and the refund's state.
     NotReady,
     StorageUnavailable,
@@ -90,6 +95,7 @@ impl ProblemCode {
             UnsupportedOperation => &[501],
             ProviderUnauthorized | ProviderBadResponse => &[502],
             ProviderUnavailable => &[502, 503],
+            InternalError => &[500],
             NotReady | StorageUnavailable | ProviderRateLimited => &[503],
             GatewayTimeout | ProviderTimeout => &[504],
         }
@@ -158,25 +164,82 @@ impl ProblemCode {
     }
 }
 
-/// Every provider error kind, for the tests here and in `render.rs`.
-#[cfg(test)]
-pub(super) const ALL_KINDS: [ErrorKind; 15] = [
-    ErrorKind::InvalidRequest,
-    ErrorKind::AmountNotRepresentable,
-    ErrorKind::CurrencyNotSupported,
-    ErrorKind::AmountExceedsRefundable,
-    ErrorKind::AmountInvalid,
-    ErrorKind::NothingRefundable,
-    ErrorKind::PartiallyApplied,
-    ErrorKind::Unsupported,
-    ErrorKind::NotFound,
-    ErrorKind::Rejected,
-    ErrorKind::Unauthorized,
-    ErrorKind::RateLimited,
-    ErrorKind::Unavailable,
-    ErrorKind::Timeout,
-    ErrorKind::BadResponse,
-];
+/// The `code` of one entry of a problem's `errors[]` (a batch item or an uploaded line at
+/// fault): a problem code, or one that only a single item can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldCode {
+    Problem(ProblemCode),
+    MalformedRow,
+    UnknownColumn,
+    DuplicateColumn,
+    MissingColumn,
+    DuplicateTarget,
+}
+
+impl FieldCode {
+    /// The code of a domain fault.
+    pub fn of(kind: FaultKind) -> FieldCode {
+        match kind {
+            FaultKind::Invalid => FieldCode::Problem(ValidationFailed),
+            FaultKind::MalformedJson => FieldCode::Problem(MalformedJson),
+            FaultKind::UnknownProvider => FieldCode::Problem(UnknownProvider),
+            FaultKind::ProviderForbidden => FieldCode::Problem(ProviderForbidden),
+            FaultKind::Provider(kind) => FieldCode::Problem(ProblemCode::of_kind(kind)),
+            FaultKind::MalformedRow => FieldCode::MalformedRow,
+            FaultKind::UnknownColumn => FieldCode::UnknownColumn,
+            FaultKind::DuplicateColumn => FieldCode::DuplicateColumn,
+            FaultKind::MissingColumn => FieldCode::MissingColumn,
+            FaultKind::DuplicateTarget => FieldCode::DuplicateTarget,
+        }
+    }
+
+    /// The code's text, as the body carries it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldCode::Problem(code) => code.as_str(),
+            FieldCode::MalformedRow => "malformed_row",
+            FieldCode::UnknownColumn => "unknown_column",
+            FieldCode::DuplicateColumn => "duplicate_column",
+            FieldCode::MissingColumn => "missing_column",
+            FieldCode::DuplicateTarget => "duplicate_target",
+        }
+    }
+
+    /// Every code an item can carry, each once (the document's enum for `errors[].code`).
+    /// `FaultKind` has no data but a provider's error kind, so this is every fault: the
+    /// kinds without data listed here (the match in `of` is exhaustive), then each
+    /// provider kind.
+    pub fn all() -> Vec<&'static str> {
+        let plain = [
+            FaultKind::Invalid,
+            FaultKind::MalformedJson,
+            FaultKind::MalformedRow,
+            FaultKind::UnknownColumn,
+            FaultKind::DuplicateColumn,
+            FaultKind::MissingColumn,
+            FaultKind::DuplicateTarget,
+            FaultKind::UnknownProvider,
+            FaultKind::ProviderForbidden,
+        ];
+        let mut codes = Vec::new();
+        for kind in plain
+            .into_iter()
+            .chain(ErrorKind::iter().map(FaultKind::Provider))
+        {
+            let code = FieldCode::of(kind).as_str();
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        codes
+    }
+}
+
+impl Serialize for FieldCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -195,8 +258,7 @@ mod tests {
 
     #[test]
     fn each_provider_kind_has_the_code_the_provider_crate_names() {
-        let kinds = ALL_KINDS;
-        for kind in kinds {
+        for kind in ErrorKind::iter() {
             assert_eq!(ProblemCode::of_kind(kind).as_str(), kind.code());
         }
     }

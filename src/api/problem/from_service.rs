@@ -1,7 +1,7 @@
 //! Domain errors as the API answers them: each `ServiceError` becomes the `ApiError` whose
 //! status and code `problem.rs` chooses.
 
-use super::{ApiError, FieldError};
+use super::{ApiError, FieldCode, FieldError};
 use crate::service::error::FieldFault;
 use crate::service::ServiceError;
 
@@ -45,7 +45,7 @@ impl From<FieldFault> for FieldError {
     fn from(f: FieldFault) -> Self {
         FieldError {
             pointer: f.pointer,
-            code: f.code,
+            code: FieldCode::of(f.kind),
             detail: f.detail,
             line: f.line,
             column: f.column,

@@ -24,10 +24,14 @@ impl Storage {
         limit: i64,
     ) -> Result<Vec<LedgerRow>, StorageError> {
         let _timed = LedgerOp::ListRefunds.timed();
+        // The cursor is one of the listed client's refunds: another client's id is as
+        // unknown as one that never existed (else the page would tell whether it exists).
         let cursor = match &filter.starting_after {
             Some(id) => match self.get_refund(id).await? {
-                Some(row) => Some((row.created_at, row.id)),
-                None => return Ok(Vec::new()),
+                Some(row) if filter.client.as_ref().is_none_or(|c| *c == row.client) => {
+                    Some((row.created_at, row.id))
+                }
+                _ => return Ok(Vec::new()),
             },
             None => None,
         };

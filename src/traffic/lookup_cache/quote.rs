@@ -41,7 +41,7 @@ impl LookupCache {
                     .max(MIN_ENTRY_WEIGHT),
             })
         };
-        let (entry, status) = self.cached(instance, key, live, fill).await?;
+        let (entry, status) = self.cached(&instance.name, key, live, fill).await?;
         match entry.answer {
             Answer::Quote(quote) => Ok((quote, status)),
             Answer::Refunds(_) => Err(ProviderError::new(

@@ -141,6 +141,33 @@ fn looks_refunds_up_on_their_invoices() {
 }
 
 #[test]
+fn a_lookup_whose_amounts_overflow_is_a_bad_response() {
+    let max = "79228162514264337593543950335";
+    let invoices: Vec<Invoice> = serde_json::from_str(&format!(
+        r#"[{{"id": 1736, "currency": "AUD", "refunds": [{{"id": 180, "amountRefunded": {max}}}]}},
+            {{"id": 1737, "currency": "AUD", "refunds": [{{"id": 181, "amountRefunded": {max}}}]}}]"#
+    ))
+    .unwrap();
+    let reference = IvvyRef {
+        venue: 2,
+        booking: 2,
+        pairs: vec![
+            RefundPair {
+                invoice_id: Id(1736),
+                refund_id: Id(180),
+            },
+            RefundPair {
+                invoice_id: Id(1737),
+                refund_id: Id(181),
+            },
+        ],
+    };
+    let e = looked_up_refund(&instance(), aud(), &reference, &invoices).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadResponse);
+    assert!(e.message.contains("do not add up"), "{}", e.message);
+}
+
+#[test]
 fn lists_and_refuses_other_currencies() {
     let invoices = vec![invoice(serde_json::json!({"id": 1736, "currency": "AUD",
         "refunds": [{"id": 180, "amountRefunded": 150}, {"id": 182, "amountRefunded": 1.25}]}))];

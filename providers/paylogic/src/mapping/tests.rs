@@ -10,6 +10,11 @@ fn instance() -> InstanceName {
     InstanceName::new("pl-main").unwrap()
 }
 
+/// A document as the provider receives it: its JSON text.
+fn raw(document: &serde_json::Value) -> Box<RawValue> {
+    serde_json::value::to_raw_value(document).unwrap()
+}
+
 fn fixture(name: &str, text: &str) -> serde_json::Value {
     Exchange::parse(name, text).response_body().clone()
 }
@@ -22,7 +27,7 @@ fn maps_the_doc_example() {
         "get_requested.json",
         include_str!("../../../../fixtures/paylogic/get_requested.json"),
     );
-    let refund = to_refund(&instance(), body.clone(), Some(ORDER), "en").unwrap();
+    let refund = to_refund(&instance(), &raw(&body), Some(ORDER), "en").unwrap();
     assert_eq!(refund.status, RefundStatus::Pending);
     assert_eq!(
         refund.vendor_status.as_deref(),
@@ -82,7 +87,7 @@ fn completed_refund_in_dutch_falls_back_per_ticket() {
         "get_completed.json",
         include_str!("../../../../fixtures/paylogic/get_completed.json"),
     );
-    let refund = to_refund(&instance(), body, None, "nl").unwrap();
+    let refund = to_refund(&instance(), &raw(&body), None, "nl").unwrap();
     assert_eq!(refund.status, RefundStatus::Succeeded);
     let names: Vec<_> = refund.lines.iter().map(|l| l.description.clone()).collect();
     assert_eq!(
@@ -127,7 +132,7 @@ fn unreadable_amounts_are_noted_never_rounded() {
         },
         "created_at": "yesterday"
     });
-    let refund = to_refund(&instance(), body, None, "en").unwrap();
+    let refund = to_refund(&instance(), &raw(&body), None, "en").unwrap();
     assert_eq!(refund.status, RefundStatus::Pending);
     assert_eq!(refund.amount, None);
     assert_eq!(refund.lines.len(), 2, "a zero `other` makes no line");
@@ -157,7 +162,7 @@ fn sums_that_disagree_are_noted() {
         },
         "_links": {"shop:order": {"href": ORDER}}
     });
-    let refund = to_refund(&instance(), body, None, "en").unwrap();
+    let refund = to_refund(&instance(), &raw(&body), None, "en").unwrap();
     assert_eq!(refund.status, RefundStatus::Succeeded);
     assert_eq!(refund.target.order.as_deref(), Some(ORDER));
     assert_eq!(
@@ -173,10 +178,58 @@ fn documents_without_a_uid_are_bad_responses() {
         json!({"uid": 5}),
         json!("text"),
     ] {
-        let e = to_refund(&instance(), body, None, "en").unwrap_err();
+        let e = to_refund(&instance(), &raw(&body), None, "en").unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadResponse);
     }
-    let minimal = to_refund(&instance(), json!({"uid": "u3"}), None, "en").unwrap();
+    let minimal = to_refund(&instance(), &raw(&json!({"uid": "u3"})), None, "en").unwrap();
     assert_eq!(minimal.status, RefundStatus::Unknown);
     assert_eq!(minimal.vendor_status, None);
+}
+
+#[test]
+fn amounts_are_read_from_the_documents_text_exactly_or_refused() {
+    let document = |total: &str| {
+        RawValue::from_string(format!(
+            r#"{{"uid": "u4", "status": "refunded", "amount_breakdown":
+                {{"total": {{"amount": {total}, "currency": "EUR"}}}}}}"#
+        ))
+        .unwrap()
+    };
+    for (text, exact) in [
+        ("123456789012345678.9", "123456789012345678.90 EUR"),
+        ("\"6.50\"", "6.50 EUR"),
+        ("16.1", "16.10 EUR"),
+        ("0.1", "0.10 EUR"),
+    ] {
+        let refund = to_refund(&instance(), &document(text), None, "en").unwrap();
+        assert_eq!(refund.amount.unwrap().to_string(), exact, "{text}");
+    }
+    // 30 significant digits: more than a decimal holds, so refused rather than rounded.
+    let e = to_refund(
+        &instance(),
+        &document("1234567890123456.78901234567890"),
+        None,
+        "en",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadResponse);
+    assert!(e.message.contains("never rounded"), "{}", e.message);
+}
+
+#[test]
+fn a_breakdown_whose_sum_overflows_is_a_bad_response() {
+    let max = "79228162514264337593543950335";
+    let body = json!({
+        "uid": "u5", "status": "refunded",
+        "amount_breakdown": {
+            "total": {"amount": max, "currency": "ISK"},
+            "by_tickets": [
+                {"product_name": {"en": "A"}, "amount": {"amount": max, "currency": "ISK"}},
+                {"product_name": {"en": "B"}, "amount": {"amount": max, "currency": "ISK"}}
+            ]
+        }
+    });
+    let e = to_refund(&instance(), &raw(&body), None, "en").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadResponse);
+    assert!(e.message.contains("do not add up"), "{}", e.message);
 }

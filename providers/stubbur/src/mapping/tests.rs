@@ -101,7 +101,7 @@ fn an_explicit_amount_is_refused_not_ignored() {
 fn mixed_event_refund_is_partially_succeeded_with_lines_that_add_up() {
     let r = request(serde_json::json!({"event": "1001", "all_for_event": true}));
     let sent = to_vendor_request(&r).unwrap();
-    let refund = to_refund(&instance(), &r, &sent, &fixture_result(MIXED));
+    let refund = to_refund(&instance(), &r, &sent, &fixture_result(MIXED)).unwrap();
     assert_eq!(refund.status, RefundStatus::PartiallySucceeded);
     let counts = refund.counts.unwrap();
     assert_eq!((counts.refunded, counts.skipped, counts.failed), (2, 1, 1));
@@ -157,7 +157,7 @@ fn counts_that_do_not_add_up_are_recomputed_and_noted() {
     let mut result = fixture_result(MIXED);
     result.refunded_count = Some(4);
     result.failed_count = Some(0);
-    let refund = to_refund(&instance(), &r, &sent, &result);
+    let refund = to_refund(&instance(), &r, &sent, &result).unwrap();
     let counts = refund.counts.unwrap();
     assert_eq!((counts.refunded, counts.skipped, counts.failed), (2, 1, 1));
     assert_eq!(refund.status, RefundStatus::PartiallySucceeded);
@@ -182,7 +182,7 @@ fn all_skipped_is_failed_with_a_note_and_unknown_lines_are_unknown() {
         }]),
         ..Default::default()
     };
-    let refund = to_refund(&instance(), &r, &sent, &skipped);
+    let refund = to_refund(&instance(), &r, &sent, &skipped).unwrap();
     assert_eq!(refund.status, RefundStatus::Failed);
     assert_eq!(refund.amount, None);
     assert!(refund
@@ -195,7 +195,7 @@ fn all_skipped_is_failed_with_a_note_and_unknown_lines_are_unknown() {
     if let Some(o) = odd.outcomes.as_mut() {
         o[0].status = Some("Queued".into());
     }
-    let refund = to_refund(&instance(), &r, &sent, &odd);
+    let refund = to_refund(&instance(), &r, &sent, &odd).unwrap();
     assert_eq!(refund.status, RefundStatus::Unknown);
     assert_eq!(refund.lines[0].status, Some(LineStatus::Unknown));
     assert_eq!(refund.lines[0].vendor_refs["vendor_status"], "Queued");
@@ -215,7 +215,7 @@ fn a_total_that_isk_cannot_hold_is_noted_not_rounded() {
         }]),
         ..Default::default()
     };
-    let refund = to_refund(&instance(), &r, &sent, &result);
+    let refund = to_refund(&instance(), &r, &sent, &result).unwrap();
     assert_eq!(refund.status, RefundStatus::Succeeded);
     assert_eq!(refund.amount, None);
     assert_eq!(refund.vendor_refs["total_refunded"], "10.5");
@@ -224,4 +224,48 @@ fn a_total_that_isk_cannot_hold_is_noted_not_rounded() {
         "{:?}",
         refund.notes
     );
+}
+
+#[test]
+fn an_answer_whose_amounts_overflow_is_a_bad_response_with_an_unknown_outcome() {
+    let r = request(serde_json::json!({"tickets": ["tk-1", "tk-2"]}));
+    let sent = to_vendor_request(&r).unwrap();
+    let max = "79228162514264337593543950335";
+    let answer = refund_provider::VendorResponse::new(
+        200,
+        format!(
+            r#"{{"success": true, "refundedCount": 2, "outcomes": [
+                {{"status": "Refunded", "paymentReference": "SB-1", "amountRefunded": {max}}},
+                {{"status": "Refunded", "paymentReference": "SB-2", "amountRefunded": {max}}}]}}"#
+        ),
+    );
+    let result: RefundResult = refund_provider::vendor_response::read_json(&answer).unwrap();
+    let e = to_refund(&instance(), &r, &sent, &result).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadResponse);
+    assert_eq!(e.outcome, refund_provider::Outcome::Unknown);
+    assert!(e.message.contains("do not add up"), "{}", e.message);
+}
+
+#[test]
+fn amounts_are_read_exactly_or_refused_never_rounded() {
+    let answer = |amount: &str| {
+        refund_provider::VendorResponse::new(
+            200,
+            format!(r#"{{"success": true, "totalRefunded": {amount}}}"#),
+        )
+    };
+    let read =
+        |amount: &str| refund_provider::vendor_response::read_json::<RefundResult>(&answer(amount));
+    for (text, exact) in [
+        ("123456789012345678", "123456789012345678"),
+        ("12345678901234567.89", "12345678901234567.89"),
+        ("4500", "4500"),
+        ("\"4500\"", "4500"),
+    ] {
+        let total = read(text).unwrap().total_refunded.unwrap();
+        assert_eq!(total.to_string(), exact);
+    }
+    let e = read("1234567890123456.78901234567890").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadResponse);
+    assert!(e.message.contains("never rounded"), "{}", e.message);
 }
