@@ -145,13 +145,22 @@ async fn one_poisoned_item_fails_alone_and_the_queue_moves_on() {
         );
         let poisoned = reports_until(&gw, "rb_poisoned", |r| r["status"] != "open").await;
         let last = poisoned.last().unwrap();
+        let items = gw.get("/v1/refund-batches/rb_poisoned/items").await;
         if database.starts_with("postgres") {
             assert_eq!(last["counts"]["failed"], 1, "{last}");
-            let items = gw.get("/v1/refund-batches/rb_poisoned/items").await;
             let failure = items.body["data"][0]["failure"]
                 .as_str()
                 .unwrap_or_default();
             assert!(failure.contains("cannot store"), "{}", items.text);
+        } else {
+            // Not the same behaviour, and rightly: SQLite stores a NUL in text, so there the
+            // item is no poison at all and is refunded like any other.
+            assert_eq!(last["counts"]["succeeded"], 1, "{database}: {last}");
+            assert_eq!(
+                items.body["data"][0]["status"], "succeeded",
+                "{database}: {}",
+                items.text
+            );
         }
     }
 }

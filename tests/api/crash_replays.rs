@@ -106,7 +106,30 @@ async fn a_refund_that_never_left_is_not_answered_201() {
     let applied = create(&client, "crash-unsent-1").await;
     assert_eq!(applied.status, 201);
     let waiting = tokio::spawn(async move { create(&client, "crash-unsent-2").await });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Killed once its intent is durable (and it waits in the line, never sent).
+    let mut ledger = {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        sqlx::AnyConnection::connect(&database).await.unwrap()
+    };
+    let started = Instant::now();
+    loop {
+        let intents: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM refunds WHERE idempotency_key = 'crash-unsent-2'",
+        )
+        .fetch_one(&mut ledger)
+        .await
+        .unwrap();
+        if intents == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the second create's intent never reached the ledger"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(ledger);
     let sent_before = vendor.received().len();
     first.kill();
     let _ = waiting.await;

@@ -278,6 +278,12 @@ async fn a_client_sees_only_its_own_events() {
         "{}",
         for_beta.text
     );
+    assert_eq!(
+        refunds(&for_beta).len(),
+        2,
+        "beta sees its own refund's events: {}",
+        for_beta.text
+    );
     let peek = get(&gw, BETA, &format!("/v1/events?refund={id}")).await;
     assert_eq!(peek.status, 200);
     assert_eq!(

@@ -392,26 +392,37 @@ fn an_unreachable_database_stops_start_up_with_a_clear_message() {
 
 #[tokio::test]
 async fn idempotency_keys_are_purged_after_their_retention() {
-    // A retention long enough for the first two requests on a loaded machine.
-    let config = "[idempotency]\nretention = \"1s\"\n[reconcile]\ninterval = \"50ms\"\n\
+    use std::time::{Duration, Instant};
+    // A retention long enough for the first two requests on a loaded machine (two
+    // sandbox creates take milliseconds; 3 s leaves room for a machine slowed manyfold).
+    let retention = Duration::from_secs(3);
+    let config = "[idempotency]\nretention = \"3s\"\n[reconcile]\ninterval = \"50ms\"\n\
                   [providers.tm]\nkind = \"ticketmatic\"\nsandbox = true\naccount = \"demo\"\n";
     let gw = TestGateway::start(config).await;
     let key = [("idempotency-key", "short-lived")];
     let body = |v: &str| json!({"provider": "tm", "target": {"order": "1269434"}, "amount": {"value": v, "currency": "EUR"}});
+    let first_at = Instant::now();
     assert_eq!(
         gw.post_with("/v1/refunds", body("1.00"), &key).await.status,
         201
     );
-    assert_eq!(
-        gw.post_with("/v1/refunds", body("2.00"), &key).await.status,
-        422,
-        "kept within the retention"
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let after = gw.post_with("/v1/refunds", body("2.00"), &key).await;
-    assert_eq!(
-        after.status, 201,
-        "purged after the retention: {}",
-        after.text
-    );
+    let second = gw.post_with("/v1/refunds", body("2.00"), &key).await;
+    assert_eq!(second.status, 422, "kept within the retention");
+    // Past the retention, the purge (every 50 ms) drops the key: polled, since a loaded
+    // machine may run the purge late. A 422 meanwhile changes nothing.
+    let purged_at = first_at + retention + Duration::from_millis(200);
+    tokio::time::sleep(purged_at.saturating_duration_since(Instant::now())).await;
+    loop {
+        let after = gw.post_with("/v1/refunds", body("2.00"), &key).await;
+        if after.status == 201 {
+            break;
+        }
+        assert_eq!(after.status, 422, "{}", after.text);
+        assert!(
+            first_at.elapsed() < retention + Duration::from_secs(10),
+            "not purged after the retention: {}",
+            after.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

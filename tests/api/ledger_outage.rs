@@ -11,13 +11,14 @@ use crate::support::{repo_path, secret_file, temp_database, ReplayVendor, TestGa
 
 const TICKET: &str = "5f8d0f8b9d2b3b0017b6d8a0";
 
-/// The recorded partial refund, answered after a second.
+/// The recorded partial refund, answered after 3 s: the test takes the ledger's lock
+/// meanwhile (3 s leaves room for a loaded machine between seeing the PUT and locking).
 fn slow_refund() -> String {
     let mut exchange: Value = serde_json::from_str(
         &std::fs::read_to_string(repo_path("fixtures/fourvenues/refund-partial.json")).unwrap(),
     )
     .unwrap();
-    exchange["response"]["delay_ms"] = json!(1000);
+    exchange["response"]["delay_ms"] = json!(3000);
     let path = std::env::temp_dir()
         .join(crate::support::unique("slow-refund"))
         .with_extension("json");
@@ -52,19 +53,21 @@ async fn a_ledger_write_that_fails_after_the_vendor_call_answers_unknown_and_is_
             .await
         })
     };
-    // Once the refund is at the vendor, another writer holds the ledger longer than the
-    // gateway waits for it.
+    // Once the refund is at the vendor, another writer holds the ledger until the gateway
+    // has answered (it gives up waiting for the ledger first: no timing assumed).
     let started = Instant::now();
     while !vendor.received().iter().any(|r| r.method == "PUT") {
-        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(started.elapsed() < Duration::from_secs(10));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let mut blocker = sqlx::AnyConnection::connect(&database).await.unwrap();
     blocker.execute("BEGIN EXCLUSIVE").await.unwrap();
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    let answer = tokio::time::timeout(Duration::from_secs(60), create)
+        .await
+        .expect("the gateway answers while the ledger is locked")
+        .unwrap();
     blocker.execute("ROLLBACK").await.unwrap();
 
-    let answer = create.await.unwrap();
     assert_eq!(answer.status, 202, "{}", answer.text);
     assert_eq!(answer.body["status"], "unknown", "{}", answer.text);
     assert_eq!(answer.body["status_reason"]["code"], "ledger_unavailable");
@@ -83,7 +86,7 @@ async fn a_ledger_write_that_fails_after_the_vendor_call_answers_unknown_and_is_
             );
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "{}", got.text);
+        assert!(started.elapsed() < Duration::from_secs(20), "{}", got.text);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let puts = vendor

@@ -230,19 +230,21 @@ async fn the_progress_page_follows_a_running_batch_in_chromium() {
     );
     client.close().await.unwrap();
 
-    // With clients configured: the page asks for the key once, then works as before.
+    // With clients configured: the page asks for the key once, then works as before. The
+    // browser first again (its start can take seconds), and rows enough (8 s of work at
+    // 4/s) that the batch is still running once the key has been typed in.
     let gw = TestGateway::start(&two_clients(4)).await;
+    let client = browser(&driver, &profile.join("keyed")).await;
     let r = upload(
         &gw,
         "text/csv",
-        csv_rows(&unique("key"), 16),
+        csv_rows(&unique("key"), 32),
         &unique("key"),
         Some(ACME),
     )
     .await;
     assert_eq!(r.status, 202, "{}", r.text);
     let id = r.body["id"].as_str().unwrap().to_string();
-    let client = browser(&driver, &profile.join("keyed")).await;
     client
         .goto(&gw.url(&format!("/batches/{id}")))
         .await
@@ -268,7 +270,7 @@ async fn the_progress_page_follows_a_running_batch_in_chromium() {
         .click()
         .await
         .unwrap();
-    watch_until_done(&client, 16).await;
+    watch_until_done(&client, 32).await;
     std::fs::write(
         artefact("progress-page-with-key.png"),
         client.screenshot().await.unwrap(),

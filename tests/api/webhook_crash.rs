@@ -59,8 +59,10 @@ fn times_received(received: &[crate::webhook_receiver::Received]) -> BTreeMap<St
 #[tokio::test]
 async fn deliveries_pending_at_a_sigkill_are_delivered_after_restart() {
     let receiver = Receiver::start().await;
-    // Slow at first: deliveries are in flight when the gateway dies.
-    receiver.answer(200, Duration::from_millis(1500));
+    // Slow at first: deliveries are in flight when the gateway dies. 3 s per delivery (two
+    // per refund, one after the other) leaves the last refund's deliveries pending for ~6 s
+    // after its create, and stays under the gateway's 5 s webhook_timeout.
+    receiver.answer(200, Duration::from_millis(3000));
     let path = write_config("webhook-crash", &config(&temp_database(), &receiver.url()));
     let first = GatewayProcess::spawn(&path);
     let first_http = first.client().await;

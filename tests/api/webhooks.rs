@@ -231,25 +231,63 @@ async fn a_410_disables_the_endpoint_until_redelivered() {
 
 #[tokio::test]
 async fn a_slow_receiver_delays_neither_refunds_nor_other_receivers() {
-    let slow = Receiver::start().await;
-    slow.answer(200, Duration::from_secs(30));
+    // The slow receiver: counts each request as it arrives, answers 30 s later.
+    let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = arrived.clone();
+    let handler: refund_gateway::loopback::Handler = std::sync::Arc::new(move |_req| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Some(refund_provider::sandbox::json_response(200, &json!({})))
+        })
+    });
+    let slow =
+        refund_gateway::loopback::LoopbackServer::start("127.0.0.1:0".parse().unwrap(), handler)
+            .await
+            .unwrap();
     let fast = Receiver::start().await;
+    // The slow receiver holds every request past the gateway's webhook_timeout (8 s), so
+    // until then none of its attempts has ended. No wall-clock bound below: "does not wait"
+    // is shown by order. The creates returned and the fast receiver got everything while
+    // the slow one still held an unanswered request and no attempt of it was recorded;
+    // a create (or the fast receiver) waiting on the slow receiver would come only after an
+    // attempt of it ended, at its timeout.
     let gw = gateway(
-        "webhook_timeout = \"1s\"\nwebhook_retry_first = \"10s\"",
-        &[("slow", slow.url(), ""), ("fast", fast.url(), "")],
+        "webhook_timeout = \"8s\"\nwebhook_retry_first = \"10s\"",
+        &[
+            ("slow", format!("{}/hook", slow.base_url()), ""),
+            ("fast", fast.url(), ""),
+        ],
     )
     .await;
-    let started = Instant::now();
     for _ in 0..3 {
         create(&gw).await;
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "refunds do not wait for webhooks"
-    );
-    let got = fast.until(Duration::from_secs(3), |r| r.len() >= 6).await;
+    let got = fast.until(Duration::from_secs(10), |r| r.len() >= 6).await;
     assert_signed_and_in_order(&got);
-    let timed_out = until_deliveries(&gw, "state=pending", 1, Duration::from_secs(5)).await;
+    let start = Instant::now();
+    while arrived.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nothing sent to the slow receiver"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let all = deliveries(&gw, "").await;
+    let slow_attempts: Vec<_> = all
+        .iter()
+        .filter(|d| d["endpoint"] == "slow" && d["attempts"] != 0)
+        .collect();
+    assert!(
+        slow_attempts.is_empty(),
+        "refunds and the fast receiver were done before any attempt at the slow one ended: {slow_attempts:#?}"
+    );
+    assert_eq!(
+        all.iter().filter(|d| d["endpoint"] == "slow").count(),
+        6,
+        "{all:#?}"
+    );
+    // At its timeout, the slow receiver's attempt ends as a retry, kept pending.
     let start = Instant::now();
     loop {
         let pending = deliveries(&gw, "state=pending").await;
@@ -259,7 +297,7 @@ async fn a_slow_receiver_delays_neither_refunds_nor_other_receivers() {
         {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(5), "{timed_out:#?}");
+        assert!(start.elapsed() < Duration::from_secs(30), "{pending:#?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -28,12 +28,13 @@ mod report;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use refund_gateway::replay::{ReplayServer, Reuse};
 use refund_provider::contract::{
-    CallPattern, CanonicalRequest, Case, Manifest, Phase, PlannedCase, TIMEOUT_CASE_LIMIT,
+    CallPattern, CanonicalRequest, Case, Manifest, Phase, PlannedCase,
 };
 use refund_provider::fixture::Exchange;
 use refund_provider::{RefundId, VendorRef};
@@ -48,6 +49,15 @@ const MANIFEST: &str = "contract.toml";
 /// The instance timeout of every case but the timeout cases: long enough that a slow
 /// machine cannot turn an ordinary answer into a timeout.
 const USUAL_TIMEOUT: &str = "5s";
+/// The instance timeout of the timeout cases. The timeout applies to every exchange of the
+/// case, not only the faulted one: `TIMEOUT_CASE_LIMIT` (500 ms) could turn an ordinary
+/// read before the fault into a timeout on a loaded machine, so the suite gives these
+/// cases 2 s and plays the faulted answer at least `TIMEOUT_CASE_DELAY` late (the
+/// recording's own delay only says it is slower than `TIMEOUT_CASE_LIMIT`).
+const TIMEOUT_CASE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The least delay the faulted answer of a timeout case is played with: well past
+/// `TIMEOUT_CASE_TIMEOUT`, so that a slow machine cannot turn the case into a success.
+const TIMEOUT_CASE_DELAY: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn shared_contract_suite_runs_for_every_vendor_folder() {
@@ -218,12 +228,18 @@ async fn run_case(
     let creates_expected = planned.check_fixtures(&exchanges, create_call)?;
     let fault = exchanges.last().ok_or("no fixtures")?;
 
-    let vendor = replay_vendor(fixtures).await;
+    let mut fixtures = fixtures;
     let timeout = if planned.case == Case::Timeout {
-        format!("{}ms", TIMEOUT_CASE_LIMIT.as_millis())
+        // Only the faulted (last) exchange is slow; see `TIMEOUT_CASE_TIMEOUT`.
+        if let Some((_, slow)) = fixtures.last_mut() {
+            let delay = slow.response.delay_ms.unwrap_or(0);
+            slow.response.delay_ms = Some(delay.max(TIMEOUT_CASE_DELAY.as_millis() as u64));
+        }
+        format!("{}ms", TIMEOUT_CASE_TIMEOUT.as_millis())
     } else {
         USUAL_TIMEOUT.to_string()
     };
+    let vendor = replay_vendor(fixtures).await;
     let gw = TestGateway::start(&instance.config(&vendor.base_url(), &timeout)).await;
     let response = send(&gw, instance, &planned.request).await;
 
