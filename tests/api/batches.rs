@@ -332,26 +332,9 @@ async fn killed_and_resumed(database: &str) {
     assert_eq!(report["refunded"]["EUR"], "10000.00");
 }
 
-/// The PostgreSQL server of `REFUND_GATEWAY_TEST_POSTGRES`, else the one `.ci/postgres.sh`
-/// starts (as CI does, and as `tests/cluster` does): the test never skips.
-fn postgres_admin() -> String {
-    if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
-        return admin;
-    }
-    let out = std::process::Command::new("bash")
-        .arg(crate::support::repo_path(".ci/postgres.sh"))
-        .output()
-        .expect(".ci/postgres.sh runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.trim()
-        .strip_prefix("export REFUND_GATEWAY_TEST_POSTGRES=")
-        .unwrap_or_else(|| panic!("no PostgreSQL for the two-gateway test: {text}"))
-        .to_string()
-}
-
 #[tokio::test]
 async fn two_gateways_on_one_postgres_never_work_an_item_twice() {
-    let database = crate::support::postgres_database(&postgres_admin()).await;
+    let database = crate::support::postgres_database(&crate::support::postgres_admin()).await;
     let vendor = VendorSandbox::start("fourvenues", "").await;
     let config = write_config(
         "shared",

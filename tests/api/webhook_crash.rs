@@ -117,8 +117,7 @@ async fn deliveries_pending_at_a_sigkill_are_delivered_after_restart() {
 
 #[tokio::test]
 async fn two_gateways_on_one_postgresql_deliver_each_event_once() {
-    let admin = std::env::var("REFUND_GATEWAY_TEST_POSTGRES")
-        .expect("REFUND_GATEWAY_TEST_POSTGRES names the PostgreSQL test server (.ci/postgres.sh)");
+    let admin = crate::support::postgres_admin();
     let database = postgres_database(&admin).await;
     let receiver = Receiver::start().await;
     // A little slow, so both gateways have deliveries to race for.

@@ -37,7 +37,7 @@ struct Cluster {
 
 impl Cluster {
     async fn start(redis_url: &str) -> Cluster {
-        let admin = postgres_admin();
+        let admin = crate::support::postgres_admin();
         let database = crate::support::postgres_database(&admin).await;
         let vendors = [
             VendorSandbox::start("fourvenues", "").await,
@@ -185,23 +185,6 @@ impl Cluster {
             .map(|v| v.log().iter().map(|l| l.at).collect())
             .collect()
     }
-}
-
-/// The PostgreSQL server of `REFUND_GATEWAY_TEST_POSTGRES`, else the one `.ci/postgres.sh`
-/// starts (as CI does): this test never skips.
-fn postgres_admin() -> String {
-    if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
-        return admin;
-    }
-    let out = std::process::Command::new("bash")
-        .arg(crate::support::repo_path(".ci/postgres.sh"))
-        .output()
-        .expect(".ci/postgres.sh runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.trim()
-        .strip_prefix("export REFUND_GATEWAY_TEST_POSTGRES=")
-        .unwrap_or_else(|| panic!("no PostgreSQL for the cluster tests: {text}"))
-        .to_string()
 }
 
 /// The most requests in any one-second window `[t, t + 1 s)` with `t` at or after `from`.

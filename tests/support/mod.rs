@@ -289,14 +289,32 @@ fn temp_dir() -> PathBuf {
     dir
 }
 
-/// Fresh ledger databases to run a test against: always SQLite, and PostgreSQL too when
-/// `REFUND_GATEWAY_TEST_POSTGRES` names a server (an admin URL; `.ci/run` sets it).
+/// Fresh ledger databases to run a test against: SQLite and PostgreSQL, always.
 pub async fn ledger_databases() -> Vec<String> {
-    let mut urls = vec![temp_database()];
-    if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
-        urls.push(postgres_database(&admin).await);
-    }
-    urls
+    vec![temp_database(), postgres_database(&postgres_admin()).await]
+}
+
+/// The PostgreSQL test server's admin URL: `REFUND_GATEWAY_TEST_POSTGRES` (`./tests.sh`
+/// sets it), else the server `.ci/postgres.sh` starts (installing it when missing). A test
+/// that needs PostgreSQL fails without it; it never skips.
+pub fn postgres_admin() -> String {
+    static ADMIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ADMIN
+        .get_or_init(|| {
+            if let Ok(admin) = std::env::var("REFUND_GATEWAY_TEST_POSTGRES") {
+                return admin;
+            }
+            let out = std::process::Command::new("bash")
+                .arg(repo_path(".ci/postgres.sh"))
+                .output()
+                .expect(".ci/postgres.sh runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            text.trim()
+                .strip_prefix("export REFUND_GATEWAY_TEST_POSTGRES=")
+                .unwrap_or_else(|| panic!("no PostgreSQL test server: {text}"))
+                .to_string()
+        })
+        .clone()
 }
 
 /// A new, empty PostgreSQL database on the server of `admin`.
