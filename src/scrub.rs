@@ -261,13 +261,7 @@ mod tests {
         use refund_provider::{Capabilities, InstanceName, QuoteLine, Unknowable};
         let secret = "tm-live-secret-987654";
         let scrubber = Scrubber::new(vec![SecretString::from(secret.to_string())]);
-        let request = RefundRequest {
-            target: Target::default(),
-            amount: None,
-            reason: None,
-            metadata: Default::default(),
-            gateway_reference: None,
-        };
+        let request = RefundRequest::default();
         let mut quote = Quote::new(
             &InstanceName::new("tm").unwrap(),
             "ticketmatic",

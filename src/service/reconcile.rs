@@ -106,10 +106,15 @@ pub async fn settle(state: &Refunds, row: &LedgerRow) -> Result<(), ServiceError
                 window_ms / 1000
             ),
         );
-        let settled = storage.settle(Settle::Refund(&row.id), &settlement).await? == 1;
+        // A batch item proven not applied is safe to try again (a new refund, a new id):
+        // queued again in the transaction that settles it.
+        let which = match row.batch_id {
+            Some(_) => Settle::NotAppliedBatchRefund(&row.id),
+            None => Settle::Refund(&row.id),
+        };
+        let settled = storage.settle(which, &settlement).await? == 1;
         settlement_metric("not_applied");
-        // A batch item proven not applied is safe to try again (a new refund, a new id).
-        if settled && row.batch_id.is_some() && storage.retry_not_applied(&row.id).await? {
+        if settled && row.batch_id.is_some() {
             state.batch_work.notify_one();
         }
         return Ok(());

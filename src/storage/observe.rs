@@ -33,7 +33,6 @@ pub enum LedgerOp {
     FinishItem,
     RequeueItem,
     RecoverItems,
-    RetryNotApplied,
     BatchItemsPage,
     ClaimDeliveries,
     RecordAttempt,

@@ -93,6 +93,10 @@ impl Settlement {
 pub enum Settle<'a> {
     /// One refund, if it is still `pending` or `unknown`.
     Refund(&'a str),
+    /// A batch's refund proven not applied: settled as `Refund` is, and in the same
+    /// transaction its item is queued for a fresh try (within the item's attempts), so no
+    /// reader ever sees the item finished in between: a batch `done` that is not.
+    NotAppliedBatchRefund(&'a str),
     /// Every `pending` row whose vendor call outlived its lease without an outcome, or
     /// whose gateway process has ended: it stopped (or lost the database) mid-call.
     Interrupted,

@@ -278,13 +278,7 @@ mod tests {
 
     #[test]
     fn totals_sum_only_fully_reported_lines() {
-        let request = RefundRequest {
-            target: Target::default(),
-            amount: None,
-            reason: None,
-            metadata: Default::default(),
-            gateway_reference: None,
-        };
+        let request = RefundRequest::default();
         let mut q = Quote::new(
             &InstanceName::new("x").unwrap(),
             "k",
@@ -312,13 +306,7 @@ mod tests {
 
     #[test]
     fn totals_beyond_the_decimal_range_are_bad_responses_not_panics() {
-        let request = RefundRequest {
-            target: Target::default(),
-            amount: None,
-            reason: None,
-            metadata: Default::default(),
-            gateway_reference: None,
-        };
+        let request = RefundRequest::default();
         let mut q = Quote::new(
             &InstanceName::new("x").unwrap(),
             "k",

@@ -10,8 +10,9 @@ use crate::money::Money;
 use crate::target::Target;
 
 /// What to refund. The provider instance is chosen by the gateway from the request body's
-/// `provider`; this is the rest of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// `provider`; this is the rest of it. The default asks for nothing (no target): a blank to
+/// fill in, as quotes and tests do.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RefundRequest {
     pub target: Target,
     /// Omitted: a full refund of what is still refundable, where the vendor allows it.

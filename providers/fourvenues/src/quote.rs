@@ -173,13 +173,7 @@ mod tests {
                 "total_price": 79228162514264337593543950335, "refunded": -1}"#,
         )
         .unwrap();
-        let request = RefundRequest {
-            target: Target::default(),
-            amount: None,
-            reason: None,
-            metadata: Default::default(),
-            gateway_reference: None,
-        };
+        let request = RefundRequest::default();
         let mut q = Quote::new(
             &InstanceName::new("fv").unwrap(),
             "fourvenues",

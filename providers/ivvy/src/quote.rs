@@ -165,13 +165,7 @@ mod tests {
     fn amounts_that_overflow_fail_the_quote_as_a_bad_response() {
         let max = "79228162514264337593543950335";
         let aud = Currency::from_code("AUD").unwrap();
-        let request = RefundRequest {
-            target: Target::default(),
-            amount: None,
-            reason: None,
-            metadata: Default::default(),
-            gateway_reference: None,
-        };
+        let request = RefundRequest::default();
         // Refunds of one invoice whose sum overflows; paid minus refunded that does; and
         // two invoices whose paid amounts cannot be totalled.
         for invoices in [

@@ -95,13 +95,7 @@ mod tests {
     }
 
     fn quote_of(refunds: &[Refund]) -> Result<Quote, ProviderError> {
-        let request = RefundRequest {
-            target: Target::default(),
-            amount: None,
-            reason: None,
-            metadata: Default::default(),
-            gateway_reference: None,
-        };
+        let request = RefundRequest::default();
         let mut q = Quote::new(
             &InstanceName::new("pl").unwrap(),
             "paylogic",

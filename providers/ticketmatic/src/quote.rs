@@ -171,13 +171,7 @@ mod tests {
                 {"id": 2, "amount": 1, "refundpaymentid": 1}]}"#,
         )
         .unwrap();
-        let request = RefundRequest {
-            target: Target::default(),
-            amount: None,
-            reason: None,
-            metadata: Default::default(),
-            gateway_reference: None,
-        };
+        let request = RefundRequest::default();
         let mut q = Quote::new(
             &InstanceName::new("tm").unwrap(),
             "ticketmatic",

@@ -220,10 +220,13 @@ impl Storage {
         Ok(result.rows_affected())
     }
 
-    /// A batch refund proven not applied gets a fresh try, within `MAX_ATTEMPTS`. Its item
-    /// may still show the dead holder's claim (recovery had not run yet): that is taken back too.
-    pub async fn retry_not_applied(&self, refund_id: &str) -> Result<bool, StorageError> {
-        let _timed = LedgerOp::RetryNotApplied.timed();
+    /// A batch refund proven not applied gets a fresh try, within `MAX_ATTEMPTS`, in the
+    /// transaction that settles it (`Settle::NotAppliedBatchRefund`). Its item may still
+    /// show the dead holder's claim (recovery had not run yet): that is taken back too.
+    pub(crate) async fn retry_not_applied_in(
+        conn: &mut sqlx::AnyConnection,
+        refund_id: &str,
+    ) -> Result<bool, StorageError> {
         let result = sqlx::query(
             "UPDATE batch_items SET state = 'queued', refund_id = NULL, attempts = attempts + 1, finished_at = NULL, \
              lease_owner = NULL, lease_until = NULL \
@@ -232,12 +235,12 @@ impl Storage {
         )
         .bind(refund_id)
         .bind(MAX_ATTEMPTS)
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await?;
         if result.rows_affected() == 1 {
             sqlx::query("UPDATE batches SET status = 'open', updated_at = $1 WHERE status = 'done' AND id IN (SELECT batch_id FROM batch_items WHERE state = 'queued')")
                 .bind(now_ms())
-                .execute(&self.pool)
+                .execute(&mut *conn)
                 .await?;
         }
         Ok(result.rows_affected() == 1)

@@ -66,7 +66,8 @@ impl Storage {
     pub async fn settle(&self, which: Settle<'_>, s: &Settlement) -> Result<u64, StorageError> {
         let _timed = LedgerOp::Settle.timed();
         match which {
-            Settle::Refund(id) => self.settle_row(id, false, s).await,
+            Settle::Refund(id) => self.settle_row(id, false, false, s).await,
+            Settle::NotAppliedBatchRefund(id) => self.settle_row(id, false, true, s).await,
             Settle::Interrupted => {
                 // Found first, then settled one by one (each re-checked under its own
                 // write), so every row changed has its own event.
@@ -79,18 +80,20 @@ impl Storage {
                 .await?;
                 let mut changed = 0;
                 for id in ids {
-                    changed += self.settle_row(&id, true, s).await?;
+                    changed += self.settle_row(&id, true, false, s).await?;
                 }
                 Ok(changed)
             }
         }
     }
 
-    /// Settles row `id` if it is open (and, with `interrupted`, still interrupted).
+    /// Settles row `id` if it is open (and, with `interrupted`, still interrupted); with
+    /// `retry_item`, queues its batch item again in the same transaction.
     async fn settle_row(
         &self,
         id: &str,
         interrupted: bool,
+        retry_item: bool,
         s: &Settlement,
     ) -> Result<u64, StorageError> {
         let vendor_reference = s
@@ -134,6 +137,9 @@ impl Storage {
             return Ok(0);
         };
         events::record_refund(&mut tx, &outbox, id).await?;
+        if retry_item {
+            Self::retry_not_applied_in(&mut tx, id).await?;
+        }
         tx.commit().await?;
         self.deliveries_committed();
         crate::storage::observe::settled(
