@@ -136,10 +136,12 @@ impl Storage {
             tx.commit().await?;
             return Ok(0);
         };
-        events::record_refund(&mut tx, &outbox, id).await?;
+        // The item before the event: an event takes the feed's counter, held to the commit,
+        // and no row lock may be waited for while holding it (`storage::events`).
         if retry_item {
             Self::retry_not_applied_in(&mut tx, id).await?;
         }
+        events::record_refund(&mut tx, &outbox, id).await?;
         tx.commit().await?;
         self.deliveries_committed();
         crate::storage::observe::settled(
