@@ -11,7 +11,7 @@ use refund_gateway::loopback::{Handler, LoopbackServer};
 use refund_provider::sandbox::json_response;
 use serde_json::json;
 
-use crate::support::{repo_path, secret_file, ReplayVendor, TestGateway};
+use crate::support::{assert_problem, repo_path, secret_file, ReplayVendor, TestGateway};
 
 const ORDER_LIST: &str = "/v1/refunds?provider=tm&order=1269434";
 
@@ -118,12 +118,7 @@ async fn a_vendor_429_pauses_only_that_instance() {
     let gw = Arc::new(TestGateway::start(&config).await);
 
     let first = gw.get(ORDER_LIST).await;
-    assert_eq!(
-        (first.status, first.code()),
-        (503, "provider_rate_limited"),
-        "{}",
-        first.text
-    );
+    assert_problem(&first, 503, "provider_rate_limited");
     assert_eq!(first.header("retry-after"), Some("2"));
     let providers = gw.get("/v1/providers").await;
     let tm = providers.body["data"]
@@ -185,12 +180,7 @@ async fn a_vendor_asking_for_an_endless_pause_gets_at_most_an_hour() {
     let gw = TestGateway::start(&tm_instance("tm", &limited.base_url(), "")).await;
 
     let first = gw.get(ORDER_LIST).await;
-    assert_eq!(
-        (first.status, first.code()),
-        (503, "provider_rate_limited"),
-        "{}",
-        first.text
-    );
+    assert_problem(&first, 503, "provider_rate_limited");
     let hour = refund_provider::transport::MAX_RETRY_AFTER.as_secs();
     assert_eq!(first.header("retry-after"), Some(hour.to_string().as_str()));
     let providers = gw.get("/v1/providers").await;

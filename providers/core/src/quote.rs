@@ -276,15 +276,19 @@ mod tests {
         Balance::new(v.parse().unwrap(), Currency::EUR).unwrap()
     }
 
-    #[test]
-    fn totals_sum_only_fully_reported_lines() {
-        let request = RefundRequest::default();
-        let mut q = Quote::new(
+    /// A quote of nothing in particular, for lines to be added to.
+    fn blank_quote() -> Quote {
+        Quote::new(
             &InstanceName::new("x").unwrap(),
             "k",
             &Capabilities::none(),
-            &request,
-        );
+            &RefundRequest::default(),
+        )
+    }
+
+    #[test]
+    fn totals_sum_only_fully_reported_lines() {
+        let mut q = blank_quote();
         let mut a = QuoteLine::new(LineKind::Payment, "1");
         a.paid = Some(eur("30"));
         a.refunded = Some(eur("15"));
@@ -306,13 +310,7 @@ mod tests {
 
     #[test]
     fn totals_beyond_the_decimal_range_are_bad_responses_not_panics() {
-        let request = RefundRequest::default();
-        let mut q = Quote::new(
-            &InstanceName::new("x").unwrap(),
-            "k",
-            &Capabilities::none(),
-            &request,
-        );
+        let mut q = blank_quote();
         let huge = Balance::new(Decimal::MAX.trunc(), Currency::ISK).unwrap();
         for id in ["1", "2"] {
             let mut line = QuoteLine::new(LineKind::Payment, id);
